@@ -1,0 +1,154 @@
+// Package yamlx reads YAML into position-carrying nodes for the protocol
+// loader. It parses with limits that make hostile input an error instead of
+// a crash or an explosion (file size, alias expansion, nesting), and offers
+// small helpers that turn a wrong shape into a diagnostic at the node.
+package yamlx
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/octrun/octrun/protocol/diag"
+)
+
+// Limits bound what one YAML document may cost to read.
+const (
+	// MaxNodes is the most nodes a document may expand to, counting every
+	// use of an alias as a copy of its anchor. It stops alias bombs.
+	MaxNodes = 200_000
+	// MaxDepth is the deepest nesting of mappings and lists accepted.
+	MaxDepth = 64
+)
+
+var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
+
+// Parse parses src (the text of file) and returns the content of its single
+// document, with every alias replaced by the node it refers to and merge keys
+// (<<) applied. Problems are added to diags; the result is nil when the file
+// cannot be used.
+func Parse(file string, src []byte, diags *diag.List) *yaml.Node {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		line, msg := 1, err.Error()
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			if m[1] != "" {
+				line, _ = strconv.Atoi(m[1])
+			}
+			msg = m[2]
+		}
+		diags.Errorf(diag.Pos{File: file, Line: line, Col: 1}, "invalid YAML: %s", msg)
+		return nil
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return nil
+	}
+	root := doc.Content[0]
+	e := expander{file: file, size: map[*yaml.Node]int{}}
+	if err := e.resolve(root, 0); err != nil {
+		var pe *posError
+		if errors.As(err, &pe) {
+			diags.Errorf(diag.Pos{File: file, Line: pe.node.Line, Col: pe.node.Column}, "%s", pe.msg)
+		}
+		return nil
+	}
+	return root
+}
+
+type posError struct {
+	node *yaml.Node
+	msg  string
+}
+
+func (e *posError) Error() string { return e.msg }
+
+// expander resolves aliases in place while counting how large the document
+// becomes when every alias is expanded. Sizes are memoised per node, so the
+// work is linear in the document as written even when the expansion is huge.
+type expander struct {
+	file string
+	size map[*yaml.Node]int // expanded size; -1 while being computed
+}
+
+func (e *expander) resolve(n *yaml.Node, depth int) error {
+	if depth > MaxDepth {
+		return &posError{n, fmt.Sprintf("nesting is deeper than %d levels; flatten the structure", MaxDepth)}
+	}
+	switch s, seen := e.size[n]; {
+	case seen && s < 0:
+		return &posError{n, "an alias refers to a node that contains it; remove the cycle"}
+	case seen:
+		return nil
+	}
+	e.size[n] = -1
+	total := 1
+	for i, c := range n.Content {
+		for c.Kind == yaml.AliasNode {
+			if c.Alias == nil {
+				return &posError{c, "alias refers to an unknown anchor"}
+			}
+			c = c.Alias
+		}
+		n.Content[i] = c
+		if err := e.resolve(c, depth+1); err != nil {
+			return err
+		}
+		total += e.size[c]
+		if total > MaxNodes {
+			return &posError{n, fmt.Sprintf("the document expands to more than %d nodes through aliases; use fewer aliases", MaxNodes)}
+		}
+	}
+	if n.Kind == yaml.MappingNode {
+		if err := applyMerges(n); err != nil {
+			return err
+		}
+	}
+	e.size[n] = total
+	return nil
+}
+
+// applyMerges replaces merge keys (<<: *base or <<: [*a, *b]) by the entries
+// they bring in; keys written in the mapping itself win.
+func applyMerges(n *yaml.Node) error {
+	var merged []*yaml.Node
+	own := map[string]bool{}
+	hasMerge := false
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+			hasMerge = true
+			continue
+		}
+		own[k.Value] = true
+	}
+	if !hasMerge {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if !(k.Kind == yaml.ScalarNode && k.Tag == "!!merge") {
+			merged = append(merged, k, v)
+			continue
+		}
+		sources := []*yaml.Node{v}
+		if v.Kind == yaml.SequenceNode {
+			sources = v.Content
+		}
+		for _, src := range sources {
+			if src.Kind != yaml.MappingNode {
+				return &posError{src, "a merge key (<<) must refer to a mapping or a list of mappings"}
+			}
+			for j := 0; j+1 < len(src.Content); j += 2 {
+				if key := src.Content[j].Value; !own[key] {
+					own[key] = true
+					merged = append(merged, src.Content[j], src.Content[j+1])
+				}
+			}
+		}
+	}
+	n.Content = merged
+	return nil
+}
