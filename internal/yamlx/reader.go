@@ -38,7 +38,7 @@ func (r *Reader) Warnf(n *yaml.Node, format string, args ...any) {
 
 // Entry is one key of a mapping with its value.
 type Entry struct {
-	Key   string
+	Key string
 	KeyNode,
 	Value *yaml.Node
 }
