@@ -38,9 +38,9 @@ func (r *Reader) Warnf(n *yaml.Node, format string, args ...any) {
 
 // Entry is one key of a mapping with its value.
 type Entry struct {
-	Key string
-	KeyNode,
-	Value *yaml.Node
+	Key     string
+	KeyNode *yaml.Node
+	Value   *yaml.Node
 }
 
 // Describe names the kind of value n holds, for messages: "a mapping",
