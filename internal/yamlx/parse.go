@@ -5,6 +5,7 @@
 package yamlx
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"regexp"
@@ -28,9 +29,9 @@ var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
 
 // Parse parses src (the text of file) and returns the content of its single
 // document, with every alias replaced by the node it refers to and merge keys
-// (<<) applied. Problems are added to diags; the result is nil when the file
-// cannot be used.
-func Parse(file string, src []byte, diags *diag.List) *yaml.Node {
+// (<<) applied. Problems are added to diags; ok is false when the file
+// cannot be used. An empty document gives a nil node and ok true.
+func Parse(file string, src []byte, diags *diag.List) (root *yaml.Node, ok bool) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
 		line, msg := 1, err.Error()
@@ -40,22 +41,22 @@ func Parse(file string, src []byte, diags *diag.List) *yaml.Node {
 			}
 			msg = m[2]
 		}
-		diags.Errorf(diag.Pos{File: file, Line: line, Col: 1}, "invalid YAML: %s", msg)
-		return nil
+		diags.Errorf(diag.Pos{File: file, Line: line, Col: 1}, "invalid YAML: %s%s", msg, flowHint(src, line))
+		return nil, false
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
-		return nil
+		return nil, true
 	}
-	root := doc.Content[0]
+	root = doc.Content[0]
 	e := expander{file: file, size: map[*yaml.Node]int{}}
 	if err := e.resolve(root, 0); err != nil {
 		var pe *posError
 		if errors.As(err, &pe) {
 			diags.Errorf(diag.Pos{File: file, Line: pe.node.Line, Col: pe.node.Column}, "%s", pe.msg)
 		}
-		return nil
+		return nil, false
 	}
-	return root
+	return root, true
 }
 
 type posError struct {
@@ -151,4 +152,18 @@ func applyMerges(n *yaml.Node) error {
 	}
 	n.Content = merged
 	return nil
+}
+
+// flowHint explains the most common YAML trap of protocols: inside a flow
+// mapping ({ ... }), brackets end a plain value, so `type: Finding[]` must
+// be quoted there.
+func flowHint(src []byte, line int) string {
+	for i, l := range bytes.Split(src, []byte("\n")) {
+		if n := i + 1; n >= line-1 && n <= line+1 {
+			if bytes.Contains(l, []byte("[]")) && bytes.Contains(l, []byte("{")) {
+				return `; inside { } a type ending in [] must be quoted, as in { type: "Finding[]" }`
+			}
+		}
+	}
+	return ""
 }

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+
+	"github.com/octrun/octrun/protocol"
+	"github.com/octrun/octrun/protocol/diag"
+)
+
+// Exit codes (CLI.md).
+const (
+	exitOK    = 0
+	exitUsage = 2
+)
+
+const usage = `usage:
+  octrun validate PATH [--json]   check a protocol without running it
+  octrun version                  print octrun's version
+
+PATH is an agent folder (protocol.yaml, settings.json, prompts/) or its protocol.yaml.
+`
+
+// run executes the command line args and returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "validate":
+		return validate(args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintf(stdout, "octrun %s\n", version())
+		return exitOK
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	case "run":
+		return runWorker(args[1:], stderr)
+	}
+	if strings.HasPrefix(args[0], "-") {
+		fmt.Fprintf(stderr, "octrun: unknown flag %s\n\n%s", args[0], usage)
+		return exitUsage
+	}
+	return runWorker(args, stderr)
+}
+
+// runWorker is `octrun [run] PATH`. Running workers is not part of this
+// release yet: say so plainly instead of pretending.
+func runWorker(args []string, stderr io.Writer) int {
+	fmt.Fprintf(stderr, "octrun: running workers is not available in this version yet; check a protocol with: octrun validate %s\n", strings.Join(args, " "))
+	return exitUsage
+}
+
+func version() string {
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return "devel"
+}
+
+// validate is `octrun validate PATH [--json]`.
+func validate(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the diagnostics as a JSON array")
+	fs.Usage = func() { fmt.Fprint(stderr, "usage: octrun validate PATH [--json]\n") }
+	paths, err := parseInterspersed(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(paths) != 1 {
+		fs.Usage()
+		return exitUsage
+	}
+	p, _ := protocol.Load(paths[0])
+	diags := p.Diagnostics
+	if *asJSON {
+		if diags == nil {
+			diags = diag.List{}
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(diags); err != nil {
+			fmt.Fprintf(stderr, "octrun: %v\n", err)
+		}
+	} else {
+		if err := diag.Write(stdout, diags, p.Source); err != nil {
+			fmt.Fprintf(stderr, "octrun: %v\n", err)
+		}
+		fmt.Fprintln(stdout, summary(paths[0], diags))
+	}
+	if diags.HasErrors() {
+		return exitUsage
+	}
+	return exitOK
+}
+
+// summary is the last line of a text report.
+func summary(path string, diags diag.List) string {
+	errs := len(diags.Errors())
+	warns := len(diags) - errs
+	if errs == 0 && warns == 0 {
+		return fmt.Sprintf("%s: valid", path)
+	}
+	return fmt.Sprintf("%s: %s, %s", path, plural(errs, "error"), plural(warns, "warning"))
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// parseInterspersed parses flags that may come before or after the
+// positional arguments, which it returns.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		if args[0] == "--" {
+			return append(positional, args[1:]...), nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}

@@ -1,0 +1,394 @@
+package protocol
+
+import (
+	"github.com/octrun/octrun/protocol/diag"
+	"github.com/octrun/octrun/protocol/template"
+	"github.com/octrun/octrun/protocol/types"
+)
+
+// Str is a string written in a protocol file, with its position. The zero
+// Str means the field was not written.
+type Str struct {
+	Value string
+	Pos   diag.Pos
+}
+
+// IsSet reports whether the field was written.
+func (s Str) IsSet() bool { return s.Pos.Line != 0 }
+
+// Or returns the value, or def when the field was not written.
+func (s Str) Or(def string) string {
+	if s.IsSet() {
+		return s.Value
+	}
+	return def
+}
+
+// Setting is a configuration value that is either a literal or the name of
+// an input or variable whose value is read when the block runs (PROTOCOL.md
+// section 9.3): model, backupModel, temperature, thinking, speed, maxSteps.
+type Setting struct {
+	// Literal is the value as written (string, int64, float64 or bool) when
+	// Var is empty.
+	Literal any
+	// Var names the input or variable that supplies the value at run time.
+	Var string
+	Pos diag.Pos
+}
+
+// IsSet reports whether the field was written.
+func (s Setting) IsSet() bool { return s.Pos.Line != 0 }
+
+// Protocol is a loaded worker: its settings, declarations and steps, with
+// the prompt templates compiled and the types resolved.
+type Protocol struct {
+	// Dir is the agent folder as given by the caller; File is its
+	// protocol.yaml (both as displayed in diagnostics).
+	Dir, File string
+	Settings  Settings
+
+	Inputs     []*InputDef
+	Variables  []*VariableDef
+	Resources  []*ResourceDef
+	Tools      []*ToolDef
+	MCPServers []*MCPServerDef
+	Workers    []*WorkerDecl
+	Types      *types.Registry
+	Steps      []*Step
+	// Output names the variable whose final value is the worker's result.
+	Output Str
+
+	// Prompts maps a prompt name as referenced from the protocol (relative to
+	// prompts/, no .md) to its compiled template.
+	Prompts map[string]*template.Template
+	// References are the documents of references/, by name.
+	References map[string]*Reference
+
+	// Diagnostics holds every error and warning found while loading.
+	Diagnostics diag.List
+
+	sources map[string][]byte
+}
+
+// Settings is settings.json.
+type Settings struct {
+	Slug, Name, Description, Format Str
+}
+
+// InputDef declares one worker input.
+type InputDef struct {
+	Name        Str
+	Type        TypeRef
+	Description string
+	Optional    bool
+	// Default is the value used when the caller omits the input; HasDefault
+	// tells an explicit null from no default.
+	Default    any
+	HasDefault bool
+	Enum       []string
+}
+
+// VariableDef declares one variable.
+type VariableDef struct {
+	Name        Str
+	Type        TypeRef
+	Description string
+	Default     any
+	HasDefault  bool
+}
+
+// ResourceDef declares a (deprecated) resource.
+type ResourceDef struct {
+	Name        Str
+	Type        TypeRef
+	Description string
+	Default     any
+	HasDefault  bool
+	Readonly    bool
+}
+
+// TypeRef is a type expression as written (string, Finding, string[]) and
+// its resolved form.
+type TypeRef struct {
+	Str
+	Expr types.Expr
+	OK   bool
+}
+
+// ToolDef declares a tool the model or a tool-call block may call.
+type ToolDef struct {
+	Name        Str
+	Description Str
+	Display     Str
+	Title       Str
+	Parameters  []*ParamDef
+}
+
+// ParamDef is one tool parameter.
+type ParamDef struct {
+	Name        Str
+	Type        TypeRef
+	Description string
+	Optional    bool
+}
+
+// MCPServerDef declares an MCP server namespace.
+type MCPServerDef struct {
+	Name        Str
+	Description Str
+	Source      Str
+	Display     Str
+	Title       Str
+	Connection  Str
+	Execution   Str
+}
+
+// WorkerDecl declares a worker this one may call (PROTOCOL.md D12).
+type WorkerDecl struct {
+	Slug        Str
+	Description Str
+	Display     Str
+	Title       Str
+	// Path is the callee's agent folder relative to this one; when empty
+	// the sibling folder whose settings.json has the slug is used.
+	Path Str
+	// Tools maps the worker's tool names to this protocol's tool names.
+	Tools []Mapping
+	// Protocol is the loaded callee (nil when it could not be resolved).
+	Protocol *Protocol
+}
+
+// Reference is one document of references/.
+type Reference struct {
+	Name, Description, Content string
+	File                       string
+}
+
+// Mapping is one entry of an input mapping or tool mapping: Label is the
+// name on the receiving side, Source where the value comes from.
+type Mapping struct {
+	Label, Source Str
+}
+
+// Step is one named block of steps, in document order.
+type Step struct {
+	Name  Str
+	Block Block
+}
+
+// Block is the common view of every block kind.
+type Block interface {
+	// Kind is the block's discriminator, e.g. "next-message".
+	Kind() string
+	// Base returns the fields every block has.
+	Base() *BlockBase
+}
+
+// BlockBase holds the fields common to every block.
+type BlockBase struct {
+	KindPos     diag.Pos
+	Display     Str
+	Description Str
+	Title       Str
+	// Thread is the thread the block acts on as written; ThreadName is the
+	// name it resolves to after defaults (start-thread: the block name,
+	// others: "main").
+	Thread     Str
+	ThreadName string
+	// written lists the keys the block has in the file.
+	written []string
+}
+
+// Base returns b.
+func (b *BlockBase) Base() *BlockBase { return b }
+
+// StartThread creates a named LLM thread.
+type StartThread struct {
+	BlockBase
+	Model, BackupModel             Setting
+	System                         Str
+	Input                          []Mapping
+	Tools, Workers, MCPServers     []Str
+	OnDemandMCPServers, Skills     []Str
+	References                     []Str
+	Thinking, Temperature, Speed   Setting
+	MaxSteps                       Setting
+	Cache                          Str
+	MaxOutputTokens                Int
+	MaxToolOutputTokens            Int
+	MaxImageDimension              Int
+	SandboxTimeout                 Int
+	LoopGuard, WebSearch, TodoList Bool
+	ImageModel, VideoModel         Str
+	SpeechModel, SpeechVoice       Str
+	TranscriptionModel             Str
+}
+
+// Int is a whole number written in the protocol.
+type Int struct {
+	Value int64
+	Pos   diag.Pos
+}
+
+// IsSet reports whether the field was written.
+func (i Int) IsSet() bool { return i.Pos.Line != 0 }
+
+// Bool is a boolean written in the protocol.
+type Bool struct {
+	Value bool
+	Pos   diag.Pos
+}
+
+// IsSet reports whether the field was written.
+func (b Bool) IsSet() bool { return b.Pos.Line != 0 }
+
+// AddMessage appends a rendered prompt to a thread.
+type AddMessage struct {
+	BlockBase
+	Role      Str
+	Prompt    Str
+	Input     []Mapping
+	Visible   Bool
+	UIContent Str
+	Files     []Str
+}
+
+// NextMessage asks the thread's model for the next message.
+type NextMessage struct {
+	BlockBase
+	Output       Str
+	ResponseType Str
+	Independent  Bool
+}
+
+// ToolCall calls a tool deterministically.
+type ToolCall struct {
+	BlockBase
+	Tool Str
+	// Input maps parameter names to arguments: a reference to an input or
+	// variable, or a literal (PROTOCOL.md D1).
+	Input  []ToolArg
+	Output Str
+}
+
+// ToolArg is one argument of a tool-call block.
+type ToolArg struct {
+	Name Str
+	// Ref names the input or variable whose value is passed; empty for a
+	// literal.
+	Ref     string
+	Literal any
+	Pos     diag.Pos
+}
+
+// RunWorker runs a declared worker as a nested execution.
+type RunWorker struct {
+	BlockBase
+	Worker Str
+	// Input maps the callee's input names (Label) to this worker's inputs
+	// and variables (Source).
+	Input  []Mapping
+	Output Str
+}
+
+// SerializeThread renders a thread's conversation as text.
+type SerializeThread struct {
+	BlockBase
+	Format Str
+	Output Str
+}
+
+// SetResource writes a (deprecated) resource.
+type SetResource struct {
+	BlockBase
+	Resource Str
+	Value    Str
+}
+
+// GenerateImage generates an image from a prompt variable.
+type GenerateImage struct {
+	BlockBase
+	Prompt          Str
+	ImageModel      Str
+	AspectRatio     Str
+	Resolution      Str
+	Size            Str
+	ReferenceImages []Str
+	Output          Str
+}
+
+// GenerateSpeech turns text into audio.
+type GenerateSpeech struct {
+	BlockBase
+	Text         Str
+	SpeechModel  Str
+	Voice        Str
+	Format       Str
+	Instructions Str
+	Language     Str
+	Speed        Float
+	Output       Str
+}
+
+// Float is a number written in the protocol.
+type Float struct {
+	Value float64
+	Pos   diag.Pos
+}
+
+// IsSet reports whether the field was written.
+func (f Float) IsSet() bool { return f.Pos.Line != 0 }
+
+// TranscribeAudio turns audio into text.
+type TranscribeAudio struct {
+	BlockBase
+	Audio              Str
+	TranscriptionModel Str
+	Language           Str
+	Timestamps         Bool
+	Output             Str
+}
+
+// Kind names for each block type.
+const (
+	KindStartThread     = "start-thread"
+	KindAddMessage      = "add-message"
+	KindNextMessage     = "next-message"
+	KindToolCall        = "tool-call"
+	KindRunWorker       = "run-worker"
+	KindSerializeThread = "serialize-thread"
+	KindSetResource     = "set-resource"
+	KindGenerateImage   = "generate-image"
+	KindGenerateSpeech  = "generate-speech"
+	KindTranscribeAudio = "transcribe-audio"
+)
+
+// Kind returns "start-thread".
+func (*StartThread) Kind() string { return KindStartThread }
+
+// Kind returns "add-message".
+func (*AddMessage) Kind() string { return KindAddMessage }
+
+// Kind returns "next-message".
+func (*NextMessage) Kind() string { return KindNextMessage }
+
+// Kind returns "tool-call".
+func (*ToolCall) Kind() string { return KindToolCall }
+
+// Kind returns "run-worker".
+func (*RunWorker) Kind() string { return KindRunWorker }
+
+// Kind returns "serialize-thread".
+func (*SerializeThread) Kind() string { return KindSerializeThread }
+
+// Kind returns "set-resource".
+func (*SetResource) Kind() string { return KindSetResource }
+
+// Kind returns "generate-image".
+func (*GenerateImage) Kind() string { return KindGenerateImage }
+
+// Kind returns "generate-speech".
+func (*GenerateSpeech) Kind() string { return KindGenerateSpeech }
+
+// Kind returns "transcribe-audio".
+func (*TranscribeAudio) Kind() string { return KindTranscribeAudio }

@@ -1,0 +1,104 @@
+package protocol_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/txtar"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/octrun/octrun/protocol"
+	"github.com/octrun/octrun/protocol/diag"
+)
+
+var update = flag.Bool("update", false, "rewrite the want section of golden files")
+
+// TestInvalidProtocols loads each archive of testdata/invalid and compares
+// every diagnostic (file:line:col, severity, message, source line, caret)
+// with the archive's want section. The archive's files form the agent
+// folder; when they are under main/, main/ is the agent loaded and the other
+// folders are its siblings (workers).
+func TestInvalidProtocols(t *testing.T) {
+	files, err := filepath.Glob(absPath(t, "../testdata/invalid/*.txtar"))
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(files), 30, "the golden suite pins at least 30 invalid protocols")
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			ar, err := txtar.ParseFile(file)
+			require.NoError(t, err)
+			dir := t.TempDir()
+			var want []byte
+			agent := "."
+			for _, f := range ar.Files {
+				if f.Name == "want" {
+					want = f.Data
+					continue
+				}
+				if strings.HasPrefix(f.Name, "main/") {
+					agent = "main"
+				}
+				path := filepath.Join(dir, filepath.FromSlash(f.Name))
+				require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+				require.NoError(t, os.WriteFile(path, f.Data, 0o644))
+			}
+			got := validateIn(t, dir, agent)
+			if *update {
+				ar.Files = replaceWant(ar.Files, got)
+				require.NoError(t, os.WriteFile(file, txtar.Format(ar), 0o644))
+				return
+			}
+			assert.Equal(t, string(want), got)
+		})
+	}
+}
+
+// validateIn loads agent (relative to dir) from inside dir, so that file
+// names in diagnostics are relative and stable, and renders the report.
+func validateIn(t *testing.T, dir, agent string) string {
+	t.Helper()
+	t.Chdir(dir)
+	p, err := protocol.Load(agent)
+	require.Error(t, err, "an invalid protocol must fail to load")
+	require.True(t, p.Diagnostics.HasErrors())
+	var b bytes.Buffer
+	require.NoError(t, diag.Write(&b, p.Diagnostics, p.Source))
+	return b.String()
+}
+
+func replaceWant(files []txtar.File, got string) []txtar.File {
+	for i := range files {
+		if files[i].Name == "want" {
+			files[i].Data = []byte(got)
+			return files
+		}
+	}
+	return append(files, txtar.File{Name: "want", Data: []byte(got)})
+}
+
+// TestValidExamples loads every agent of testdata/valid: each must load
+// with no diagnostic at all, warnings included.
+func TestValidExamples(t *testing.T) {
+	dirs, err := filepath.Glob("../testdata/valid/*")
+	require.NoError(t, err)
+	require.NotEmpty(t, dirs)
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			p, err := protocol.Load(dir)
+			require.NoError(t, err, "%v", p.Diagnostics)
+			assert.Empty(t, p.Diagnostics)
+			assert.NotEmpty(t, p.Steps)
+		})
+	}
+}
+
+func absPath(t *testing.T, path string) string {
+	t.Helper()
+	abs, err := filepath.Abs(path)
+	require.NoError(t, err)
+	return abs
+}

@@ -1,0 +1,129 @@
+package protocol_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/octrun/octrun/protocol"
+)
+
+// writeAgent writes a minimal valid worker into dir and returns dir.
+func writeAgent(t *testing.T, dir string) string {
+	t.Helper()
+	files := map[string]string{
+		"settings.json":     `{"slug": "w", "name": "W", "format": "worker"}`,
+		"protocol.yaml":     "steps:\n  Start:\n    block: start-thread\n    thread: main\n    model: openai/gpt-4o-mini\n    system: system\n",
+		"prompts/system.md": "You help.\n",
+	}
+	for name, text := range files {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
+	}
+	return dir
+}
+
+// messages returns the diagnostics' messages.
+func messages(p *protocol.Protocol) string {
+	var b strings.Builder
+	for _, d := range p.Diagnostics {
+		b.WriteString(d.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func TestMinimalAgentLoads(t *testing.T) {
+	dir := writeAgent(t, t.TempDir())
+	p, err := protocol.Load(dir)
+	require.NoError(t, err)
+	assert.Empty(t, p.Diagnostics)
+	// The path of protocol.yaml works as well as the folder.
+	p, err = protocol.Load(filepath.Join(dir, "protocol.yaml"))
+	require.NoError(t, err)
+	assert.Len(t, p.Steps, 1)
+}
+
+func TestPromptSymlinkOutsideAgentIsRefused(t *testing.T) {
+	outside := filepath.Join(t.TempDir(), "secret.md")
+	require.NoError(t, os.WriteFile(outside, []byte("TOP SECRET"), 0o644))
+	dir := writeAgent(t, t.TempDir())
+	system := filepath.Join(dir, "prompts", "system.md")
+	require.NoError(t, os.Remove(system))
+	require.NoError(t, os.Symlink(outside, system))
+
+	p, err := protocol.Load(dir)
+	require.Error(t, err)
+	assert.Contains(t, messages(p), "link that leads outside")
+	for _, src := range []string{"prompts/system.md"} {
+		assert.NotContains(t, string(p.Source(filepath.Join(dir, src))), "TOP SECRET")
+	}
+}
+
+func TestIncludeSymlinkOutsideAgentIsRefused(t *testing.T) {
+	outside := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(outside, "x.md"), []byte("TOP SECRET"), 0o644))
+	dir := writeAgent(t, t.TempDir())
+	require.NoError(t, os.Symlink(outside, filepath.Join(dir, "prompts", "shared")))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "prompts", "system.md"), []byte("Hi {{@shared/x.md}}\n"), 0o644))
+
+	p, err := protocol.Load(dir)
+	require.Error(t, err)
+	assert.Contains(t, messages(p), "link that leads outside prompts/")
+}
+
+func TestSymlinkInsideAgentIsFollowed(t *testing.T) {
+	dir := writeAgent(t, t.TempDir())
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "prompts", "base.md"), []byte("Base.\n"), 0o644))
+	system := filepath.Join(dir, "prompts", "system.md")
+	require.NoError(t, os.Remove(system))
+	require.NoError(t, os.Symlink("base.md", system))
+
+	p, err := protocol.Load(dir)
+	require.NoError(t, err, messages(p))
+}
+
+func TestProtocolSymlinkOutsideAgentIsRefused(t *testing.T) {
+	outside := filepath.Join(t.TempDir(), "protocol.yaml")
+	require.NoError(t, os.WriteFile(outside, []byte("steps: {}\n"), 0o644))
+	dir := writeAgent(t, t.TempDir())
+	require.NoError(t, os.Remove(filepath.Join(dir, "protocol.yaml")))
+	require.NoError(t, os.Symlink(outside, filepath.Join(dir, "protocol.yaml")))
+
+	p, err := protocol.Load(dir)
+	require.Error(t, err)
+	assert.Contains(t, messages(p), "protocol.yaml is a link that leads outside the agent folder")
+}
+
+func TestEnormousFilesAreRefused(t *testing.T) {
+	dir := writeAgent(t, t.TempDir())
+	big := strings.Repeat("# padding line for a very large file\n", protocol.MaxProtocolSize/36+10)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "protocol.yaml"), []byte(big), 0o644))
+	prompt := strings.Repeat("x", protocol.MaxPromptSize+1)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "prompts", "system.md"), []byte(prompt), 0o644))
+
+	p, err := protocol.Load(dir)
+	require.Error(t, err)
+	assert.Contains(t, messages(p), "protocol.yaml is too large")
+}
+
+func TestEnormousPromptIsRefused(t *testing.T) {
+	dir := writeAgent(t, t.TempDir())
+	prompt := strings.Repeat("x", protocol.MaxPromptSize+1)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "prompts", "system.md"), []byte(prompt), 0o644))
+
+	p, err := protocol.Load(dir)
+	require.Error(t, err)
+	assert.Contains(t, messages(p), "too large")
+}
+
+func TestMissingFolder(t *testing.T) {
+	p, err := protocol.Load(filepath.Join(t.TempDir(), "nope"))
+	require.Error(t, err)
+	assert.Contains(t, messages(p), "cannot open the agent folder")
+}

@@ -1,0 +1,84 @@
+package protocol
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+)
+
+// declRef is a worker declaration being resolved, with the protocol that
+// holds it.
+type declRef struct {
+	owner *Protocol
+	decl  *WorkerDecl
+}
+
+// resolveWorkers finds and loads the agent folder of every declared worker
+// (D12): the declaration's path, relative to the declaring folder, or else
+// the sibling folder whose settings.json has the slug.
+func (l *loader) resolveWorkers(p *Protocol) {
+	for _, w := range p.Workers {
+		var dir string
+		if w.Path.IsSet() {
+			dir = filepath.Join(p.Dir, filepath.FromSlash(w.Path.Value))
+			if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+				p.Diagnostics.Errorf(w.Path.Pos, "worker %q: path %q is not a folder (it is resolved from %s)", w.Slug.Value, w.Path.Value, p.Dir)
+				continue
+			}
+		} else if dir = siblingWithSlug(p.Dir, w.Slug.Value); dir == "" {
+			p.Diagnostics.Errorf(w.Slug.Pos, "worker %q: no agent folder beside %s has this slug in its settings.json; add path: to the declaration", w.Slug.Value, p.Dir)
+			continue
+		}
+		w.Protocol = l.load(dir, &declRef{owner: p, decl: w})
+		if w.Protocol == nil {
+			continue
+		}
+		if slug := w.Protocol.Settings.Slug; slug.IsSet() && slug.Value != w.Slug.Value {
+			p.Diagnostics.Errorf(w.Slug.Pos, "worker %q: the agent at %s has slug %q; declare it under that slug", w.Slug.Value, dir, slug.Value)
+		}
+	}
+}
+
+// siblingWithSlug returns the folder beside dir whose settings.json has
+// slug, or "".
+func siblingWithSlug(dir, slug string) string {
+	parent := filepath.Join(dir, "..")
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return ""
+	}
+	self, _ := filepath.Abs(dir)
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		candidate := filepath.Join(parent, e.Name())
+		if abs, _ := filepath.Abs(candidate); abs == self {
+			continue
+		}
+		if settingsSlug(candidate) == slug {
+			return candidate
+		}
+	}
+	return ""
+}
+
+// settingsSlug returns the slug in dir/settings.json, or "".
+func settingsSlug(dir string) string {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return ""
+	}
+	defer root.Close()
+	data, err := readLimited(root, "settings.json", MaxSettingsSize)
+	if err != nil {
+		return ""
+	}
+	var s struct {
+		Slug string `json:"slug"`
+	}
+	if json.Unmarshal(data, &s) != nil {
+		return ""
+	}
+	return s.Slug
+}
