@@ -67,7 +67,8 @@ type Protocol struct {
 	// Diagnostics holds every error and warning found while loading.
 	Diagnostics diag.List
 
-	sources map[string][]byte
+	sources        map[string][]byte
+	inputValidator func() (*types.Validator, error)
 }
 
 // Settings is settings.json.

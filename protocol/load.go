@@ -13,12 +13,14 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/octrun/octrun/internal/yamlx"
 	"github.com/octrun/octrun/protocol/diag"
 	"github.com/octrun/octrun/protocol/template"
+	"github.com/octrun/octrun/protocol/types"
 )
 
 // File size limits: larger files are refused with a diagnostic instead of
@@ -84,6 +86,7 @@ func (l *loader) load(path string, from *declRef) *Protocol {
 		return p
 	}
 	p := &Protocol{Dir: dir, File: file, sources: l.sources, Prompts: map[string]*template.Template{}, References: map[string]*Reference{}}
+	p.inputValidator = sync.OnceValues(func() (*types.Validator, error) { return types.NewValidator(p.inputSchema(true)) })
 	l.byDir[abs] = p
 	l.order = append(l.order, p)
 	l.loading = append(l.loading, abs)

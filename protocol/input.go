@@ -1,0 +1,89 @@
+package protocol
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/octrun/octrun/protocol/types"
+)
+
+// InputError lists every way in which the input of a run does not fit the
+// protocol's input declarations (D18). The runtime reports it with
+// errorType validation_error.
+type InputError struct {
+	Problems []string
+}
+
+func (e *InputError) Error() string {
+	return "invalid input: " + strings.Join(e.Problems, "; ")
+}
+
+// InputSchema returns the JSON Schema of the worker's input object: one
+// property per declared input, required unless optional or defaulted.
+func (p *Protocol) InputSchema() map[string]any {
+	return p.inputSchema(false)
+}
+
+// inputSchema builds the input schema; with allOptional every property is
+// optional (ResolveInput reports missing inputs itself, by name).
+func (p *Protocol) inputSchema(allOptional bool) map[string]any {
+	fields := make([]types.Field, 0, len(p.Inputs))
+	for _, in := range p.Inputs {
+		fields = append(fields, types.Field{
+			Name:        in.Name.Value,
+			Type:        in.Type.Expr,
+			Description: in.Description,
+			Optional:    allOptional || in.Optional || in.HasDefault,
+			Enum:        in.Enum,
+		})
+	}
+	return p.Types.ObjectSchema(fields)
+}
+
+// ResolveInput checks the caller's input against the declarations and
+// returns the values a run starts with: the given values, plus the default
+// of every omitted input that has one. An optional input omitted without a
+// default is left out: it is absent (D3). Every problem is reported at once
+// in an *InputError: unknown names (with "did you mean"), missing required
+// inputs, values that do not fit their type or enum.
+func (p *Protocol) ResolveInput(given map[string]any) (map[string]any, error) {
+	validator, err := p.inputValidator()
+	if err != nil {
+		return nil, fmt.Errorf("compile the input schema: %w", err)
+	}
+	var problems []string
+	declared := make([]string, len(p.Inputs))
+	for i, in := range p.Inputs {
+		declared[i] = in.Name.Value
+	}
+	for _, name := range slices.Sorted(maps.Keys(given)) {
+		if !slices.Contains(declared, name) {
+			problems = append(problems, fmt.Sprintf("unknown input %s%s; the worker's inputs are %s", name, didYouMean(name, declared), listOf(declared)))
+		}
+	}
+	values := make(map[string]any, len(p.Inputs))
+	for _, in := range p.Inputs {
+		v, ok := given[in.Name.Value]
+		switch {
+		case ok:
+			values[in.Name.Value] = v
+		case in.HasDefault:
+			values[in.Name.Value] = in.Default
+		case !in.Optional:
+			problems = append(problems, fmt.Sprintf("missing input %s (%s)", in.Name.Value, in.Type.Value))
+		}
+	}
+	for _, pr := range validator.Validate(values) {
+		name, rest, _ := strings.Cut(strings.TrimPrefix(pr.Path, "/"), "/")
+		if rest != "" {
+			name += " at /" + rest
+		}
+		problems = append(problems, fmt.Sprintf("input %s: %s", name, pr.Message))
+	}
+	if len(problems) > 0 {
+		return nil, &InputError{Problems: problems}
+	}
+	return values, nil
+}

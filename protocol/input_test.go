@@ -1,0 +1,45 @@
+package protocol_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/octrun/octrun/protocol"
+)
+
+// D18: input values are checked against their declared types and enums
+// before the first step, and every problem is listed at once.
+func TestResolveInput(t *testing.T) {
+	p, err := protocol.Load("../testdata/valid/research-assistant")
+	require.NoError(t, err)
+
+	t.Run("defaults fill omitted inputs; optional ones stay absent (D3)", func(t *testing.T) {
+		got, err := p.ResolveInput(map[string]any{"TOPIC": "tides"})
+		require.NoError(t, err)
+		assert.Equal(t, map[string]any{"TOPIC": "tides", "DEPTH": "brief"}, got)
+	})
+	t.Run("given values win over defaults", func(t *testing.T) {
+		got, err := p.ResolveInput(map[string]any{"TOPIC": "tides", "DEPTH": "detailed", "TEMPERATURE": 0.2})
+		require.NoError(t, err)
+		assert.Equal(t, map[string]any{"TOPIC": "tides", "DEPTH": "detailed", "TEMPERATURE": 0.2}, got)
+	})
+	t.Run("every problem at once", func(t *testing.T) {
+		_, err := p.ResolveInput(map[string]any{"TOPC": "tides", "DEPTH": "deep", "TEMPERATURE": "hot"})
+		var inputErr *protocol.InputError
+		require.ErrorAs(t, err, &inputErr)
+		assert.Equal(t, []string{
+			`unknown input TOPC (did you mean "TOPIC"?); the worker's inputs are TOPIC, DEPTH or TEMPERATURE`,
+			"missing input TOPIC (string)",
+			`input DEPTH: value "deep" is not one of brief, detailed`,
+			"input TEMPERATURE: expected number, got string",
+		}, inputErr.Problems)
+	})
+	t.Run("nested values are checked against custom types", func(t *testing.T) {
+		q, err := protocol.Load("../testdata/valid/support-worker")
+		require.NoError(t, err)
+		_, err = q.ResolveInput(map[string]any{"TICKET": "x", "CUSTOMER_EMAIL": 42})
+		require.EqualError(t, err, "invalid input: input CUSTOMER_EMAIL: expected string, got number")
+	})
+}
