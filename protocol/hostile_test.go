@@ -100,12 +100,10 @@ func TestProtocolSymlinkOutsideAgentIsRefused(t *testing.T) {
 	assert.Contains(t, messages(p), "protocol.yaml is a link that leads outside the agent folder")
 }
 
-func TestEnormousFilesAreRefused(t *testing.T) {
+func TestEnormousProtocolIsRefused(t *testing.T) {
 	dir := writeAgent(t, t.TempDir())
 	big := strings.Repeat("# padding line for a very large file\n", protocol.MaxProtocolSize/36+10)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "protocol.yaml"), []byte(big), 0o644))
-	prompt := strings.Repeat("x", protocol.MaxPromptSize+1)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "prompts", "system.md"), []byte(prompt), 0o644))
 
 	p, err := protocol.Load(dir)
 	require.Error(t, err)

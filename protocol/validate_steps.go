@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/octrun/octrun/protocol/diag"
 	"github.com/octrun/octrun/protocol/template"
@@ -399,40 +400,59 @@ func (v *validator) checkToolCall(s *Step, b *ToolCall, what string) {
 		return
 	}
 	params := map[string]*ParamDef{}
-	var names []string
+	var takes, required []string
 	for _, p := range tool.Parameters {
 		params[p.Name.Value] = p
-		names = append(names, p.Name.Value)
-	}
-	given := map[string]bool{}
-	for _, a := range b.Input {
-		given[a.Name.Value] = true
-		p := params[a.Name.Value]
-		if p == nil {
-			v.errorf(a.Name.Pos, "%s passes %q, which is not a parameter of tool %q%s", what, a.Name.Value, b.Tool.Value, paramHint(a.Name.Value, names))
-			continue
+		takes = append(takes, p.Name.Value)
+		if !p.Optional {
+			required = append(required, p.Name.Value)
 		}
-		if a.Ref == "" && p.Type.OK {
+	}
+	passed := make([]Str, len(b.Input))
+	for i, a := range b.Input {
+		passed[i] = a.Name
+		if p := params[a.Name.Value]; p != nil && a.Ref == "" && p.Type.OK {
 			for _, problem := range v.problems(p.Type.Expr, a.Literal) {
 				v.errorf(a.Pos, "%s passes %s to parameter %q of type %s: %s", what, formatLiteral(a.Literal), a.Name.Value, p.Type.Value, problem)
 			}
 		}
 	}
-	for _, p := range tool.Parameters {
-		if !p.Optional && !given[p.Name.Value] {
-			v.errorf(s.Name.Pos, "%s does not pass the required parameter %q of tool %q; add it under input:", what, p.Name.Value, b.Tool.Value)
+	v.checkArgs(s, what, "parameter", fmt.Sprintf("tool %q", b.Tool.Value), passed, takes, required)
+}
+
+// checkArgs checks the names a block passes (tool parameters, worker
+// inputs) against those the callee takes: unknown names are errors with a
+// hint, and so are required names left out.
+func (v *validator) checkArgs(s *Step, what, noun, callee string, passed []Str, takes, required []string) {
+	given := map[string]bool{}
+	for _, name := range passed {
+		given[name.Value] = true
+		if !slices.Contains(takes, name.Value) {
+			v.errorf(name.Pos, "%s passes %q, which is not %s %s of %s%s", what, name.Value, article(noun), noun, callee, argHint(name.Value, noun, takes))
+		}
+	}
+	for _, name := range required {
+		if !given[name] {
+			v.errorf(s.Name.Pos, "%s does not pass the required %s %q of %s; add it under input:", what, noun, name, callee)
 		}
 	}
 }
 
-func paramHint(name string, names []string) string {
+func article(noun string) string {
+	if strings.ContainsRune("aeiou", rune(noun[0])) {
+		return "an"
+	}
+	return "a"
+}
+
+func argHint(name, noun string, names []string) string {
 	if hint := didYouMean(name, names); hint != "" {
 		return hint
 	}
 	if len(names) == 0 {
-		return "; the tool takes no parameters"
+		return fmt.Sprintf("; it takes no %ss", noun)
 	}
-	return "; its parameters are " + quoted(names)
+	return fmt.Sprintf("; its %ss are %s", noun, quoted(names))
 }
 
 func (v *validator) checkRunWorker(s *Step, b *RunWorker, what string) {
@@ -455,24 +475,18 @@ func (v *validator) checkRunWorker(s *Step, b *RunWorker, what string) {
 	if callee == nil {
 		return
 	}
-	inputs := map[string]*InputDef{}
-	var names []string
+	var takes, required []string
 	for _, in := range callee.Inputs {
-		inputs[in.Name.Value] = in
-		names = append(names, in.Name.Value)
-	}
-	mapped := map[string]bool{}
-	for _, m := range b.Input {
-		mapped[m.Label.Value] = true
-		if inputs[m.Label.Value] == nil {
-			v.errorf(m.Label.Pos, "%s passes %s, which is not an input of worker %q%s", what, m.Label.Value, b.Worker.Value, paramHint(m.Label.Value, names))
+		takes = append(takes, in.Name.Value)
+		if !in.Optional && !in.HasDefault {
+			required = append(required, in.Name.Value)
 		}
 	}
-	for _, in := range callee.Inputs {
-		if !in.Optional && !in.HasDefault && !mapped[in.Name.Value] {
-			v.errorf(s.Name.Pos, "%s does not pass the required input %s of worker %q; add %s: <variable> under input:", what, in.Name.Value, b.Worker.Value, in.Name.Value)
-		}
+	passed := make([]Str, len(b.Input))
+	for i, m := range b.Input {
+		passed[i] = m.Label
 	}
+	v.checkArgs(s, what, "input", fmt.Sprintf("worker %q", b.Worker.Value), passed, takes, required)
 	if b.Output.IsSet() && !callee.Output.IsSet() {
 		v.errorf(b.Output.Pos, "%s assigns the output of worker %q, but that worker declares no output", what, b.Worker.Value)
 	}
