@@ -50,7 +50,7 @@ type cond struct {
 	pos  diag.Pos
 }
 
-// tokKind says what a token is.
+// tokKind says what a token is. Conditional tags come last.
 type tokKind uint8
 
 const (

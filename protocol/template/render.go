@@ -133,10 +133,9 @@ func equals(v any, lit string) bool {
 }
 
 // appendForm appends the string form of v to dst; pretty indents JSON.
+// Callers handle strings themselves, without copying.
 func appendForm(dst []byte, v any, pretty bool) []byte {
 	switch v := v.(type) {
-	case string:
-		return append(dst, v...)
 	case absent:
 		return append(dst, "NONE"...)
 	case nil:

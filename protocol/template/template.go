@@ -159,7 +159,7 @@ func Compile(path string, src Source, diags *diag.List) *Template {
 		return t
 	}
 	c := &compiler{src: src, diags: diags, files: map[string]*file{}}
-	f := c.compile(path, diag.Pos{File: path}, 0)
+	f := c.compile(path, diag.Pos{}, 0)
 	if f == nil {
 		return t
 	}
@@ -226,8 +226,9 @@ type file struct {
 	height int
 }
 
-// compile reads and parses the file at path, included at depth (0 for the
-// root) by the tag at at. It returns nil if the file cannot be read.
+// compile reads and parses the file at path, included at depth by the tag
+// at at, or the root prompt when depth is 0. It returns nil if the file
+// cannot be read.
 func (c *compiler) compile(path string, at diag.Pos, depth int) *file {
 	text, name, err := c.src.Read(path)
 	if name == "" {
@@ -259,11 +260,15 @@ func (c *compiler) compile(path string, at diag.Pos, depth int) *file {
 // tag at at, or nil after reporting why it cannot be included.
 func (c *compiler) include(path string, at diag.Pos, depth int) *file {
 	f, done := c.files[path]
+	below := 0 // include levels below path, known once it is compiled
+	if done {
+		below = f.height
+	}
 	switch {
 	case slices.Contains(c.chain, path):
 		c.diags.Errorf(at, "circular include: %s", c.chainTo(path))
 		return nil
-	case done && depth+f.height > maxDepth, !done && depth > maxDepth:
+	case depth+below > maxDepth:
 		c.diags.Errorf(at, "includes nest more than %d levels deep (include chain: %s)", maxDepth, c.chainTo(path))
 		return nil
 	case done:
@@ -293,7 +298,7 @@ func checkPath(path string) string {
 	case path == "":
 		return "is empty: name a file relative to prompts/, like {{@shared/tone.md}}"
 	case strings.TrimSpace(path) != path:
-		return "has spaces around it: write the path right after {{@"
+		return "has spaces around it: remove them"
 	case strings.Contains(path, `\`):
 		return `contains a backslash: separate folders with "/"`
 	case path[0] == '/':

@@ -140,6 +140,7 @@ func TestConditionTruthiness(t *testing.T) {
 		{"nil pointer", (*int)(nil), true, false},
 		{"named string type", level("false"), true, false},
 		{"named string type high", level("high"), true, true},
+		{"value JSON cannot encode", make(chan int), true, false},
 	}
 	for _, v := range values {
 		b := vars{}
@@ -520,7 +521,7 @@ func TestErrors(t *testing.T) {
 				`prompts/system.md:3:1: error: include path "" is empty: name a file relative to prompts/, like {{@shared/tone.md}}`,
 				`prompts/system.md:4:1: error: include path "./a.md" is not clean: remove empty and "." segments and any trailing "/"`,
 				`prompts/system.md:5:1: error: include path "a//b.md" is not clean: remove empty and "." segments and any trailing "/"`,
-				`prompts/system.md:6:1: error: include path " a.md" has spaces around it: write the path right after {{@`,
+				`prompts/system.md:6:1: error: include path " a.md" has spaces around it: remove them`,
 				`prompts/system.md:7:1: error: include path "shared/x" must end in .md`,
 				`prompts/system.md:8:1: error: include path "a.md/" is not clean: remove empty and "." segments and any trailing "/"`,
 			},
@@ -551,6 +552,11 @@ func TestErrors(t *testing.T) {
 			want:  []string{`prompts/system.md:1:1: error: cannot read include "dir.md": is a directory (include chain: system.md -> dir.md)`},
 		},
 		{
+			name:  "4.2 file named by its path when the source gives no name",
+			files: memSource{"system.md": "{{@anon.md}}"},
+			want:  []string{"anon.md:1:1: error: {{/if}} without a matching {{#if}}"},
+		},
+		{
 			name:  "4.2 missing prompt",
 			files: memSource{},
 			want:  []string{`prompts/system.md: error: prompt "system.md" not found`},
@@ -567,12 +573,16 @@ func TestErrors(t *testing.T) {
 	}
 }
 
-// errSource is a memSource where dir.md cannot be read.
+// errSource is a memSource where dir.md cannot be read and anon.md has no
+// file name.
 type errSource struct{ memSource }
 
 func (s errSource) Read(path string) ([]byte, string, error) {
-	if path == "dir.md" {
+	switch path {
+	case "dir.md":
 		return nil, "prompts/dir.md", errors.New("is a directory")
+	case "anon.md":
+		return []byte("{{/if}}"), "", nil
 	}
 	return s.memSource.Read(path)
 }
@@ -641,5 +651,23 @@ func TestRenderIsRepeatable(t *testing.T) {
 	for range 3 {
 		assert.Equal(t, "x", tmpl.Render(vars{"A": "x"}))
 		assert.Equal(t, "-", tmpl.Render(vars{}))
+	}
+}
+
+func TestConcurrentRender(t *testing.T) {
+	tmpl, diags := compile(t, memSource{"system.md": "{{#if A == \"x\"}}{{B}}{{else}}{{A}}{{/if}}"})
+	require.Empty(t, diags)
+	done := make(chan string)
+	for i := range 8 {
+		go func() {
+			if i%2 == 0 {
+				done <- tmpl.Render(vars{"A": "x", "B": []any{i}})
+			} else {
+				done <- tmpl.Render(vars{"A": i})
+			}
+		}()
+	}
+	for range 8 {
+		assert.NotEmpty(t, <-done)
 	}
 }
