@@ -15,7 +15,9 @@ type declRef struct {
 
 // resolveWorkers finds and loads the agent folder of every declared worker
 // (D12): the declaration's path, relative to the declaring folder, or else
-// the sibling folder whose settings.json has the slug.
+// the sibling folder whose settings.json has the slug. With a path, the
+// declared slug is this protocol's name for the worker and may differ from
+// the folder's own slug.
 func (l *loader) resolveWorkers(p *Protocol) {
 	for _, w := range p.Workers {
 		var dir string
@@ -30,12 +32,6 @@ func (l *loader) resolveWorkers(p *Protocol) {
 			continue
 		}
 		w.Protocol = l.load(dir, &declRef{owner: p, decl: w})
-		if w.Protocol == nil {
-			continue
-		}
-		if slug := w.Protocol.Settings.Slug; slug.IsSet() && slug.Value != w.Slug.Value {
-			p.Diagnostics.Errorf(w.Slug.Pos, "worker %q: the agent at %s has slug %q; declare it under that slug", w.Slug.Value, dir, slug.Value)
-		}
 	}
 }
 
