@@ -30,6 +30,8 @@ type validator struct {
 	threads map[string]*Step
 	// usedReferences collects reference names listed by a thread.
 	usedReferences map[string]bool
+	// schemas holds the compiled validators of the types checked so far.
+	schemas map[types.Expr]*types.Validator
 }
 
 var (
@@ -77,6 +79,7 @@ func (v *validator) index() {
 	v.workers = map[string]*WorkerDecl{}
 	v.threads = map[string]*Step{}
 	v.usedReferences = map[string]bool{}
+	v.schemas = map[types.Expr]*types.Validator{}
 	seen := map[string]string{}
 	value := func(name Str, kind string) {
 		if first, dup := seen[name.Value]; dup {
@@ -145,11 +148,16 @@ func (v *validator) checkDefault(kind string, name Str, t TypeRef, value any) {
 	}
 }
 
-// problems validates value against the schema of e, as messages.
+// problems validates value against the schema of e, as messages. Compiled
+// schemas are kept per expression: compiling costs far more than checking.
 func (v *validator) problems(e types.Expr, value any) []string {
-	val, err := types.NewValidator(v.p.Types.Schema(e))
-	if err != nil {
-		return []string{err.Error()}
+	val, ok := v.schemas[e]
+	if !ok {
+		var err error
+		if val, err = types.NewValidator(v.p.Types.Schema(e)); err != nil {
+			return []string{err.Error()}
+		}
+		v.schemas[e] = val
 	}
 	var out []string
 	for _, pr := range val.Validate(value) {

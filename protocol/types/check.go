@@ -30,7 +30,7 @@ func (d *decoder) checkUnion(t *Type) {
 			continue
 		}
 		t.Variants = append(t.Variants, v.Name)
-		if v.Kind != Object || t.Discriminator == "" {
+		if v.Kind != Object || d.shapeless[v] || t.Discriminator == "" {
 			continue
 		}
 		c, ok := d.discriminator(v, t.Discriminator, n, what)

@@ -24,6 +24,9 @@ type decoder struct {
 	variants map[*Type][]*yaml.Node
 	// consts records the properties that wrote a `const`, valid or not.
 	consts map[propertyKey]bool
+	// shapeless holds the types whose body could not be read as any kind
+	// of type; unions do not report them again.
+	shapeless map[*Type]bool
 }
 
 type propertyKey struct {
@@ -36,10 +39,11 @@ type propertyKey struct {
 // and returns a usable Registry even after errors.
 func Decode(r *yamlx.Reader, n *yaml.Node) *Registry {
 	d := &decoder{
-		r:        r,
-		reg:      &Registry{types: map[string]*Type{}},
-		variants: map[*Type][]*yaml.Node{},
-		consts:   map[propertyKey]bool{},
+		r:         r,
+		reg:       &Registry{types: map[string]*Type{}},
+		variants:  map[*Type][]*yaml.Node{},
+		consts:    map[propertyKey]bool{},
+		shapeless: map[*Type]bool{},
 	}
 	entries := r.Mapping(n, "the types section")
 	for _, e := range entries {
@@ -79,6 +83,7 @@ func (d *decoder) body(t *Type, key, n *yaml.Node) {
 	what := fmt.Sprintf("type %q", t.Name)
 	if n.Kind != yaml.MappingNode {
 		d.r.Errorf(keyIfNull(key, n), "%s must be a mapping of its properties, or \"type: array\" with \"items\", or \"anyOf\"; got %s", what, yamlx.Describe(n))
+		d.shapeless[t] = true
 		return
 	}
 	entries := d.r.Mapping(n, what)
@@ -89,6 +94,7 @@ func (d *decoder) body(t *Type, key, n *yaml.Node) {
 	case keyword && kind.Value.Value == "array":
 		d.array(t, key, entries)
 	case keyword:
+		d.shapeless[t] = true
 		d.r.Errorf(kind.Value, "%s cannot be \"type: %s\": a custom type is an object (its properties listed under its name), an array (\"type: array\" with \"items\") or a union (\"anyOf\")", what, kind.Value.Value)
 	case hasAnyOf:
 		d.union(t, key, entries)
@@ -105,7 +111,7 @@ func (d *decoder) array(t *Type, key *yaml.Node, entries []yamlx.Entry) {
 	for _, e := range entries {
 		switch e.Key {
 		case "items":
-			t.Items = d.items(e.Value, "the items of "+what)
+			t.Items = d.items(e.Value, "\"items\" of "+what)
 		case "description":
 			t.Description, _ = d.r.Text(e.Value, "the description of "+what)
 		}
@@ -174,6 +180,7 @@ func (d *decoder) object(t *Type, key *yaml.Node, entries []yamlx.Entry) {
 		t.Properties = append(t.Properties, d.property(t, e))
 	}
 	if len(t.Properties) == 0 {
+		d.shapeless[t] = true
 		d.r.Errorf(key, "%s has no properties; an object type needs at least one", what)
 	}
 }
@@ -227,6 +234,8 @@ func (d *decoder) spec(at *yaml.Node, entries []yamlx.Entry, what string) Spec {
 	if !ok {
 		d.r.Errorf(at, "%s needs a \"type\" (like type: string)", what)
 	}
+	// typeOK: the type was read and resolves (or is `array`), so the
+	// fields that depend on it can be checked against it.
 	name, typeOK := "", false
 	if ok {
 		name, typeOK = d.r.Name(typ.Value, "the type of "+what)
@@ -238,7 +247,7 @@ func (d *decoder) spec(at *yaml.Node, entries []yamlx.Entry, what string) Spec {
 	items, hasItems := field(entries, "items")
 	switch {
 	case isArray && hasItems:
-		s.Items = d.items(items.Value, "the items of "+what)
+		s.Items = d.items(items.Value, "\"items\" of "+what)
 	case isArray:
 		s.Items = &Spec{}
 		d.r.Errorf(typ.Value, "%s has type \"array\" and needs \"items\" (like items: { type: string })", what)
@@ -267,7 +276,8 @@ func (d *decoder) stringFacets(s *Spec, entries []yamlx.Entry, typeOK bool, name
 	case hasConst && hasEnum:
 		d.r.Errorf(c.KeyNode, "%s has both \"enum\" and \"const\"; use one of them", what)
 	case hasConst && isString && yamlx.IsString(c.Value):
-		s.Const = &c.Value.Value
+		value := c.Value.Value
+		s.Const = &value
 	case hasConst && isString:
 		d.notString(c.Value, "the const of "+what, "be a string")
 	case hasConst && typeOK:

@@ -36,8 +36,10 @@ const (
 	// write with the `[]` shorthand (`string[][]` is 2).
 	MaxArrayDims = 8
 	// MaxSchemaNodes is the most schema objects one custom type may expand
-	// to once every type it refers to is written out in place.
-	MaxSchemaNodes = 50_000
+	// to once every type it refers to is written out in place. Real types
+	// stay far below; the bound keeps schemas, and the time to compile
+	// them for validation, small.
+	MaxSchemaNodes = 5_000
 )
 
 // builtins are the built-in type names, in the order used for suggestions.

@@ -109,8 +109,8 @@ func (v *Validator) index(s *jsonschema.Schema) {
 			v.index(sub)
 		}
 	}
-	for _, name := range slices.Sorted(maps.Keys(s.Properties)) {
-		v.index(s.Properties[name])
+	for _, p := range s.Properties {
+		v.index(p)
 	}
 }
 
