@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 
@@ -27,16 +28,12 @@ type fields map[string]func(n *yaml.Node)
 // decodeFields calls the reader of each entry's key and reports unknown keys
 // with the closest known one.
 func (d *decoder) decodeFields(entries []yamlx.Entry, what string, fs fields) {
-	known := make([]string, 0, len(fs))
-	for k := range fs {
-		known = append(known, k)
-	}
-	slices.Sort(known)
-	d.CheckKeys(entries, known, what)
 	for _, e := range entries {
 		if read, ok := fs[e.Key]; ok {
 			read(e.Value)
+			continue
 		}
+		d.UnknownKey(e, slices.Sorted(maps.Keys(fs)), what)
 	}
 }
 

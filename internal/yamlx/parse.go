@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 
 	"go.yaml.in/yaml/v3"
@@ -49,7 +50,7 @@ func Parse(file string, src []byte, diags *diag.List) (root *yaml.Node, ok bool)
 	}
 	root = doc.Content[0]
 	e := expander{file: file, size: map[*yaml.Node]int{}}
-	if err := e.resolve(root, 0); err != nil {
+	if _, err := e.resolve(root, 0); err != nil {
 		var pe *posError
 		if errors.As(err, &pe) {
 			diags.Errorf(diag.Pos{File: file, Line: pe.node.Line, Col: pe.node.Column}, "%s", pe.msg)
@@ -67,70 +68,74 @@ type posError struct {
 func (e *posError) Error() string { return e.msg }
 
 // expander resolves aliases in place while counting how large the document
-// becomes when every alias is expanded. Sizes are memoised per node, so the
-// work is linear in the document as written even when the expansion is huge.
+// becomes when every alias is expanded. Sizes of anchored nodes (the only
+// ones an alias can reach twice) are memoised, so the work is linear in the
+// document as written even when the expansion is huge.
 type expander struct {
 	file string
-	size map[*yaml.Node]int // expanded size; -1 while being computed
+	size map[*yaml.Node]int // expanded size of anchored nodes; -1 while being computed
 }
 
-func (e *expander) resolve(n *yaml.Node, depth int) error {
+// resolve resolves the aliases under n and returns n's expanded size.
+func (e *expander) resolve(n *yaml.Node, depth int) (int, error) {
 	if depth > MaxDepth {
-		return &posError{n, fmt.Sprintf("nesting is deeper than %d levels; flatten the structure", MaxDepth)}
+		return 0, &posError{n, fmt.Sprintf("nesting is deeper than %d levels; flatten the structure", MaxDepth)}
 	}
-	switch s, seen := e.size[n]; {
-	case seen && s < 0:
-		return &posError{n, "an alias refers to a node that contains it; remove the cycle"}
-	case seen:
-		return nil
+	anchored := n.Anchor != ""
+	if anchored {
+		switch s, seen := e.size[n]; {
+		case seen && s < 0:
+			return 0, &posError{n, "an alias refers to a node that contains it; remove the cycle"}
+		case seen:
+			return s, nil
+		}
+		e.size[n] = -1
 	}
-	e.size[n] = -1
 	total := 1
 	for i, c := range n.Content {
 		for c.Kind == yaml.AliasNode {
 			if c.Alias == nil {
-				return &posError{c, "alias refers to an unknown anchor"}
+				return 0, &posError{c, "alias refers to an unknown anchor"}
 			}
 			c = c.Alias
 		}
 		n.Content[i] = c
-		if err := e.resolve(c, depth+1); err != nil {
-			return err
+		size, err := e.resolve(c, depth+1)
+		if err != nil {
+			return 0, err
 		}
-		total += e.size[c]
+		total += size
 		if total > MaxNodes {
-			return &posError{n, fmt.Sprintf("the document expands to more than %d nodes through aliases; use fewer aliases", MaxNodes)}
+			return 0, &posError{n, fmt.Sprintf("the document expands to more than %d nodes through aliases; use fewer aliases", MaxNodes)}
 		}
 	}
 	if n.Kind == yaml.MappingNode {
 		if err := applyMerges(n); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	e.size[n] = total
-	return nil
+	if anchored {
+		e.size[n] = total
+	}
+	return total, nil
 }
 
 // applyMerges replaces merge keys (<<: *base or <<: [*a, *b]) by the entries
 // they bring in; keys written in the mapping itself win.
 func applyMerges(n *yaml.Node) error {
+	if !slices.ContainsFunc(n.Content, isMergeKey) {
+		return nil
+	}
 	var merged []*yaml.Node
 	own := map[string]bool{}
-	hasMerge := false
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := n.Content[i]
-		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
-			hasMerge = true
-			continue
+		if k := n.Content[i]; !isMergeKey(k) {
+			own[k.Value] = true
 		}
-		own[k.Value] = true
-	}
-	if !hasMerge {
-		return nil
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if !(k.Kind == yaml.ScalarNode && k.Tag == "!!merge") {
+		if !isMergeKey(k) {
 			merged = append(merged, k, v)
 			continue
 		}
@@ -166,4 +171,8 @@ func flowHint(src []byte, line int) string {
 		}
 	}
 	return ""
+}
+
+func isMergeKey(k *yaml.Node) bool {
+	return k.Kind == yaml.ScalarNode && k.Tag == "!!merge"
 }

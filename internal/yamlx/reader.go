@@ -258,7 +258,12 @@ func value(n *yaml.Node, depth int) (any, *posError) {
 func (r *Reader) CheckKeys(entries []Entry, allowed []string, what string) {
 	for _, e := range entries {
 		if !slices.Contains(allowed, e.Key) {
-			r.Errorf(e.KeyNode, "unknown key %q in %s%s", e.Key, what, diag.DidYouMean(e.Key, allowed))
+			r.UnknownKey(e, allowed, what)
 		}
 	}
+}
+
+// UnknownKey reports that e's key is not one of known keys of what.
+func (r *Reader) UnknownKey(e Entry, known []string, what string) {
+	r.Errorf(e.KeyNode, "unknown key %q in %s%s", e.Key, what, diag.DidYouMean(e.Key, known))
 }
