@@ -125,3 +125,19 @@ func TestMissingFolder(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, messages(p), "cannot open the agent folder")
 }
+
+func TestEmptyAndOddSettings(t *testing.T) {
+	for _, tc := range []struct{ settings, want string }{
+		{"", "settings.json:1:1: error: settings.json is not valid JSON: unexpected end of JSON input"},
+		{"[1, 2]", "settings.json:1:1: error: settings.json must be a JSON object with slug, name and format"},
+		{`{"slug": 7, "name": "N", "format": "worker"}`, "settings.json:1:10: error: slug must be a string, got a number"},
+		{"{\n  \"slug\": \"s\",\n  \"name\": \"N\",\n  \"format\": \"worker\"\n}  x", "settings.json:5:4: error: settings.json is not valid JSON: invalid character 'x' after top-level value"},
+	} {
+		dir := writeAgent(t, t.TempDir())
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "settings.json"), []byte(tc.settings), 0o644))
+		t.Chdir(dir)
+		p, err := protocol.Load(".")
+		require.Error(t, err)
+		assert.Equal(t, tc.want, strings.TrimSpace(messages(p)), tc.settings)
+	}
+}

@@ -249,27 +249,34 @@ func (l *loader) readSettings(p *Protocol, root *os.Root) {
 		"format":      d.str(&s.Format, "format"),
 	})
 	at := diag.Pos{File: file, Line: n.Line, Col: n.Column}
+	written := map[string]bool{}
+	for _, e := range entries {
+		written[e.Key] = true
+	}
 	switch {
-	case !s.Slug.IsSet():
+	case !written["slug"]:
 		p.Diagnostics.Errorf(at, `settings.json needs a "slug": lowercase letters, digits and dashes, like "title-generator"`)
-	case !slugPattern.MatchString(s.Slug.Value):
+	case s.Slug.IsSet() && !slugPattern.MatchString(s.Slug.Value):
 		p.Diagnostics.Errorf(s.Slug.Pos, "slug %q must be lowercase letters, digits and dashes (like %q)", s.Slug.Value, toSlug(s.Slug.Value))
 	}
-	if !s.Name.IsSet() {
+	if !written["name"] {
 		p.Diagnostics.Errorf(at, `settings.json needs a "name": the agent's human-readable name`)
 	}
 	switch {
-	case !s.Format.IsSet():
+	case !written["format"]:
 		p.Diagnostics.Errorf(at, `settings.json needs "format": "worker"`)
 	case s.Format.Value == "interactive":
 		p.Diagnostics.Errorf(s.Format.Pos, `format is "interactive", but octrun runs workers only: use an agent whose settings.json says "format": "worker"`)
-	case s.Format.Value != "worker":
+	case s.Format.IsSet() && s.Format.Value != "worker":
 		p.Diagnostics.Errorf(s.Format.Pos, `format %q is not known: octrun runs workers, whose settings.json says "format": "worker"`, s.Format.Value)
 	}
 }
 
 // lineCol converts a byte offset into a 1-based line and column.
 func lineCol(src []byte, offset int64) (int, int) {
+	if len(src) == 0 {
+		return 1, 1
+	}
 	offset = min(max(offset, 1), int64(len(src)))
 	before := src[:offset-1]
 	line := bytes.Count(before, []byte("\n")) + 1
