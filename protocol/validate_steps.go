@@ -155,6 +155,9 @@ func (v *validator) checkStartThread(s *Step, b *StartThread, what string) {
 	})
 	v.checkSetting(what+" thinking", b.Thinking, oneOf(thinkingLevels))
 	v.checkSetting(what+" speed", b.Speed, oneOf(speeds))
+	if model, ok := b.Model.Literal.(string); ok && b.Speed.Literal == "fast" && !fastCapable(model) {
+		v.warnf(b.Speed.Pos, "%s speed: fast has no effect on %s: only Anthropic Opus models (4.6 and later) have a fast mode (PROTOCOL.md 9.1 rule 15)", what, model)
+	}
 	v.checkSetting(what+" maxSteps", b.MaxSteps, func(lit any) string {
 		if n, ok := lit.(int64); ok && n >= 1 {
 			return ""
@@ -200,6 +203,11 @@ func (v *validator) checkStartThread(s *Step, b *StartThread, what string) {
 			v.errorf(m.Pos, "%s %s is not supported by octrun: it enables a built-in octavus_* media tool that octrun does not provide; use a generate-image, generate-speech or transcribe-audio block, or a tool of your own", what, field)
 		}
 	}
+}
+
+// fastCapable reports whether a model may honour speed: fast.
+func fastCapable(model string) bool {
+	return strings.HasPrefix(model, "anthropic/") && strings.Contains(model, "opus")
 }
 
 // threadPos is where a diagnostic about a block's thread points.

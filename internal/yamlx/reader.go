@@ -245,7 +245,8 @@ func value(n *yaml.Node, depth int) (any, *posError) {
 				return f, nil
 			}
 			return nil, &posError{n, fmt.Sprintf("%q is not a number JSON can hold", n.Value)}
-		case "!!str":
+		case "!!str", "!!timestamp":
+			// A date stays the text it was written as: JSON has no dates.
 			return n.Value, nil
 		}
 		return nil, &posError{n, fmt.Sprintf("values tagged %s are not supported; write plain JSON-like values", n.Tag)}

@@ -129,3 +129,14 @@ func TestCheckKeysSuggests(t *testing.T) {
 	assert.Equal(t, "f.yaml:1:1: error: unknown key \"modle\" in the block (did you mean \"model\"?)\n"+
 		"f.yaml:2:1: error: unknown key \"zzz\" in the block", diags.Error())
 }
+
+func TestValueKinds(t *testing.T) {
+	_, v, diags := parse(t, "date: 2024-01-31\nbig: 123456789012345678901234567890\nf: 1.5\nn: ~\nb: false\nq: \"007\"\n")
+	require.Empty(t, diags)
+	assert.Equal(t, map[string]any{
+		"date": "2024-01-31", "big": 1.2345678901234568e+29, "f": 1.5, "n": nil, "b": false, "q": "007",
+	}, v)
+	_, _, diags = parse(t, "x: !!binary aGVsbG8=\n")
+	require.Len(t, diags, 1)
+	assert.Equal(t, "f.yaml:1:4: error: values tagged !!binary are not supported; write plain JSON-like values", diags[0].String())
+}
