@@ -1,6 +1,7 @@
 package protocol_test
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -42,4 +43,47 @@ func TestResolveInput(t *testing.T) {
 		_, err = q.ResolveInput(map[string]any{"TICKET": "x", "CUSTOMER_EMAIL": 42})
 		require.EqualError(t, err, "invalid input: input CUSTOMER_EMAIL: expected string, got number")
 	})
+}
+
+// Types compile to JSON Schema for tool parameters and structured output.
+func TestToolAndResponseSchemas(t *testing.T) {
+	p, err := protocol.Load("../testdata/valid/support-worker")
+	require.NoError(t, err)
+	var fileTicket *protocol.ToolDef
+	for _, tool := range p.Tools {
+		if tool.Name.Value == "file-ticket" {
+			fileTicket = tool
+		}
+	}
+	require.NotNil(t, fileTicket)
+	triage := map[string]any{
+		"type": "object",
+		"properties": map[string]any{
+			"category": map[string]any{"type": "string", "enum": []any{"billing", "bug", "account", "other"}},
+			"priority": map[string]any{"type": "string", "enum": []any{"low", "normal", "urgent"}},
+			"summary":  map[string]any{"type": "string", "description": "One sentence for the support team"},
+		},
+		"required":             []any{"category", "priority", "summary"},
+		"additionalProperties": false,
+	}
+	assertJSON(t, map[string]any{
+		"type": "object",
+		"properties": map[string]any{
+			"title":  map[string]any{"type": "string"},
+			"triage": triage,
+			"queue":  map[string]any{"type": "string", "description": "Which team's queue"},
+		},
+		"required":             []any{"title", "triage", "queue"},
+		"additionalProperties": false,
+	}, p.ToolSchema(fileTicket))
+	assertJSON(t, triage, p.ResponseSchema("Triage"))
+}
+
+func assertJSON(t *testing.T, want, got any) {
+	t.Helper()
+	w, err := json.Marshal(want)
+	require.NoError(t, err)
+	g, err := json.Marshal(got)
+	require.NoError(t, err)
+	assert.JSONEq(t, string(w), string(g))
 }
