@@ -141,3 +141,7 @@ func TestEmptyAndOddSettings(t *testing.T) {
 		assert.Equal(t, tc.want, strings.TrimSpace(messages(p)), tc.settings)
 	}
 }
+
+func writeFile(dir, name, text string) error {
+	return os.WriteFile(filepath.Join(dir, filepath.FromSlash(name)), []byte(text), 0o644)
+}

@@ -1,0 +1,55 @@
+package protocol_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/octrun/octrun/protocol"
+)
+
+// Steps keep their YAML order; display modes and threads resolve to their
+// defaults (PROTOCOL.md 3.1, D2; run-worker takes its declaration's mode).
+func TestStepsOrderDisplayAndThreads(t *testing.T) {
+	p, err := protocol.Load("../testdata/valid/support-worker")
+	require.NoError(t, err)
+	type row struct{ name, kind, display, thread string }
+	var got []row
+	for _, s := range p.Steps {
+		got = append(got, row{s.Name.Value, s.Block.Kind(), s.DisplayMode(p), s.Block.Base().ThreadName})
+	}
+	assert.Equal(t, []row{
+		{"Start triage", "start-thread", "hidden", "triage"},
+		{"Show ticket to triage", "add-message", "hidden", "triage"},
+		{"Triage ticket", "next-message", "description", "triage"},
+		{"Title ticket", "run-worker", "name", ""},
+		{"File ticket", "tool-call", "description", ""},
+		{"Log triage", "serialize-thread", "name", "triage"},
+		{"Start reply", "start-thread", "hidden", "reply"},
+		{"Brief the writer", "add-message", "hidden", "reply"},
+		{"Draft reply", "next-message", "stream", "reply"},
+	}, got)
+
+	// The tool-call's arguments tell references from literals (D1).
+	call := p.Steps[4].Block.(*protocol.ToolCall)
+	require.Len(t, call.Input, 3)
+	assert.Equal(t, "TITLE", call.Input[0].Ref)
+	assert.Equal(t, "TRIAGE", call.Input[1].Ref)
+	assert.Empty(t, call.Input[2].Ref)
+	assert.Equal(t, "support-tier-1", call.Input[2].Literal)
+
+	// The declared worker is loaded with its own protocol.
+	require.Len(t, p.Workers, 1)
+	require.NotNil(t, p.Workers[0].Protocol)
+	assert.Equal(t, "title-generator", p.Workers[0].Protocol.Settings.Slug.Value)
+}
+
+// start-thread's thread defaults to the block name (D2).
+func TestStartThreadDefaultsToBlockName(t *testing.T) {
+	dir := writeAgent(t, t.TempDir())
+	must(t, writeFile(dir, "protocol.yaml", "steps:\n  Research:\n    block: start-thread\n    model: openai/gpt-4o\n    system: system\n  Go:\n    block: next-message\n    thread: Research\n"))
+	p, err := protocol.Load(dir)
+	require.NoError(t, err, messages(p))
+	assert.Equal(t, "Research", p.Steps[0].Block.Base().ThreadName)
+}
