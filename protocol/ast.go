@@ -76,36 +76,33 @@ type Settings struct {
 	Slug, Name, Description, Format Str
 }
 
-// InputDef declares one worker input.
-type InputDef struct {
+// ValueDecl is what inputs, variables and resources declare alike.
+type ValueDecl struct {
 	Name        Str
 	Type        TypeRef
 	Description string
-	Optional    bool
-	// Default is the value used when the caller omits the input; HasDefault
-	// tells an explicit null from no default.
+	// Default is the initial value, or the value used when the caller omits
+	// an input; HasDefault tells an explicit null from no default.
 	Default    any
 	HasDefault bool
-	Enum       []string
+}
+
+// InputDef declares one worker input.
+type InputDef struct {
+	ValueDecl
+	Optional bool
+	Enum     []string
 }
 
 // VariableDef declares one variable.
 type VariableDef struct {
-	Name        Str
-	Type        TypeRef
-	Description string
-	Default     any
-	HasDefault  bool
+	ValueDecl
 }
 
 // ResourceDef declares a (deprecated) resource.
 type ResourceDef struct {
-	Name        Str
-	Type        TypeRef
-	Description string
-	Default     any
-	HasDefault  bool
-	Readonly    bool
+	ValueDecl
+	Readonly bool
 }
 
 // TypeRef is a type expression as written (string, Finding, string[]) and

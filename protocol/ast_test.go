@@ -48,7 +48,7 @@ func TestStepsOrderDisplayAndThreads(t *testing.T) {
 // start-thread's thread defaults to the block name (D2).
 func TestStartThreadDefaultsToBlockName(t *testing.T) {
 	dir := writeAgent(t, t.TempDir())
-	must(t, writeFile(dir, "protocol.yaml", "steps:\n  Research:\n    block: start-thread\n    model: openai/gpt-4o\n    system: system\n  Go:\n    block: next-message\n    thread: Research\n"))
+	writeFiles(t, dir, map[string]string{"protocol.yaml": "steps:\n  Research:\n    block: start-thread\n    model: openai/gpt-4o\n    system: system\n  Go:\n    block: next-message\n    thread: Research\n"})
 	p, err := protocol.Load(dir)
 	require.NoError(t, err, messages(p))
 	assert.Equal(t, "Research", p.Steps[0].Block.Base().ThreadName)

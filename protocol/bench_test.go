@@ -2,8 +2,6 @@ package protocol_test
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -54,18 +52,13 @@ steps:
 		}
 	}
 	y.WriteString("output: REPORT\n")
-	files := map[string]string{
+	writeFiles(tb, dir, map[string]string{
 		"settings.json":          `{"slug": "large", "name": "Large", "format": "worker"}`,
 		"protocol.yaml":          y.String(),
 		"prompts/system.md":      "You research.\n{{#if MODE == \"careful\"}}\nCheck twice.\n{{else}}\nBe quick.\n{{/if}}\n{{@shared/tone.md}}\n",
 		"prompts/ask.md":         "Topic: {{TOPIC}}\n{{#if PREVIOUS}}\nSo far: {{PREVIOUS}}\n{{/if}}\n",
 		"prompts/shared/tone.md": "Write plainly.\n",
-	}
-	for name, text := range files {
-		path := filepath.Join(dir, filepath.FromSlash(name))
-		require.NoError(tb, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(tb, os.WriteFile(path, []byte(text), 0o644))
-	}
+	})
 	return dir
 }
 

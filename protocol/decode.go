@@ -252,25 +252,54 @@ func (d *decoder) inputMapping(dst *[]Mapping, what string) func(n *yaml.Node) {
 
 func (d *decoder) inputs(n *yaml.Node) {
 	for _, e := range d.Mapping(n, "the input section") {
-		in := &InputDef{Name: Str{e.Key, d.Pos(e.KeyNode)}}
+		in := &InputDef{}
 		what := fmt.Sprintf("input %q", e.Key)
-		if e.Value.Kind == yaml.ScalarNode && !yamlx.IsNull(e.Value) {
-			// Shorthand: TOPIC: string.
-			d.typeRef(&in.Type, what)(e.Value)
-		} else {
-			entries := d.Mapping(e.Value, what)
-			d.decodeFields(entries, what, fields{
-				"type":        d.typeRef(&in.Type, what),
-				"description": d.plainText(&in.Description, what+" description"),
-				"optional":    d.plainBool(&in.Optional, what+" optional"),
-				"default":     d.value(&in.Default, &in.HasDefault),
-				"enum":        d.enum(&in.Enum, what),
-			})
-			d.requireKey(e, entries, "type", what+" needs a type (string, number, integer, boolean, unknown, file, T[] or a custom type)")
-		}
-		d.declared[e.Key] = true
+		d.declaration(e, what, &in.ValueDecl, fields{
+			"optional": d.plainBool(&in.Optional, what+" optional"),
+			"enum":     d.enum(&in.Enum, what),
+		})
 		d.p.Inputs = append(d.p.Inputs, in)
 	}
+}
+
+func (d *decoder) variables(n *yaml.Node) {
+	for _, e := range d.Mapping(n, "the variables section") {
+		v := &VariableDef{}
+		d.declaration(e, fmt.Sprintf("variable %q", e.Key), &v.ValueDecl, nil)
+		d.p.Variables = append(d.p.Variables, v)
+	}
+}
+
+func (d *decoder) resources(n *yaml.Node) {
+	for _, e := range d.Mapping(n, "the resources section") {
+		r := &ResourceDef{}
+		what := fmt.Sprintf("resource %q", e.Key)
+		d.declaration(e, what, &r.ValueDecl, fields{
+			"readonly": d.plainBool(&r.Readonly, what+" readonly"),
+		})
+		d.p.Resources = append(d.p.Resources, r)
+	}
+}
+
+// declaration reads one input, variable or resource: a type alone
+// (TOPIC: string) or a mapping of its fields, more holding the fields of
+// its own kind.
+func (d *decoder) declaration(e yamlx.Entry, what string, v *ValueDecl, more fields) {
+	v.Name = Str{e.Key, d.Pos(e.KeyNode)}
+	d.declared[e.Key] = true
+	if e.Value.Kind == yaml.ScalarNode && !yamlx.IsNull(e.Value) {
+		d.typeRef(&v.Type, what)(e.Value)
+		return
+	}
+	fs := fields{
+		"type":        d.typeRef(&v.Type, what),
+		"description": d.plainText(&v.Description, what+" description"),
+		"default":     d.value(&v.Default, &v.HasDefault),
+	}
+	maps.Copy(fs, more)
+	entries := d.Mapping(e.Value, what)
+	d.decodeFields(entries, what, fs)
+	d.requireKey(e, entries, "type", what+" needs a type (string, number, integer, boolean, unknown, file, T[] or a custom type)")
 }
 
 func (d *decoder) enum(dst *[]string, what string) func(n *yaml.Node) {
@@ -300,43 +329,6 @@ func (d *decoder) requireKey(e yamlx.Entry, entries []yamlx.Entry, key, msg stri
 		}
 	}
 	d.Errorf(e.KeyNode, "%s", msg)
-}
-
-func (d *decoder) variables(n *yaml.Node) {
-	for _, e := range d.Mapping(n, "the variables section") {
-		v := &VariableDef{Name: Str{e.Key, d.Pos(e.KeyNode)}}
-		what := fmt.Sprintf("variable %q", e.Key)
-		if e.Value.Kind == yaml.ScalarNode && !yamlx.IsNull(e.Value) {
-			d.typeRef(&v.Type, what)(e.Value)
-		} else {
-			entries := d.Mapping(e.Value, what)
-			d.decodeFields(entries, what, fields{
-				"type":        d.typeRef(&v.Type, what),
-				"description": d.plainText(&v.Description, what+" description"),
-				"default":     d.value(&v.Default, &v.HasDefault),
-			})
-			d.requireKey(e, entries, "type", what+" needs a type (string, number, integer, boolean, unknown, file, T[] or a custom type)")
-		}
-		d.declared[e.Key] = true
-		d.p.Variables = append(d.p.Variables, v)
-	}
-}
-
-func (d *decoder) resources(n *yaml.Node) {
-	for _, e := range d.Mapping(n, "the resources section") {
-		r := &ResourceDef{Name: Str{e.Key, d.Pos(e.KeyNode)}}
-		what := fmt.Sprintf("resource %q", e.Key)
-		entries := d.Mapping(e.Value, what)
-		d.decodeFields(entries, what, fields{
-			"type":        d.typeRef(&r.Type, what),
-			"description": d.plainText(&r.Description, what+" description"),
-			"default":     d.value(&r.Default, &r.HasDefault),
-			"readonly":    d.plainBool(&r.Readonly, what+" readonly"),
-		})
-		d.requireKey(e, entries, "type", what+" needs a type")
-		d.declared[e.Key] = true
-		d.p.Resources = append(d.p.Resources, r)
-	}
 }
 
 func (d *decoder) tools(n *yaml.Node) {

@@ -15,17 +15,22 @@ import (
 // writeAgent writes a minimal valid worker into dir and returns dir.
 func writeAgent(t *testing.T, dir string) string {
 	t.Helper()
-	files := map[string]string{
+	writeFiles(t, dir, map[string]string{
 		"settings.json":     `{"slug": "w", "name": "W", "format": "worker"}`,
 		"protocol.yaml":     "steps:\n  Start:\n    block: start-thread\n    thread: main\n    model: openai/gpt-4o-mini\n    system: system\n",
 		"prompts/system.md": "You help.\n",
-	}
+	})
+	return dir
+}
+
+// writeFiles writes files (slash-separated names to text) under dir.
+func writeFiles(tb testing.TB, dir string, files map[string]string) {
+	tb.Helper()
 	for name, text := range files {
 		path := filepath.Join(dir, filepath.FromSlash(name))
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
+		require.NoError(tb, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(tb, os.WriteFile(path, []byte(text), 0o644))
 	}
-	return dir
 }
 
 // messages returns the diagnostics' messages.
@@ -140,8 +145,4 @@ func TestEmptyAndOddSettings(t *testing.T) {
 		require.Error(t, err)
 		assert.Equal(t, tc.want, strings.TrimSpace(messages(p)), tc.settings)
 	}
-}
-
-func writeFile(dir, name, text string) error {
-	return os.WriteFile(filepath.Join(dir, filepath.FromSlash(name)), []byte(text), 0o644)
 }

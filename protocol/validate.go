@@ -138,13 +138,15 @@ func toUpperSnake(s string) string {
 	return strings.Trim(b.String(), "_")
 }
 
-// checkDefault checks that a default value fits the declared type.
-func (v *validator) checkDefault(kind string, name Str, t TypeRef, value any) {
-	if !t.OK {
+// checkDeclaration checks the name (D17) and the default of an input,
+// variable or resource.
+func (v *validator) checkDeclaration(kind string, d *ValueDecl) {
+	v.checkValueName(d.Name, kind)
+	if !d.HasDefault || !d.Type.OK {
 		return
 	}
-	for _, problem := range v.problems(t.Expr, value) {
-		v.errorf(name.Pos, "the default of %s %q does not fit its type %s: %s", kind, name.Value, t.Value, problem)
+	for _, problem := range v.problems(d.Type.Expr, d.Default) {
+		v.errorf(d.Name.Pos, "the default of %s %q does not fit its type %s: %s", kind, d.Name.Value, d.Type.Value, problem)
 	}
 }
 
@@ -172,35 +174,26 @@ func (v *validator) problems(e types.Expr, value any) []string {
 
 func (v *validator) checkInputs() {
 	for _, in := range v.p.Inputs {
-		v.checkValueName(in.Name, "input")
+		v.checkDeclaration("input", &in.ValueDecl)
 		if len(in.Enum) > 0 && in.Type.OK && in.Type.Value != "string" {
 			v.errorf(in.Type.Pos, "input %q has an enum, which only a string input may have; make its type string", in.Name.Value)
 		}
-		if in.HasDefault {
-			v.checkDefault("input", in.Name, in.Type, in.Default)
-			if s, ok := in.Default.(string); ok && len(in.Enum) > 0 && !slices.Contains(in.Enum, s) {
-				v.errorf(in.Name.Pos, "the default %q of input %q is not one of its enum values %s", s, in.Name.Value, quoted(in.Enum))
-			}
+		if s, ok := in.Default.(string); ok && len(in.Enum) > 0 && !slices.Contains(in.Enum, s) {
+			v.errorf(in.Name.Pos, "the default %q of input %q is not one of its enum values %s", s, in.Name.Value, quoted(in.Enum))
 		}
 	}
 }
 
 func (v *validator) checkVariables() {
 	for _, vr := range v.p.Variables {
-		v.checkValueName(vr.Name, "variable")
-		if vr.HasDefault {
-			v.checkDefault("variable", vr.Name, vr.Type, vr.Default)
-		}
+		v.checkDeclaration("variable", &vr.ValueDecl)
 	}
 }
 
 func (v *validator) checkResources() {
 	for _, r := range v.p.Resources {
-		v.checkValueName(r.Name, "resource")
+		v.checkDeclaration("resource", &r.ValueDecl)
 		v.warnf(r.Name.Pos, "resources are deprecated (D13): octrun accepts resource %q and emits resource-update events, but prefer a variable and the worker's output", r.Name.Value)
-		if r.HasDefault {
-			v.checkDefault("resource", r.Name, r.Type, r.Default)
-		}
 	}
 }
 
