@@ -1,0 +1,165 @@
+// Package events owns the stream events of a worker run in the Octavus wire
+// format (PROTOCOL.md section 7): one Go type per event, marshalling to
+// exactly the JSON the Octavus SDKs read; Parse, the strict inverse; the
+// Emitter, which tags events of nested workers with their workerId and
+// applies the display modes of blocks and workers (rules D8 and D9); and the
+// sinks that write events out (JSONL, Server-Sent Events, in memory).
+//
+// Events are plain values: build them with composite literals and pass them
+// by value, as Parse returns them. Free-form JSON values (tool input and
+// output, worker input and output, resource values) are json.RawMessage, so
+// an event is an immutable snapshot that marshals byte for byte as parsed.
+//
+// The package knows nothing about blocks, protocols or LLM clients.
+package events
+
+import (
+	"bytes"
+	"encoding/json"
+)
+
+// Event is one stream event. The types of this package implement it, and
+// Parse, the Emitter and the writers know no others; their MarshalJSON
+// writes the wire form, `type` first.
+type Event interface {
+	json.Marshaler
+	// EventType is the wire `type` of the event, e.g. "text-delta".
+	EventType() string
+	// EventWorkerID is the event's workerId: the nested worker a content
+	// event came from, or the identity of a worker-* event. It is "" for
+	// events that have no workerId field.
+	EventWorkerID() string
+	// WithWorkerID returns a copy of the event with its workerId set to id.
+	// Events without a workerId field are returned unchanged.
+	WithWorkerID(id string) Event
+}
+
+// FinishReason says why a run (or one leg of it) ended.
+type FinishReason string
+
+// Finish reasons of the finish event.
+const (
+	FinishStop            FinishReason = "stop"              // normal end
+	FinishToolCalls       FinishReason = "tool-calls"        // paused for server-side tools
+	FinishClientToolCalls FinishReason = "client-tool-calls" // paused for client tools
+	FinishLength          FinishReason = "length"            // token limit or loop guard
+	FinishContentFilter   FinishReason = "content-filter"    // stopped by the provider's filter
+	FinishError           FinishReason = "error"             // the run failed
+	FinishOther           FinishReason = "other"             // anything else
+)
+
+// finishReasons lists every valid FinishReason.
+var finishReasons = []FinishReason{
+	FinishStop, FinishToolCalls, FinishClientToolCalls, FinishLength,
+	FinishContentFilter, FinishError, FinishOther,
+}
+
+// ErrorType classifies an error event. The TypeScript type's
+// "unsupported_error" is deliberately absent: the SDK's schema rejects it and
+// would drop the whole event (PROTOCOL.md Appendix B).
+type ErrorType string
+
+// Error types of the error event.
+const (
+	ErrorTypeAuthentication     ErrorType = "authentication_error"
+	ErrorTypePermission         ErrorType = "permission_error"
+	ErrorTypeValidation         ErrorType = "validation_error"
+	ErrorTypeNotFound           ErrorType = "not_found_error"
+	ErrorTypeRateLimit          ErrorType = "rate_limit_error"
+	ErrorTypeQuotaExceeded      ErrorType = "quota_exceeded_error"
+	ErrorTypeProvider           ErrorType = "provider_error"
+	ErrorTypeProviderOverloaded ErrorType = "provider_overloaded"
+	ErrorTypeProviderTimeout    ErrorType = "provider_timeout"
+	ErrorTypeExecution          ErrorType = "execution_error"
+	ErrorTypeTool               ErrorType = "tool_error"
+	ErrorTypeProtocol           ErrorType = "protocol_error"
+	ErrorTypeInternal           ErrorType = "internal_error"
+	ErrorTypeUnknown            ErrorType = "unknown_error"
+)
+
+// errorTypes lists every valid ErrorType.
+var errorTypes = []ErrorType{
+	ErrorTypeAuthentication, ErrorTypePermission, ErrorTypeValidation,
+	ErrorTypeNotFound, ErrorTypeRateLimit, ErrorTypeQuotaExceeded,
+	ErrorTypeProvider, ErrorTypeProviderOverloaded, ErrorTypeProviderTimeout,
+	ErrorTypeExecution, ErrorTypeTool, ErrorTypeProtocol, ErrorTypeInternal,
+	ErrorTypeUnknown,
+}
+
+// ErrorSource says where an error originated.
+type ErrorSource string
+
+// Sources of the error event.
+const (
+	ErrorSourcePlatform ErrorSource = "platform"
+	ErrorSourceProvider ErrorSource = "provider"
+	ErrorSourceTool     ErrorSource = "tool"
+	ErrorSourceClient   ErrorSource = "client"
+)
+
+// errorSources lists every valid ErrorSource.
+var errorSources = []ErrorSource{
+	ErrorSourcePlatform, ErrorSourceProvider, ErrorSourceTool, ErrorSourceClient,
+}
+
+// Display modes of blocks, tools and workers (the `display` field). They are
+// plain strings because they come straight from protocol files.
+const (
+	DisplayHidden      = "hidden"
+	DisplayName        = "name"
+	DisplayDescription = "description"
+	DisplayTitle       = "title"
+	DisplayStream      = "stream"
+)
+
+// displays lists every valid display mode.
+var displays = []string{DisplayHidden, DisplayName, DisplayDescription, DisplayTitle, DisplayStream}
+
+// Values of PendingToolCall.Source.
+const (
+	ToolSourceLLM   = "llm"   // the model asked for the call
+	ToolSourceBlock = "block" // a tool-call block made the call
+)
+
+// Values of Source.SourceType.
+const (
+	SourceTypeURL      = "url"
+	SourceTypeDocument = "document"
+)
+
+// Values of TodoItem.Status.
+const (
+	TodoPending    = "pending"
+	TodoInProgress = "in_progress"
+	TodoCompleted  = "completed"
+	TodoCancelled  = "cancelled"
+)
+
+// marshal encodes fields, a struct without a `type` field, as a JSON object
+// whose first member is "type": typ.
+func marshal(typ string, fields any) ([]byte, error) {
+	body, err := encode(fields) // {...}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(body)+len(typ)+10)
+	out = append(out, `{"type":"`...)
+	out = append(out, typ...)
+	out = append(out, '"')
+	if len(body) > 2 {
+		out = append(out, ',')
+	}
+	return append(out, body[1:]...), nil
+}
+
+// encode is json.Marshal without HTML escaping, as in JavaScript's
+// JSON.stringify: "<" stays "<" in text deltas.
+func encode(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
