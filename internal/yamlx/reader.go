@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -264,7 +265,13 @@ func (r *Reader) CheckKeys(entries []Entry, allowed []string, what string) {
 	}
 }
 
-// UnknownKey reports that e's key is not one of known keys of what.
+// UnknownKey reports that e's key is not one of known keys of what. A key
+// with spaces is most often the tail of a text that a comma cut in two
+// inside { }, so the message says so.
 func (r *Reader) UnknownKey(e Entry, known []string, what string) {
-	r.Errorf(e.KeyNode, "unknown key %q in %s%s", e.Key, what, diag.DidYouMean(e.Key, known))
+	hint := diag.DidYouMean(e.Key, known)
+	if hint == "" && strings.Contains(e.Key, " ") {
+		hint = "; if it is the rest of a text, a comma inside { } ended that text: put the text in quotes"
+	}
+	r.Errorf(e.KeyNode, "unknown key %q in %s%s", e.Key, what, hint)
 }
