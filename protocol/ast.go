@@ -1,6 +1,8 @@
 package protocol
 
 import (
+	"sync"
+
 	"github.com/octrun/octrun/protocol/diag"
 	"github.com/octrun/octrun/protocol/template"
 	"github.com/octrun/octrun/protocol/types"
@@ -69,6 +71,7 @@ type Protocol struct {
 
 	sources        map[string][]byte
 	inputValidator func() (*types.Validator, error)
+	validators     sync.Map // type name -> *types.Validator
 }
 
 // Settings is settings.json.

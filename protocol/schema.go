@@ -21,3 +21,17 @@ func (p *Protocol) ToolSchema(t *ToolDef) map[string]any {
 func (p *Protocol) ResponseSchema(typeName string) map[string]any {
 	return p.Types.Schema(types.Expr{Name: typeName})
 }
+
+// Validator returns the compiled validator of a custom type, compiling it
+// on first use; it is safe for concurrent use.
+func (p *Protocol) Validator(typeName string) (*types.Validator, error) {
+	if v, ok := p.validators.Load(typeName); ok {
+		return v.(*types.Validator), nil
+	}
+	v, err := types.NewValidator(p.ResponseSchema(typeName))
+	if err != nil {
+		return nil, err
+	}
+	actual, _ := p.validators.LoadOrStore(typeName, v)
+	return actual.(*types.Validator), nil
+}

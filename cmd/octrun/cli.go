@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -14,47 +15,51 @@ import (
 
 // Exit codes (CLI.md).
 const (
-	exitOK    = 0
-	exitUsage = 2
+	exitOK          = 0
+	exitFailed      = 1
+	exitUsage       = 2
+	exitInterrupted = 130
 )
 
 const usage = `usage:
+  octrun [run] PATH [flags]       run a worker
   octrun validate PATH [--json]   check a protocol without running it
   octrun version                  print octrun's version
 
 PATH is an agent folder (protocol.yaml, settings.json, prompts/) or its protocol.yaml.
+Run "octrun run --help" for the run flags.
 `
 
-// run executes the command line args and returns the exit code.
-func run(args []string, stdout, stderr io.Writer) int {
+// stdio is the command's standard streams.
+type stdio struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+// run executes the command line args and returns the exit code. ctx ends
+// when the user interrupts the command.
+func run(ctx context.Context, args []string, std stdio) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(std.err, usage)
 		return exitUsage
 	}
 	switch args[0] {
 	case "validate":
-		return validate(args[1:], stdout, stderr)
+		return validate(args[1:], std.out, std.err)
 	case "version", "--version":
-		fmt.Fprintf(stdout, "octrun %s\n", version())
+		fmt.Fprintf(std.out, "octrun %s\n", version())
 		return exitOK
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(std.out, usage)
 		return exitOK
 	case "run":
-		return runWorker(args[1:], stderr)
+		return runWorker(ctx, args[1:], std)
 	}
 	if strings.HasPrefix(args[0], "-") {
-		fmt.Fprintf(stderr, "octrun: unknown flag %s\n\n%s", args[0], usage)
+		fmt.Fprintf(std.err, "octrun: unknown flag %s\n\n%s", args[0], usage)
 		return exitUsage
 	}
-	return runWorker(args, stderr)
-}
-
-// runWorker is `octrun [run] PATH`. Running workers is not part of this
-// release yet: say so plainly instead of pretending.
-func runWorker(args []string, stderr io.Writer) int {
-	fmt.Fprintf(stderr, "octrun: running workers is not available in this version yet; check a protocol with: octrun validate %s\n", strings.Join(args, " "))
-	return exitUsage
+	return runWorker(ctx, args, std)
 }
 
 func version() string {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"flag"
-	"os"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -12,7 +11,7 @@ var update = flag.Bool("update", false, "rewrite the files that cmp compares aga
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"octrun": func() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) },
+		"octrun": main,
 	})
 }
 

@@ -1,0 +1,285 @@
+package blocks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/octrun/octrun/events"
+	"github.com/octrun/octrun/llm"
+	"github.com/octrun/octrun/protocol"
+	"github.com/octrun/octrun/threads"
+)
+
+// NextMessage asks the thread's model for the next message, streaming it,
+// and runs the tool loop (D10): while the last step asked for tools and
+// fewer than maxSteps steps have run, the tools run and the model is asked
+// again. The turn is appended to the thread as one assistant message; the
+// output variable receives the final step's text (D7), or the parsed
+// object when responseType is set.
+type NextMessage struct {
+	def *protocol.NextMessage
+}
+
+// Run implements Block.
+func (b *NextMessage) Run(ctx context.Context, env *Env) error {
+	d := b.def
+	t := env.State.Threads[d.ThreadName]
+	tools := newToolset(env, t.Config)
+	req := llm.Request{
+		Model:           t.Config.Model,
+		Messages:        toLLM(&t.Thread),
+		Tools:           tools.offered,
+		Temperature:     t.Config.Temperature,
+		Thinking:        t.Config.Thinking,
+		MaxOutputTokens: t.Config.MaxOutputTokens,
+	}
+	if rt := d.ResponseType.Value; rt != "" {
+		req.ResponseFormat = &llm.ResponseFormat{Name: rt, Schema: env.Protocol.ResponseSchema(rt), Strict: true}
+	}
+	msg := threads.Message{ID: env.State.NewID("msg"), Role: threads.RoleAssistant, Visible: true}
+	var final *llm.Response
+	for step := 1; ; step++ {
+		msg.Parts = append(msg.Parts, threads.Part{Type: threads.PartStepStart})
+		s := &stepStream{env: env, tools: tools, responseType: d.ResponseType.Value}
+		resp, err := env.Effects.Generate(ctx, req, s.onDelta)
+		s.close(resp)
+		if err != nil {
+			return err
+		}
+		env.State.Usage = env.State.Usage.Add(resp.Usage)
+		final = resp
+		if resp.Reasoning != "" {
+			msg.Parts = append(msg.Parts, threads.Part{Type: threads.PartReasoning, Text: resp.Reasoning})
+		}
+		if resp.Text != "" && req.ResponseFormat == nil {
+			msg.Parts = append(msg.Parts, threads.Part{Type: threads.PartText, Text: resp.Text})
+		}
+		if len(resp.ToolCalls) == 0 {
+			break
+		}
+		assistant := llm.Message{Role: llm.RoleAssistant, Content: resp.Text}
+		var results []llm.Message
+		for i, call := range resp.ToolCalls {
+			call.ID = s.callID(i, call)
+			part, result, err := tools.run(ctx, call, s.workerIDs[i])
+			if err != nil {
+				return err
+			}
+			msg.Parts = append(msg.Parts, threads.Part{Type: threads.PartToolCall, ToolCall: part})
+			assistant.ToolCalls = append(assistant.ToolCalls, call)
+			results = append(results, llm.Message{Role: llm.RoleTool, ToolCallID: call.ID, Content: result})
+		}
+		req.Messages = append(append(req.Messages, assistant), results...)
+		if step >= t.Config.MaxSteps {
+			break
+		}
+	}
+	output, err := b.output(env, &msg, final)
+	t.Append(msg)
+	if err != nil {
+		return err
+	}
+	if d.Output.IsSet() {
+		env.State.Values[d.Output.Value] = output
+	}
+	return nil
+}
+
+// output returns the turn's result: the final step's text, or with a
+// responseType the parsed and validated object, which is also stored on
+// the message as an object part.
+func (b *NextMessage) output(env *Env, msg *threads.Message, final *llm.Response) (any, error) {
+	rt := b.def.ResponseType.Value
+	if rt == "" {
+		return msg.FinalStepText(), nil
+	}
+	value, err := decodeJSON(final.Text)
+	if err != nil {
+		return nil, executionError("block %q: the model's answer is not the JSON of %s: %v", env.Step.Name.Value, rt, err)
+	}
+	validator, err := env.Protocol.Validator(rt)
+	if err != nil {
+		return nil, executionError("block %q: %v", env.Step.Name.Value, err)
+	}
+	if problems := validator.Validate(value); len(problems) > 0 {
+		var msgs []string
+		for _, p := range problems {
+			msgs = append(msgs, p.String())
+		}
+		return nil, executionError("block %q: the model's answer does not match %s: %s", env.Step.Name.Value, rt, strings.Join(msgs, "; "))
+	}
+	msg.Parts = append(msg.Parts, threads.Part{Type: threads.PartObject, Object: &threads.Object{TypeName: rt, Value: mustMarshal(value)}})
+	return value, nil
+}
+
+// stepStream turns the fragments of one model step into events: text and
+// reasoning parts, and a tool card per tool call.
+type stepStream struct {
+	env          *Env
+	tools        *toolset
+	responseType string
+
+	textID, reasoningID string
+	// ids and workerIDs of the tool calls by index, as first seen.
+	ids       map[int]string
+	names     map[int]string
+	workerIDs map[int]string
+}
+
+func (s *stepStream) onDelta(d llm.Delta) error {
+	ev := s.env.Events
+	switch d.Kind {
+	case llm.TextDelta:
+		if s.textID == "" {
+			s.endReasoning()
+			s.textID = s.env.State.NewID("text")
+			ev.Emit(events.TextStart{ID: s.textID, ResponseType: s.responseType})
+		}
+		ev.Emit(events.TextDelta{ID: s.textID, Delta: d.Text})
+	case llm.ReasoningDelta:
+		if s.reasoningID == "" {
+			s.reasoningID = s.env.State.NewID("reasoning")
+			ev.Emit(events.ReasoningStart{ID: s.reasoningID})
+		}
+		ev.Emit(events.ReasoningDelta{ID: s.reasoningID, Delta: d.Text})
+	case llm.ToolCallStart:
+		s.endText()
+		s.endReasoning()
+		if s.ids == nil {
+			s.ids, s.names, s.workerIDs = map[int]string{}, map[int]string{}, map[int]string{}
+		}
+		id := d.ToolID
+		if id == "" {
+			id = s.env.State.NewID("call")
+		}
+		s.ids[d.ToolIndex], s.names[d.ToolIndex] = id, d.ToolName
+		s.workerIDs[d.ToolIndex] = s.tools.startCall(id, d.ToolName)
+	case llm.ToolCallArgs:
+		if id, ok := s.ids[d.ToolIndex]; ok {
+			s.tools.argsDelta(id, s.names[d.ToolIndex], s.workerIDs[d.ToolIndex], d.Text)
+		}
+	}
+	return s.env.Events.Err()
+}
+
+func (s *stepStream) endText() {
+	if s.textID != "" {
+		s.env.Events.Emit(events.TextEnd{ID: s.textID})
+		s.textID = ""
+	}
+}
+
+func (s *stepStream) endReasoning() {
+	if s.reasoningID != "" {
+		s.env.Events.Emit(events.ReasoningEnd{ID: s.reasoningID})
+		s.reasoningID = ""
+	}
+}
+
+// close ends the open parts; with a response, it also ends the arguments
+// of every tool call.
+func (s *stepStream) close(resp *llm.Response) {
+	s.endText()
+	s.endReasoning()
+	if resp == nil {
+		return
+	}
+	for i, call := range resp.ToolCalls {
+		id := s.callID(i, call)
+		s.tools.endArgs(id, call.Name, s.workerIDs[i], call.Arguments)
+	}
+}
+
+// callID is the id of tool call i: the one seen while streaming, the
+// model's, or a new one.
+func (s *stepStream) callID(i int, call llm.ToolCall) string {
+	if id, ok := s.ids[i]; ok {
+		return id
+	}
+	if s.ids == nil {
+		s.ids, s.names, s.workerIDs = map[int]string{}, map[int]string{}, map[int]string{}
+	}
+	id := call.ID
+	if id == "" {
+		id = s.env.State.NewID("call")
+	}
+	s.ids[i], s.names[i] = id, call.Name
+	s.workerIDs[i] = s.tools.startCall(id, call.Name)
+	return id
+}
+
+// toLLM converts a thread into the messages of a model request: the system
+// prompt, then each message; an assistant turn of several steps becomes, per
+// step, an assistant message with its tool calls followed by their results.
+func toLLM(t *threads.Thread) []llm.Message {
+	out := []llm.Message{{Role: llm.RoleSystem, Content: t.System}}
+	for _, m := range t.Messages {
+		if m.Role != threads.RoleAssistant {
+			out = append(out, llm.Message{Role: llm.Role(m.Role), Content: userContent(m)})
+			continue
+		}
+		var cur *llm.Message
+		var results []llm.Message
+		flush := func() {
+			if cur != nil && (cur.Content != "" || len(cur.ToolCalls) > 0) {
+				out = append(append(out, *cur), results...)
+			}
+			cur, results = &llm.Message{Role: llm.RoleAssistant}, nil
+		}
+		flush()
+		for _, p := range m.Parts {
+			switch p.Type {
+			case threads.PartStepStart:
+				flush()
+			case threads.PartText:
+				cur.Content = joinNonEmpty(cur.Content, p.Text)
+			case threads.PartObject:
+				cur.Content = joinNonEmpty(cur.Content, string(p.Object.Value))
+			case threads.PartToolCall:
+				tc := p.ToolCall
+				cur.ToolCalls = append(cur.ToolCalls, llm.ToolCall{ID: tc.ID, Name: tc.Name, Arguments: string(tc.Arguments)})
+				results = append(results, llm.Message{Role: llm.RoleTool, ToolCallID: tc.ID, Content: toolResultText(tc)})
+			}
+		}
+		flush()
+	}
+	return out
+}
+
+// userContent is the text of a non-assistant message, with attached files
+// named so the model knows of them.
+func userContent(m threads.Message) string {
+	text := m.Text()
+	for _, p := range m.Parts {
+		if p.Type == threads.PartFile {
+			text = joinNonEmpty(text, fmt.Sprintf("[attached file %s (%s): %s]", p.File.Filename, p.File.MediaType, p.File.URL))
+		}
+	}
+	return text
+}
+
+func joinNonEmpty(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "\n\n" + b
+}
+
+// toolResultText is what the model reads of a tool call's outcome: a string
+// result as it is, any other result as JSON, a failure as {"error": ...}
+// (D11).
+func toolResultText(tc *threads.ToolCall) string {
+	if tc.Status == threads.ToolError {
+		return string(mustMarshal(map[string]string{"error": tc.Error}))
+	}
+	var s string
+	if json.Unmarshal(tc.Result, &s) == nil {
+		return s
+	}
+	return string(tc.Result)
+}

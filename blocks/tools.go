@@ -1,0 +1,166 @@
+package blocks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/octrun/octrun/events"
+	"github.com/octrun/octrun/llm"
+	"github.com/octrun/octrun/protocol"
+	"github.com/octrun/octrun/threads"
+)
+
+// toolset is what a thread offers its model: the protocol tools it lists
+// and the declared workers it lists, as tools. It emits each call's events
+// and runs the calls, turning failures into results the model reads (D11).
+type toolset struct {
+	env     *Env
+	offered []llm.Tool
+	tools   map[string]*protocol.ToolDef
+	workers map[string]*protocol.WorkerDecl
+}
+
+func newToolset(env *Env, cfg ThreadConfig) *toolset {
+	ts := &toolset{env: env, tools: map[string]*protocol.ToolDef{}, workers: map[string]*protocol.WorkerDecl{}}
+	for _, name := range cfg.Tools {
+		def := findTool(env.Protocol, name)
+		ts.tools[name] = def
+		ts.offered = append(ts.offered, llm.Tool{Name: name, Description: def.Description.Value, Parameters: env.Protocol.ToolSchema(def)})
+	}
+	for _, slug := range cfg.Workers {
+		decl := findWorker(env.Protocol, slug)
+		ts.workers[slug] = decl
+		ts.offered = append(ts.offered, llm.Tool{Name: slug, Description: workerDescription(decl), Parameters: decl.Protocol.InputSchema()})
+	}
+	return ts
+}
+
+func workerDescription(d *protocol.WorkerDecl) string {
+	if d.Description.IsSet() {
+		return d.Description.Value
+	}
+	return d.Protocol.Settings.Description.Value
+}
+
+// workerDisplay is a declared worker's display mode (default stream).
+func workerDisplay(d *protocol.WorkerDecl) string {
+	return d.Display.Or(events.DisplayStream)
+}
+
+// streamsInput reports whether a call of name is a worker in stream mode,
+// whose input streams as worker-input events instead of a tool card
+// (PROTOCOL.md 8.3).
+func (ts *toolset) streamsInput(name string) bool {
+	d := ts.workers[name]
+	return d != nil && workerDisplay(d) == events.DisplayStream
+}
+
+// card returns the tool card of a call of name.
+func (ts *toolset) card(name string) toolCard {
+	if d := ts.workers[name]; d != nil {
+		c := toolCard{ev: ts.env.Events, display: workerDisplay(d), title: workerDescription(d)}
+		if c.display == events.DisplayTitle {
+			c.title = d.Title.Value
+		}
+		return c
+	}
+	return newToolCard(ts.env.Events, ts.tools[name])
+}
+
+// startCall opens the events of a call and returns the workerId of a
+// stream-mode worker call ("" otherwise).
+func (ts *toolset) startCall(id, name string) string {
+	if !ts.streamsInput(name) {
+		ts.card(name).start(id, name)
+		return ""
+	}
+	d := ts.workers[name]
+	workerID := ts.env.State.NewID("worker")
+	ts.env.Events.Emit(events.WorkerInputStart{WorkerID: workerID, WorkerSlug: name, Description: workerDescription(d)})
+	return workerID
+}
+
+func (ts *toolset) argsDelta(id, name, workerID, text string) {
+	if workerID != "" {
+		ts.env.Events.Emit(events.WorkerInputDelta{WorkerID: workerID, Delta: text})
+		return
+	}
+	ts.card(name).delta(id, text)
+}
+
+func (ts *toolset) endArgs(id, name, workerID, args string) {
+	raw := argsJSON(args)
+	if workerID != "" {
+		ts.env.Events.Emit(events.WorkerInputReady{WorkerID: workerID, Input: raw})
+		return
+	}
+	ts.card(name).input(id, name, raw)
+}
+
+// argsJSON is the arguments as valid JSON: {} when empty, a JSON string of
+// the text when the model wrote something that is not JSON.
+func argsJSON(args string) json.RawMessage {
+	if strings.TrimSpace(args) == "" {
+		return json.RawMessage("{}")
+	}
+	if json.Valid([]byte(args)) {
+		return json.RawMessage(args)
+	}
+	return mustMarshal(args)
+}
+
+// run executes one call and returns the part stored on the thread and the
+// text the model reads. A failed call is a result, not an error; only a
+// cancelled context stops the loop.
+func (ts *toolset) run(ctx context.Context, call llm.ToolCall, workerID string) (*threads.ToolCall, string, error) {
+	part := &threads.ToolCall{ID: call.ID, Name: call.Name, Arguments: argsJSON(call.Arguments)}
+	result, err := ts.execute(ctx, call, workerID)
+	if ctx.Err() != nil {
+		return nil, "", ctx.Err()
+	}
+	if err != nil {
+		part.Status, part.Error = threads.ToolError, err.Error()
+		if workerID == "" {
+			ts.card(call.Name).failed(call.ID, part.Error)
+		}
+	} else {
+		part.Status, part.Result = threads.ToolAvailable, mustMarshal(result)
+		if workerID == "" {
+			ts.card(call.Name).output(call.ID, part.Result)
+		}
+	}
+	return part, toolResultText(part), nil
+}
+
+func (ts *toolset) execute(ctx context.Context, call llm.ToolCall, workerID string) (any, error) {
+	args, err := callArgs(call.Arguments)
+	if err != nil {
+		return nil, err
+	}
+	if d := ts.workers[call.Name]; d != nil {
+		outcome, err := runNested(ctx, ts.env, d, args, workerDisplay(d), workerID)
+		return outcome.Output, err
+	}
+	if ts.tools[call.Name] == nil {
+		return nil, fmt.Errorf("Tool %q is not available. It is not one of this thread's tools", call.Name)
+	}
+	return ts.env.Effects.CallTool(ctx, ToolInvocation{Name: call.Name, CallID: call.ID, Args: args})
+}
+
+// callArgs decodes a model's arguments, which must be a JSON object.
+func callArgs(text string) (map[string]any, error) {
+	if strings.TrimSpace(text) == "" {
+		return map[string]any{}, nil
+	}
+	v, err := decodeJSON(text)
+	if err != nil {
+		return nil, fmt.Errorf("the arguments are not valid JSON: %v", err)
+	}
+	args, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("the arguments must be a JSON object, got %s", describe(v))
+	}
+	return args, nil
+}

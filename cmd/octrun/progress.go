@@ -1,0 +1,117 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/octrun/octrun/events"
+)
+
+// progress shows a run on standard error: block names, tool calls, nested
+// workers and the streamed text, styled when it is a terminal.
+type progress struct {
+	w      io.Writer
+	styled bool
+	// midLine is true when the last thing written did not end a line.
+	midLine bool
+	// depth is the nesting of each worker by workerId ("" is the top level).
+	depth map[string]int
+}
+
+func newProgress(w io.Writer) *progress {
+	return &progress{w: w, styled: isTerminal(w) && os.Getenv("NO_COLOR") == "", depth: map[string]int{}}
+}
+
+// isTerminal reports whether w is a character device.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+const (
+	styleBold = "\033[1m"
+	styleDim  = "\033[2m"
+	styleRed  = "\033[31m"
+	styleOff  = "\033[0m"
+)
+
+func (p *progress) style(style, s string) string {
+	if !p.styled {
+		return s
+	}
+	return style + s + styleOff
+}
+
+// line writes one line at the nesting of workerID, ending a streamed text
+// first.
+func (p *progress) line(workerID, text string) {
+	if p.midLine {
+		fmt.Fprintln(p.w)
+		p.midLine = false
+	}
+	fmt.Fprintf(p.w, "%s%s\n", strings.Repeat("  ", p.depth[workerID]), text)
+}
+
+// text writes streamed text as it comes.
+func (p *progress) text(s string) {
+	fmt.Fprint(p.w, s)
+	p.midLine = !strings.HasSuffix(s, "\n")
+}
+
+// sink is the events.Sink of the progress display.
+func (p *progress) sink(ev events.Event) error {
+	wid := ev.EventWorkerID()
+	switch e := ev.(type) {
+	case events.WorkerStart:
+		if len(p.depth) == 0 {
+			p.depth[""] = 0
+			p.line("", p.style(styleBold, "● "+e.WorkerSlug))
+			p.depth[e.WorkerID] = 0
+			break
+		}
+		p.depth[e.WorkerID] = p.depth[wid] + 1
+		p.line(wid, p.style(styleBold, "→ worker "+e.WorkerSlug))
+	case events.BlockStart:
+		if e.Display != events.DisplayHidden {
+			label := e.BlockName
+			if e.Description != "" {
+				label += " — " + e.Description
+			}
+			p.line(wid, p.style(styleBold, "▸ "+label))
+		}
+	case events.ReasoningDelta:
+		p.text(p.style(styleDim, e.Delta))
+	case events.ReasoningEnd, events.TextEnd:
+		if p.midLine {
+			fmt.Fprintln(p.w)
+			p.midLine = false
+		}
+	case events.TextDelta:
+		p.text(e.Delta)
+	case events.ToolInputStart:
+		label := "  ⚙ " + e.ToolName
+		if e.Title != "" {
+			label += ": " + e.Title
+		}
+		p.line(wid, p.style(styleDim, label))
+	case events.WorkerInputStart:
+		p.line(wid, p.style(styleDim, "  ⚙ worker "+e.WorkerSlug))
+	case events.ToolOutputError:
+		p.line(wid, p.style(styleRed, "  ✗ "+e.Error))
+	case events.WorkerResult:
+		if e.Error != "" && e.WorkerID != "" && p.depth[e.WorkerID] > 0 {
+			p.line(e.WorkerID, p.style(styleRed, "✗ worker failed: "+e.Error))
+		}
+	case events.Error:
+		p.line("", p.style(styleRed, "✗ "+string(e.ErrorType)+": "+e.Message))
+	case events.ResourceUpdate:
+		p.line(wid, p.style(styleDim, "  resource "+e.Name+" = "+string(e.Value)))
+	}
+	return nil
+}

@@ -1,0 +1,423 @@
+// Package fakeopenai is an in-process OpenAI chat completions server for
+// tests and benchmarks. It answers from an llm.Script, one response per
+// request in order, streaming Server-Sent Events shaped like the real API:
+// chat.completion.chunk objects, tool call arguments in several fragments,
+// a usage chunk when stream_options.include_usage is set, then [DONE]. A
+// scripted error is answered with its HTTP status and an OpenAI error
+// body. It listens on 127.0.0.1 only.
+package fakeopenai
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/sashabaranov/go-openai"
+
+	"github.com/octrun/octrun/llm"
+)
+
+// Server is a running fake endpoint. It is safe for concurrent requests.
+type Server struct {
+	script *llm.Script
+	opts   options
+	srv    *httptest.Server
+
+	mu       sync.Mutex
+	calls    int
+	requests []Request
+}
+
+// Request is one request the server received.
+type Request struct {
+	Path string
+	// Authorization is the Authorization header as sent.
+	Authorization string
+	// Body is the JSON body as sent, to check which fields were omitted.
+	Body []byte
+	// Chat is Body decoded.
+	Chat openai.ChatCompletionRequest
+}
+
+type options struct {
+	deltas     int
+	delay      time.Duration
+	loop       bool
+	interleave bool
+}
+
+// Option configures a Server.
+type Option func(*options)
+
+// WithDeltas streams every text and reasoning in exactly n deltas (one per
+// character when shorter) instead of word by word.
+func WithDeltas(n int) Option {
+	return func(o *options) { o.deltas = n }
+}
+
+// WithDelay waits d before each chunk and flushes each chunk on its own:
+// a slow model, for cancellation tests and many concurrent runs.
+func WithDelay(d time.Duration) Option {
+	return func(o *options) { o.delay = d }
+}
+
+// WithLoop starts the script over after its last response, for benchmarks
+// making any number of calls.
+func WithLoop() Option {
+	return func(o *options) { o.loop = true }
+}
+
+// WithInterleavedToolCalls sends the tool calls of a response in turns
+// (the start of each call, then the first arguments fragment of each, then
+// the second, ...) instead of one call after the other.
+func WithInterleavedToolCalls() Option {
+	return func(o *options) { o.interleave = true }
+}
+
+// New starts a server answering from script.
+func New(script *llm.Script, opts ...Option) *Server {
+	s := &Server{script: script}
+	for _, opt := range opts {
+		opt(&s.opts)
+	}
+	s.srv = httptest.NewServer(s)
+	return s
+}
+
+// URL returns the base URL for clients: http://127.0.0.1:PORT. The server
+// answers both URL()+"/chat/completions" and URL()+"/v1/chat/completions".
+func (s *Server) URL() string { return s.srv.URL }
+
+// Close shuts the server down, waiting for requests in flight.
+func (s *Server) Close() { s.srv.Close() }
+
+// Requests returns every chat completions request received, in order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// ServeHTTP answers POST /chat/completions and /v1/chat/completions.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/chat/completions" && r.URL.Path != "/v1/chat/completions" {
+		writeError(w, http.StatusNotFound, "", "Invalid URL ("+r.Method+" "+r.URL.Path+")")
+		return
+	}
+	if r.Method != http.MethodPost {
+		writeError(w, http.StatusMethodNotAllowed, "", "fake OpenAI server: use POST")
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return
+	}
+	req := Request{Path: r.URL.Path, Authorization: r.Header.Get("Authorization"), Body: body}
+	if err := json.Unmarshal(body, &req.Chat); err != nil {
+		writeError(w, http.StatusBadRequest, "", "fake OpenAI server: invalid JSON body: "+err.Error())
+		return
+	}
+	s.mu.Lock()
+	call := s.calls
+	s.calls++
+	s.requests = append(s.requests, req)
+	s.mu.Unlock()
+
+	n := len(s.script.Responses)
+	if s.opts.loop && n > 0 {
+		call %= n
+	}
+	model := req.Chat.Model
+	switch {
+	case call >= n:
+		writeError(w, http.StatusBadRequest, "", fmt.Sprintf("fake OpenAI server: the script has %d responses and call %d was made (model %s)", n, call+1, model))
+	case s.script.Responses[call].Model != "" && s.script.Responses[call].Model != model:
+		writeError(w, http.StatusBadRequest, "", fmt.Sprintf("fake OpenAI server: script response %d expects model %s, but the request was for %s", call+1, s.script.Responses[call].Model, model))
+	case s.script.Responses[call].Error != nil:
+		e := s.script.Responses[call].Error
+		status := e.StatusCode
+		if status < 400 {
+			status = http.StatusInternalServerError
+		}
+		if e.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Round(time.Second)/time.Second)))
+		}
+		writeError(w, status, errorCodes[status], e.Message)
+	case !req.Chat.Stream:
+		writeError(w, http.StatusBadRequest, "", "fake OpenAI server: only streaming requests (stream: true) are served")
+	default:
+		s.stream(w, r, &req.Chat, call)
+	}
+}
+
+// errorCodes are the codes OpenAI gives with scripted statuses.
+var errorCodes = map[int]string{
+	http.StatusUnauthorized:    "invalid_api_key",
+	http.StatusNotFound:        "model_not_found",
+	http.StatusTooManyRequests: "rate_limit_exceeded",
+}
+
+// writeError answers with an OpenAI error body; an empty code is null.
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	type apiError struct {
+		Message string  `json:"message"`
+		Type    string  `json:"type"`
+		Param   *string `json:"param"`
+		Code    *string `json:"code"`
+	}
+	e := apiError{Message: message, Type: "invalid_request_error"}
+	if code != "" {
+		e.Code = &code
+	}
+	switch {
+	case status == http.StatusTooManyRequests:
+		e.Type = "requests"
+	case status >= 500:
+		e.Type = "server_error"
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]apiError{"error": e})
+}
+
+// stream writes script response i as Server-Sent Events.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, req *openai.ChatCompletionRequest, i int) {
+	resp := &s.script.Responses[i]
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Request-Id", "req_fake"+strconv.Itoa(i+1))
+	w.WriteHeader(http.StatusOK)
+	e := &encoder{w: w, done: r.Context().Done(), delay: s.opts.delay}
+	e.head = fmt.Appendf(nil, `data: {"id":"chatcmpl-fake%d","object":"chat.completion.chunk","created":%d,"model":%s,"system_fingerprint":"fp_fake","choices":[`,
+		i+1, time.Now().Unix(), quote(req.Model))
+	e.tail = "]}\n\n"
+	includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
+	if includeUsage {
+		e.tail = `],"usage":null}` + "\n\n"
+	}
+
+	ok := e.chunk(`{"role":"assistant","content":"","refusal":null}`, "", "", "")
+	for _, piece := range s.split(resp.Reasoning) {
+		ok = ok && e.chunk(`{"reasoning_content":`, piece, "}", "")
+	}
+	for _, piece := range s.split(resp.Text) {
+		ok = ok && e.chunk(`{"content":`, piece, "}", "")
+	}
+	for _, f := range s.toolFragments(i) {
+		ok = ok && e.chunk(f.prefix, f.text, f.suffix, "")
+	}
+	ok = ok && e.chunk("{}", "", "", finishReason(resp))
+	if ok && includeUsage {
+		e.usage(usage(resp, req))
+	}
+	if ok {
+		e.buf = append(e.buf, "data: [DONE]\n\n"...)
+		e.flush()
+	}
+}
+
+// fragment is one tool_calls delta, in the arguments of encoder.chunk.
+type fragment struct {
+	prefix, text, suffix string
+}
+
+// toolFragments returns the tool_calls deltas of response i: for each call
+// a start with id and name, then its arguments in pieces of at most 8
+// bytes.
+func (s *Server) toolFragments(i int) []fragment {
+	calls := s.script.Responses[i].ToolCalls
+	perCall := make([][]fragment, len(calls))
+	for j, c := range calls {
+		start := fmt.Sprintf(`{"tool_calls":[{"index":%d,"id":%s,"type":"function","function":{"name":%s,"arguments":""}}]}`,
+			j, quote(s.script.ToolCallID(i, j)), quote(c.Name))
+		perCall[j] = append(perCall[j], fragment{prefix: start})
+		argsPrefix := fmt.Sprintf(`{"tool_calls":[{"index":%d,"function":{"arguments":`, j)
+		for _, piece := range splitBytes(c.Arguments, 8) {
+			perCall[j] = append(perCall[j], fragment{argsPrefix, piece, "}}]}"})
+		}
+	}
+	var out []fragment
+	if !s.opts.interleave {
+		for _, fs := range perCall {
+			out = append(out, fs...)
+		}
+		return out
+	}
+	for round := 0; ; round++ {
+		more := false
+		for _, fs := range perCall {
+			if round < len(fs) {
+				out = append(out, fs[round])
+				more = true
+			}
+		}
+		if !more {
+			return out
+		}
+	}
+}
+
+// split cuts a text into the deltas to stream.
+func (s *Server) split(text string) []string {
+	if s.opts.deltas <= 0 {
+		return llm.Words(text)
+	}
+	runes := utf8.RuneCountInString(text)
+	n := min(s.opts.deltas, runes)
+	pieces := make([]string, 0, n)
+	for k := n; k > 0; k-- {
+		// Each piece takes an equal share of the runes left.
+		take, size := runes/k, 0
+		for range take {
+			_, w := utf8.DecodeRuneInString(text[size:])
+			size += w
+		}
+		pieces = append(pieces, text[:size])
+		text, runes = text[size:], runes-take
+	}
+	return pieces
+}
+
+// splitBytes cuts s into pieces of at most size bytes, at rune boundaries.
+func splitBytes(s string, size int) []string {
+	var pieces []string
+	for len(s) > 0 {
+		end := min(size, len(s))
+		for end < len(s) && !utf8.RuneStart(s[end]) {
+			end++
+		}
+		pieces = append(pieces, s[:end])
+		s = s[end:]
+	}
+	return pieces
+}
+
+func finishReason(r *llm.ScriptResponse) string {
+	switch r.FinishReason {
+	case "":
+		if len(r.ToolCalls) > 0 {
+			return "tool_calls"
+		}
+		return "stop"
+	case "tool-calls":
+		return "tool_calls"
+	case "content-filter":
+		return "content_filter"
+	}
+	return r.FinishReason
+}
+
+func usage(r *llm.ScriptResponse, req *openai.ChatCompletionRequest) llm.Usage {
+	if r.Usage != nil {
+		return *r.Usage
+	}
+	input, output := 0, len(r.Text)+len(r.Reasoning)
+	for _, m := range req.Messages {
+		input += len(m.Content)
+	}
+	for _, c := range r.ToolCalls {
+		output += len(c.Arguments)
+	}
+	u := llm.Usage{InputTokens: llm.RoughTokens(input), OutputTokens: llm.RoughTokens(output)}
+	u.TotalTokens = u.InputTokens + u.OutputTokens
+	return u
+}
+
+// encoder writes chunks, buffering them unless there is a delay.
+type encoder struct {
+	w         http.ResponseWriter
+	done      <-chan struct{}
+	delay     time.Duration
+	timer     *time.Timer
+	head, buf []byte
+	tail      string
+}
+
+// chunk appends one chunk whose single choice has as delta prefix, then,
+// when suffix is not empty, text as a JSON string and suffix; and the
+// finish reason unless it is "". It reports false once the client is gone.
+func (e *encoder) chunk(prefix, text, suffix, finish string) bool {
+	if e.delay > 0 {
+		if e.timer == nil {
+			e.timer = time.NewTimer(e.delay)
+		} else {
+			e.timer.Reset(e.delay)
+		}
+		select {
+		case <-e.timer.C:
+		case <-e.done:
+			return false
+		}
+	}
+	e.buf = append(e.buf, e.head...)
+	e.buf = append(e.buf, `{"index":0,"delta":`...)
+	e.buf = append(e.buf, prefix...)
+	if suffix != "" {
+		e.buf = appendString(e.buf, text)
+		e.buf = append(e.buf, suffix...)
+	}
+	e.buf = append(e.buf, `,"logprobs":null,"finish_reason":`...)
+	if finish == "" {
+		e.buf = append(e.buf, "null"...)
+	} else {
+		e.buf = appendString(e.buf, finish)
+	}
+	e.buf = append(e.buf, '}')
+	e.buf = append(e.buf, e.tail...)
+	if e.delay > 0 || len(e.buf) >= 32<<10 {
+		return e.flush()
+	}
+	return true
+}
+
+// usage appends the final chunk: no choices, the token counts.
+func (e *encoder) usage(u llm.Usage) {
+	e.buf = append(e.buf, e.head...)
+	e.buf = fmt.Appendf(e.buf, `],"usage":{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d}}`+"\n\n",
+		u.InputTokens, u.OutputTokens, u.TotalTokens)
+}
+
+func (e *encoder) flush() bool {
+	_, err := e.w.Write(e.buf)
+	e.buf = e.buf[:0]
+	if err != nil {
+		return false
+	}
+	if f, ok := e.w.(http.Flusher); ok {
+		f.Flush()
+	}
+	return true
+}
+
+func quote(s string) string {
+	return string(appendString(nil, s))
+}
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '\r':
+			b = append(b, '\\', 'r')
+		case c == '\t':
+			b = append(b, '\\', 't')
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}

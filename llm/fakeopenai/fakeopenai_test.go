@@ -1,0 +1,188 @@
+package fakeopenai_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/octrun/octrun/llm"
+	"github.com/octrun/octrun/llm/fakeopenai"
+)
+
+func start(t *testing.T, script string, opts ...fakeopenai.Option) *fakeopenai.Server {
+	t.Helper()
+	s, err := llm.ParseScript([]byte(script))
+	require.NoError(t, err)
+	srv := fakeopenai.New(s, opts...)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func post(t *testing.T, url, body string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer sk-fake")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// events reads an SSE body: the JSON of each data line, and whether the
+// stream ended with [DONE].
+func events(t *testing.T, body io.Reader) (chunks []map[string]any, done bool) {
+	t.Helper()
+	sc := bufio.NewScanner(body)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" {
+			continue
+		}
+		require.False(t, done, "nothing after [DONE]")
+		data, ok := strings.CutPrefix(line, "data: ")
+		require.True(t, ok, "line %q", line)
+		if data == "[DONE]" {
+			done = true
+			continue
+		}
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(data), &m), data)
+		chunks = append(chunks, m)
+	}
+	return chunks, done
+}
+
+const streamBody = `{"model":"gpt-4o","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"12345678"}]}`
+
+func TestStreamsChunksLikeOpenAI(t *testing.T) {
+	srv := start(t, `responses: [{reasoning: "hm", text: "Hi \"you\"\n", toolCalls: [{name: search, arguments: {query: tides in Brest}}]}]`)
+	resp := post(t, srv.URL()+"/v1/chat/completions", streamBody)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
+	chunks, done := events(t, resp.Body)
+	require.True(t, done)
+
+	var content, reasoning, args string
+	var finish []any
+	for _, c := range chunks[:len(chunks)-1] {
+		assert.Equal(t, "chat.completion.chunk", c["object"])
+		assert.Equal(t, "gpt-4o", c["model"])
+		assert.Equal(t, "chatcmpl-fake1", c["id"])
+		assert.Contains(t, c, "created")
+		assert.Contains(t, c, "usage")
+		assert.Nil(t, c["usage"])
+		choices := c["choices"].([]any)
+		require.Len(t, choices, 1)
+		choice := choices[0].(map[string]any)
+		assert.Equal(t, 0.0, choice["index"])
+		delta := choice["delta"].(map[string]any)
+		if s, ok := delta["content"].(string); ok {
+			content += s
+		}
+		if s, ok := delta["reasoning_content"].(string); ok {
+			reasoning += s
+		}
+		if tcs, ok := delta["tool_calls"].([]any); ok {
+			tc := tcs[0].(map[string]any)
+			if id, ok := tc["id"]; ok {
+				assert.Equal(t, "call_1", id)
+				assert.Equal(t, "function", tc["type"])
+				assert.Equal(t, "search", tc["function"].(map[string]any)["name"])
+			}
+			args += tc["function"].(map[string]any)["arguments"].(string)
+		}
+		finish = append(finish, choice["finish_reason"])
+	}
+	assert.Equal(t, map[string]any{"role": "assistant", "content": "", "refusal": nil},
+		chunks[0]["choices"].([]any)[0].(map[string]any)["delta"], "the first chunk gives the role")
+	assert.Equal(t, "Hi \"you\"\n", content)
+	assert.Equal(t, "hm", reasoning)
+	assert.Equal(t, `{"query":"tides in Brest"}`, args)
+	assert.Equal(t, "tool_calls", finish[len(finish)-1])
+	assert.Nil(t, finish[0])
+
+	last := chunks[len(chunks)-1]
+	assert.Equal(t, []any{}, last["choices"])
+	assert.Equal(t, map[string]any{"prompt_tokens": 2.0, "completion_tokens": 10.0, "total_tokens": 12.0}, last["usage"])
+
+	reqs := srv.Requests()
+	require.Len(t, reqs, 1)
+	assert.Equal(t, "Bearer sk-fake", reqs[0].Authorization)
+	assert.JSONEq(t, streamBody, string(reqs[0].Body))
+	assert.Equal(t, "gpt-4o", reqs[0].Chat.Model)
+}
+
+func TestToolArgumentsComeInSeveralFragments(t *testing.T) {
+	srv := start(t, `responses: [{toolCalls: [{name: s, arguments: '{"query":"marées à Brest"}'}]}]`)
+	chunks, _ := events(t, post(t, srv.URL()+"/chat/completions", streamBody).Body)
+	var fragments []string
+	for _, c := range chunks {
+		for _, ch := range c["choices"].([]any) {
+			if tcs, ok := ch.(map[string]any)["delta"].(map[string]any)["tool_calls"].([]any); ok {
+				fragments = append(fragments, tcs[0].(map[string]any)["function"].(map[string]any)["arguments"].(string))
+			}
+		}
+	}
+	assert.Greater(t, len(fragments), 3)
+	assert.Equal(t, `{"query":"marées à Brest"}`, strings.Join(fragments, ""), "split at character boundaries")
+}
+
+func TestWithDeltasSplitsTextExactly(t *testing.T) {
+	srv := start(t, `responses: [{text: "héllo wörld, it is a fine day"}]`, fakeopenai.WithDeltas(7))
+	chunks, _ := events(t, post(t, srv.URL()+"/v1/chat/completions", streamBody).Body)
+	var pieces []string
+	for _, c := range chunks {
+		for _, ch := range c["choices"].([]any) {
+			if s, ok := ch.(map[string]any)["delta"].(map[string]any)["content"].(string); ok && s != "" {
+				pieces = append(pieces, s)
+			}
+		}
+	}
+	assert.Len(t, pieces, 7)
+	assert.Equal(t, "héllo wörld, it is a fine day", strings.Join(pieces, ""))
+}
+
+func TestNoUsageChunkUnlessAsked(t *testing.T) {
+	srv := start(t, `responses: [{text: hi}]`)
+	chunks, done := events(t, post(t, srv.URL()+"/chat/completions", `{"model":"m","stream":true,"messages":[]}`).Body)
+	assert.True(t, done)
+	for _, c := range chunks {
+		assert.NotContains(t, c, "usage")
+		assert.Len(t, c["choices"], 1)
+	}
+}
+
+func TestErrorsLikeOpenAI(t *testing.T) {
+	srv := start(t, `
+responses:
+  - error: {status: 429, message: slow down, retryAfter: 3}
+  - text: only for gpt-4o
+    model: gpt-4o
+`)
+	resp := post(t, srv.URL()+"/v1/chat/completions", streamBody)
+	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+	assert.Equal(t, "3", resp.Header.Get("Retry-After"))
+	data, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"error":{"message":"slow down","type":"requests","param":null,"code":"rate_limit_exceeded"}}`, string(data))
+
+	resp = post(t, srv.URL()+"/v1/chat/completions", `{"model":"gpt-4o-mini","stream":true}`)
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	data, _ = io.ReadAll(resp.Body)
+	assert.Contains(t, string(data), "script response 2 expects model gpt-4o, but the request was for gpt-4o-mini")
+
+	resp = post(t, srv.URL()+"/v1/chat/completions", `{"model":"gpt-4o","stream":true}`)
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	data, _ = io.ReadAll(resp.Body)
+	assert.Contains(t, string(data), "the script has 2 responses and call 3 was made (model gpt-4o)")
+
+	resp = post(t, srv.URL()+"/embeddings", `{}`)
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+}

@@ -1,0 +1,127 @@
+// Package llm is octrun's provider-neutral view of a language model: a
+// streamed generation with tools, reasoning, structured output and usage.
+// It knows nothing about protocols. It holds the OpenAI-compatible client
+// (go-openai), routing of provider/model ids to endpoints, a scripted
+// client for tests and offline runs, and a fake OpenAI server for tests.
+package llm
+
+import "context"
+
+// Role is the author of a message.
+type Role string
+
+// Roles of a conversation.
+const (
+	RoleSystem    Role = "system"
+	RoleUser      Role = "user"
+	RoleAssistant Role = "assistant"
+	RoleTool      Role = "tool"
+)
+
+// Message is one message sent to the model.
+type Message struct {
+	Role    Role
+	Content string
+	// ToolCalls are the calls an assistant message asked for.
+	ToolCalls []ToolCall
+	// ToolCallID ties a tool message to the call it answers.
+	ToolCallID string
+}
+
+// ToolCall is one call of a tool by the model.
+type ToolCall struct {
+	ID   string
+	Name string
+	// Arguments is the JSON text of the arguments as the model wrote it.
+	Arguments string
+}
+
+// Tool is a tool offered to the model.
+type Tool struct {
+	Name        string
+	Description string
+	// Parameters is the JSON Schema of the arguments object.
+	Parameters map[string]any
+}
+
+// ResponseFormat asks for structured output matching a JSON Schema.
+type ResponseFormat struct {
+	Name   string
+	Schema map[string]any
+	Strict bool
+}
+
+// Request is one generation.
+type Request struct {
+	// Model is the model id as the protocol writes it: provider/model-id.
+	Model    string
+	Messages []Message
+	Tools    []Tool
+	// Temperature is nil when the provider's default applies.
+	Temperature *float64
+	// Thinking is "", low, medium, high, max or off.
+	Thinking string
+	// MaxOutputTokens caps the generation; 0 means the provider default.
+	MaxOutputTokens int
+	ResponseFormat  *ResponseFormat
+}
+
+// DeltaKind tells what a Delta carries.
+type DeltaKind int
+
+// Kinds of streamed fragments.
+const (
+	// TextDelta is a fragment of the answer's text.
+	TextDelta DeltaKind = iota
+	// ReasoningDelta is a fragment of the model's reasoning.
+	ReasoningDelta
+	// ToolCallStart opens tool call number ToolIndex with its id and name.
+	ToolCallStart
+	// ToolCallArgs is a fragment (Text) of the JSON arguments of call
+	// ToolIndex; ToolID and ToolName repeat those of its start.
+	ToolCallArgs
+)
+
+// Delta is one streamed fragment of a generation.
+type Delta struct {
+	Kind DeltaKind
+	// Text is the fragment of text, reasoning or tool arguments.
+	Text string
+	// ToolIndex numbers the tool calls of a generation from 0 in the order
+	// they start: it is the call's position in Response.ToolCalls.
+	ToolIndex int
+	ToolID    string
+	ToolName  string
+}
+
+// Usage counts the tokens of a generation.
+type Usage struct {
+	InputTokens  int `json:"inputTokens"`
+	OutputTokens int `json:"outputTokens"`
+	TotalTokens  int `json:"totalTokens"`
+}
+
+// Add returns the sum of two usages.
+func (u Usage) Add(o Usage) Usage {
+	return Usage{u.InputTokens + o.InputTokens, u.OutputTokens + o.OutputTokens, u.TotalTokens + o.TotalTokens}
+}
+
+// Response is a finished generation.
+type Response struct {
+	Text      string
+	Reasoning string
+	// ToolCalls are the calls asked for, assembled from their fragments,
+	// in the order they started (Delta.ToolIndex).
+	ToolCalls []ToolCall
+	// FinishReason is stop, tool-calls, length, content-filter or other.
+	FinishReason string
+	Usage        Usage
+}
+
+// Client generates model responses. Generate streams every fragment to
+// onDelta as it arrives (an error from onDelta aborts the generation and is
+// returned; onDelta may be nil) and returns the assembled response. A
+// provider failure is an *Error; a cancelled ctx gives ctx's error.
+type Client interface {
+	Generate(ctx context.Context, req Request, onDelta func(Delta) error) (*Response, error)
+}

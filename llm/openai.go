@@ -1,0 +1,417 @@
+package llm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/sashabaranov/go-openai"
+)
+
+// OpenAI is a Client for any OpenAI-compatible chat completions endpoint
+// (OpenAI, Gemini's and Anthropic's compatibility layers, xAI, OpenRouter,
+// Ollama, vLLM, LiteLLM), built on go-openai. It always streams, with usage
+// requested. It is safe for concurrent use.
+type OpenAI struct {
+	client *openai.Client
+}
+
+// OpenAIOption configures an OpenAI client.
+type OpenAIOption func(*openAIConfig)
+
+type openAIConfig struct {
+	httpClient *http.Client
+}
+
+// WithHTTPClient sets the HTTP client used for requests. The default one
+// is shared by every client and keeps up to 64 idle connections per host.
+func WithHTTPClient(c *http.Client) OpenAIOption {
+	return func(o *openAIConfig) { o.httpClient = c }
+}
+
+// defaultHTTPClient has no overall timeout (a stream lasts as long as the
+// model writes; the caller's context bounds it) and keeps enough idle
+// connections for many concurrent runs against one endpoint.
+var defaultHTTPClient = func() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	return &http.Client{Transport: t}
+}()
+
+// NewOpenAI returns a client for the endpoint at baseURL (ending in /v1 or
+// the provider's equivalent; /chat/completions is appended) authenticated
+// with apiKey as a bearer token. An empty apiKey sends no Authorization.
+func NewOpenAI(baseURL, apiKey string, opts ...OpenAIOption) *OpenAI {
+	o := openAIConfig{httpClient: defaultHTTPClient}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	cfg := openai.DefaultConfig(apiKey)
+	cfg.BaseURL = baseURL
+	cfg.HTTPClient = statusDoer{o.httpClient}
+	return &OpenAI{client: openai.NewClientWithConfig(cfg)}
+}
+
+// Generate streams one chat completion for req, sending req.Model
+// unchanged. onDelta may be nil.
+func (c *OpenAI) Generate(ctx context.Context, req Request, onDelta func(Delta) error) (*Response, error) {
+	creq, err := chatRequest(req)
+	if err != nil {
+		return nil, err
+	}
+	var status httpStatus
+	stream, err := c.client.CreateChatCompletionStream(context.WithValue(ctx, httpStatusKey{}, &status), creq)
+	if err != nil {
+		return nil, classify(ctx, err, &status, req.Model)
+	}
+	defer stream.Close()
+	a := assembler{onDelta: onDelta}
+	var ch chunk
+	for {
+		raw, err := stream.RecvRaw()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, classify(ctx, err, &status, req.Model)
+		}
+		// Reuse the chunk and its choices, zeroed: json leaves absent
+		// fields as they were.
+		clear(ch.Choices[:cap(ch.Choices)])
+		ch = chunk{Choices: ch.Choices[:0]}
+		if err := json.Unmarshal(raw, &ch); err != nil {
+			return nil, &Error{Type: TypeProvider, Model: req.Model, Message: "malformed stream chunk: " + err.Error()}
+		}
+		if err := a.add(&ch); err != nil {
+			return nil, err
+		}
+	}
+	if a.chunks == 0 {
+		return nil, &Error{Type: TypeProvider, Model: req.Model, Retryable: true, Message: "the stream ended without any data"}
+	}
+	return a.response(), nil
+}
+
+// chatRequest maps a Request to go-openai's request.
+func chatRequest(req Request) (openai.ChatCompletionRequest, error) {
+	creq := openai.ChatCompletionRequest{
+		Model:               req.Model,
+		Messages:            make([]openai.ChatCompletionMessage, len(req.Messages)),
+		MaxCompletionTokens: req.MaxOutputTokens,
+		ReasoningEffort:     reasoningEffort(req.Thinking),
+		StreamOptions:       &openai.StreamOptions{IncludeUsage: true},
+	}
+	for i, m := range req.Messages {
+		cm := openai.ChatCompletionMessage{Role: string(m.Role), Content: m.Content, ToolCallID: m.ToolCallID}
+		for _, tc := range m.ToolCalls {
+			args := tc.Arguments
+			if args == "" {
+				args = "{}"
+			}
+			cm.ToolCalls = append(cm.ToolCalls, openai.ToolCall{
+				ID: tc.ID, Type: openai.ToolTypeFunction,
+				Function: openai.FunctionCall{Name: tc.Name, Arguments: args},
+			})
+		}
+		creq.Messages[i] = cm
+	}
+	for _, t := range req.Tools {
+		params := any(t.Parameters)
+		if t.Parameters == nil {
+			params = map[string]any{"type": "object", "properties": map[string]any{}}
+		}
+		creq.Tools = append(creq.Tools, openai.Tool{
+			Type:     openai.ToolTypeFunction,
+			Function: &openai.FunctionDefinition{Name: t.Name, Description: t.Description, Parameters: params},
+		})
+	}
+	if req.Temperature != nil {
+		// go-openai omits a zero temperature; the smallest positive
+		// float32 is sent instead, which samples exactly like zero.
+		creq.Temperature = max(float32(*req.Temperature), math.SmallestNonzeroFloat32)
+	}
+	if rf := req.ResponseFormat; rf != nil {
+		schema, err := json.Marshal(rf.Schema)
+		if err != nil {
+			return creq, &Error{Type: TypeValidation, Model: req.Model, Message: "response format schema: " + err.Error()}
+		}
+		name := rf.Name
+		if name == "" {
+			name = "response"
+		}
+		creq.ResponseFormat = &openai.ChatCompletionResponseFormat{
+			Type:       openai.ChatCompletionResponseFormatTypeJSONSchema,
+			JSONSchema: &openai.ChatCompletionResponseFormatJSONSchema{Name: name, Schema: json.RawMessage(schema), Strict: rf.Strict},
+		}
+	}
+	return creq, nil
+}
+
+// reasoningEffort maps a thinking level to OpenAI's reasoning_effort: max
+// becomes high (the most every model accepts), off and "" send nothing, any
+// other level is passed through.
+func reasoningEffort(thinking string) string {
+	switch thinking {
+	case "", "off":
+		return ""
+	case "max":
+		return openai.ReasoningEffortHigh
+	}
+	return thinking
+}
+
+// chunk is the part of a chat.completion.chunk that octrun reads. Decoding
+// into it rather than go-openai's full type skips fields nobody reads and
+// accepts both names providers use for reasoning text.
+type chunk struct {
+	Choices []struct {
+		Delta struct {
+			Content          string `json:"content"`
+			ReasoningContent string `json:"reasoning_content"` // DeepSeek, xAI, vLLM
+			Reasoning        string `json:"reasoning"`         // OpenRouter, Ollama
+			ToolCalls        []struct {
+				Index    *int   `json:"index"`
+				ID       string `json:"id"`
+				Function struct {
+					Name      string `json:"name"`
+					Arguments string `json:"arguments"`
+				} `json:"function"`
+			} `json:"tool_calls"`
+		} `json:"delta"`
+		FinishReason string `json:"finish_reason"`
+	} `json:"choices"`
+	Usage *struct {
+		PromptTokens     int `json:"prompt_tokens"`
+		CompletionTokens int `json:"completion_tokens"`
+		TotalTokens      int `json:"total_tokens"`
+	} `json:"usage"`
+}
+
+// assembler turns chunks into deltas and the final Response.
+type assembler struct {
+	onDelta      func(Delta) error
+	chunks       int
+	text         []byte
+	reasoning    []byte
+	calls        []toolCall
+	finishReason string
+	usage        Usage
+}
+
+// toolCall is a tool call being assembled; index is the provider's.
+type toolCall struct {
+	index int
+	call  ToolCall
+	args  []byte
+}
+
+func (a *assembler) emit(d Delta) error {
+	if a.onDelta == nil {
+		return nil
+	}
+	return a.onDelta(d)
+}
+
+func (a *assembler) add(ch *chunk) error {
+	a.chunks++
+	if u := ch.Usage; u != nil {
+		a.usage = Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens, TotalTokens: u.TotalTokens}
+	}
+	for i := range ch.Choices {
+		c := &ch.Choices[i]
+		d := &c.Delta
+		for _, r := range [2]string{d.ReasoningContent, d.Reasoning} {
+			if r != "" {
+				a.reasoning = append(a.reasoning, r...)
+				if err := a.emit(Delta{Kind: ReasoningDelta, Text: r}); err != nil {
+					return err
+				}
+			}
+		}
+		if d.Content != "" {
+			a.text = append(a.text, d.Content...)
+			if err := a.emit(Delta{Kind: TextDelta, Text: d.Content}); err != nil {
+				return err
+			}
+		}
+		for _, f := range d.ToolCalls {
+			if err := a.toolFragment(f.Index, f.ID, f.Function.Name, f.Function.Arguments); err != nil {
+				return err
+			}
+		}
+		if c.FinishReason != "" {
+			a.finishReason = c.FinishReason
+		}
+	}
+	return nil
+}
+
+// toolFragment adds one tool_calls fragment. Fragments belong to a call by
+// their index; one without an index continues the last call unless it
+// brings a new id. The first fragment of a call opens it (ToolCallStart,
+// with a generated id if the provider sent none).
+func (a *assembler) toolFragment(index *int, id, name, args string) error {
+	pos := -1
+	if index != nil {
+		for i := range a.calls {
+			if a.calls[i].index == *index {
+				pos = i
+				break
+			}
+		}
+	} else if n := len(a.calls); n > 0 && (id == "" || id == a.calls[n-1].call.ID) {
+		pos = n - 1
+	}
+	if pos < 0 {
+		pos = len(a.calls)
+		tc := toolCall{index: pos, call: ToolCall{ID: id, Name: name}}
+		if index != nil {
+			tc.index = *index
+		}
+		if tc.call.ID == "" {
+			tc.call.ID = "call_" + strconv.Itoa(pos+1)
+		}
+		a.calls = append(a.calls, tc)
+		if err := a.emit(Delta{Kind: ToolCallStart, ToolIndex: pos, ToolID: tc.call.ID, ToolName: name}); err != nil {
+			return err
+		}
+	}
+	if args == "" {
+		return nil
+	}
+	tc := &a.calls[pos]
+	tc.args = append(tc.args, args...)
+	return a.emit(Delta{Kind: ToolCallArgs, ToolIndex: pos, ToolID: tc.call.ID, ToolName: tc.call.Name, Text: args})
+}
+
+func (a *assembler) response() *Response {
+	r := &Response{
+		Text:         string(a.text),
+		Reasoning:    string(a.reasoning),
+		FinishReason: finishReason(a.finishReason),
+		Usage:        a.usage,
+	}
+	if len(a.calls) > 0 {
+		r.ToolCalls = make([]ToolCall, len(a.calls))
+		for i, tc := range a.calls {
+			r.ToolCalls[i] = tc.call
+			r.ToolCalls[i].Arguments = string(tc.args)
+		}
+		// Some compatibility layers (Gemini's) say stop after tool calls.
+		if r.FinishReason == "stop" {
+			r.FinishReason = "tool-calls"
+		}
+	}
+	return r
+}
+
+// finishReason maps OpenAI's finish_reason to the protocol's.
+func finishReason(s string) string {
+	switch s {
+	case "stop":
+		return "stop"
+	case "tool_calls", "function_call":
+		return "tool-calls"
+	case "length":
+		return "length"
+	case "content_filter":
+		return "content-filter"
+	}
+	return "other"
+}
+
+// httpStatus records what statusDoer saw of a failed response; it travels
+// to statusDoer in the request's context.
+type httpStatus struct {
+	retryAfter time.Duration
+}
+
+type httpStatusKey struct{}
+
+// statusDoer is the go-openai HTTP doer: it reads Retry-After from error
+// responses, which go-openai's errors do not carry.
+type statusDoer struct{ c *http.Client }
+
+func (d statusDoer) Do(req *http.Request) (*http.Response, error) {
+	resp, err := d.c.Do(req)
+	if err == nil && resp.StatusCode >= 400 {
+		if s, ok := req.Context().Value(httpStatusKey{}).(*httpStatus); ok {
+			s.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		}
+	}
+	return resp, err
+}
+
+// classify turns an error of go-openai into an *Error, or into the
+// context's error when ctx is done.
+func classify(ctx context.Context, err error, status *httpStatus, model string) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var e *Error
+	var apiErr *openai.APIError
+	var reqErr *openai.RequestError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &apiErr) && apiErr.HTTPStatusCode == 0:
+		// An error event inside a 200 stream has no status.
+		e = errorForAPIType(apiErr)
+	case errors.As(err, &apiErr):
+		e = ErrorForStatus(apiErr.HTTPStatusCode, apiErr.Message)
+		if e.Type == TypeRateLimit && (apiErr.Type == "insufficient_quota" || apiErr.Code == "insufficient_quota") {
+			// OpenAI answers 429 when the account is out of credit.
+			e.Type, e.Retryable = TypeQuotaExceeded, false
+		}
+	case errors.As(err, &reqErr):
+		e = ErrorForStatus(reqErr.HTTPStatusCode, bodyMessage(reqErr.Body))
+	case errors.As(err, &netErr) && netErr.Timeout():
+		e = &Error{Type: TypeProviderTimeout, Retryable: true, Message: err.Error()}
+	case errors.As(err, &netErr), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, openai.ErrTooManyEmptyStreamMessages):
+		e = &Error{Type: TypeProvider, Retryable: true, Message: err.Error()}
+	default:
+		// go-openai refused to build or send the request.
+		e = &Error{Type: TypeValidation, Message: err.Error()}
+	}
+	e.Model = model
+	e.RetryAfter = status.retryAfter
+	return e
+}
+
+// errorForAPIType classifies an error that arrived inside the stream by
+// its OpenAI error type or code.
+func errorForAPIType(apiErr *openai.APIError) *Error {
+	kind := apiErr.Type
+	if code, ok := apiErr.Code.(string); ok && code != "" {
+		kind = code
+	}
+	e := &Error{Type: TypeProvider, Retryable: true, Message: apiErr.Message}
+	switch kind {
+	case "invalid_request_error", "context_length_exceeded":
+		e.Type, e.Retryable = TypeValidation, false
+	case "authentication_error", "invalid_api_key":
+		e.Type, e.Retryable = TypeAuthentication, false
+	case "rate_limit_exceeded", "rate_limit_error", "requests", "tokens":
+		e.Type = TypeRateLimit
+	case "insufficient_quota":
+		e.Type, e.Retryable = TypeQuotaExceeded, false
+	case "overloaded_error", "server_overloaded":
+		e.Type = TypeProviderOverloaded
+	}
+	return e
+}
+
+// bodyMessage shortens a non-JSON error body for a message.
+func bodyMessage(body []byte) string {
+	const limit = 300
+	if len(body) > limit {
+		return fmt.Sprintf("%s... (%d bytes)", body[:limit], len(body))
+	}
+	return string(body)
+}

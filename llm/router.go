@@ -1,0 +1,193 @@
+package llm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// provider is one row of CLI.md's Providers table.
+type provider struct {
+	name       string // model prefix without the slash
+	baseURLVar string
+	baseURL    string // default endpoint
+	keyVar     string // "" when the provider needs no key
+}
+
+var providers = []provider{
+	{"openai", "OPENAI_BASE_URL", "https://api.openai.com/v1", "OPENAI_API_KEY"},
+	{"anthropic", "ANTHROPIC_BASE_URL", "https://api.anthropic.com/v1/", "ANTHROPIC_API_KEY"},
+	{"google", "GEMINI_BASE_URL", "https://generativelanguage.googleapis.com/v1beta/openai/", "GEMINI_API_KEY"},
+	{"x-ai", "XAI_BASE_URL", "https://api.x.ai/v1", "XAI_API_KEY"},
+	{"openrouter", "OPENROUTER_BASE_URL", "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY"},
+	{"ollama", "OLLAMA_BASE_URL", "http://127.0.0.1:11434/v1", ""},
+}
+
+// Environment variables of the one-endpoint override.
+const (
+	EnvBaseURL = "OCTRUN_LLM_BASE_URL"
+	EnvAPIKey  = "OCTRUN_LLM_API_KEY"
+)
+
+// Router is a Client that sends each call to the endpoint of its model's
+// provider (the prefix of provider/model-id), with the prefix stripped, or
+// every call to one endpoint with the model as written when an override is
+// set. Endpoints and keys come from the environment (CLI.md, Providers).
+// One OpenAI client per endpoint is created on first use and reused. A
+// Router is safe for concurrent use.
+type Router struct {
+	getenv      func(string) string
+	overrideURL string
+	overrideKey string
+	clientOpts  []OpenAIOption
+
+	mu      sync.Mutex
+	clients map[string]*OpenAI // by provider name; "" for the override
+}
+
+// RouterOption configures a Router.
+type RouterOption func(*Router)
+
+// WithBaseURL sends every call to the OpenAI-compatible endpoint at url
+// (a gateway such as LiteLLM or OpenRouter, a local server, a test
+// server) with the model name as written, authenticated with key, or with
+// OCTRUN_LLM_API_KEY when key is empty. It takes precedence over
+// OCTRUN_LLM_BASE_URL. An empty url changes nothing.
+func WithBaseURL(url, key string) RouterOption {
+	return func(r *Router) {
+		if url != "" {
+			r.overrideURL, r.overrideKey = url, key
+		}
+	}
+}
+
+// WithClientOptions passes options to every OpenAI client the router
+// creates, e.g. WithHTTPClient.
+func WithClientOptions(opts ...OpenAIOption) RouterOption {
+	return func(r *Router) { r.clientOpts = append(r.clientOpts, opts...) }
+}
+
+// NewRouter returns a router reading its configuration through getenv
+// (os.Getenv, or a map lookup in tests). OCTRUN_LLM_BASE_URL and
+// OCTRUN_LLM_API_KEY are read now; provider variables when a provider is
+// first used.
+func NewRouter(getenv func(string) string, opts ...RouterOption) *Router {
+	r := &Router{getenv: getenv, overrideURL: getenv(EnvBaseURL), clients: map[string]*OpenAI{}}
+	for _, opt := range opts {
+		opt(r)
+	}
+	if r.overrideURL != "" && r.overrideKey == "" {
+		r.overrideKey = getenv(EnvAPIKey)
+	}
+	return r
+}
+
+// Generate sends req to its model's endpoint. A model of an unknown
+// provider, or whose provider's key is not set, fails with a
+// validation_error or authentication_error *Error without a request.
+// Errors of the call carry the provider and model.
+func (r *Router) Generate(ctx context.Context, req Request, onDelta func(Delta) error) (*Response, error) {
+	prefix, id := splitModel(req.Model)
+	client, err := r.client(req.Model)
+	if err != nil {
+		return nil, err
+	}
+	if r.overrideURL == "" {
+		req.Model = id
+	}
+	resp, err := client.Generate(ctx, req, onDelta)
+	if e, ok := errors.AsType[*Error](err); ok {
+		e.Provider, e.Model = prefix, id
+	}
+	return resp, err
+}
+
+// Check reports, before a run, every model that could not be called: an
+// unknown provider, or a provider whose key variable is unset (the message
+// names the variable to set). With the override every model is accepted.
+func (r *Router) Check(models []string) error {
+	if r.overrideURL != "" {
+		return nil
+	}
+	var errs []error
+	seen := map[string]bool{}
+	for _, m := range models {
+		if seen[m] {
+			continue
+		}
+		seen[m] = true
+		if _, err := r.endpoint(m); err != nil {
+			errs = append(errs, errors.New(err.Message))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// client returns the OpenAI client for model, creating it on first use.
+func (r *Router) client(model string) (*OpenAI, error) {
+	if r.overrideURL != "" {
+		return r.cached("", r.overrideURL, r.overrideKey), nil
+	}
+	p, e := r.endpoint(model)
+	if e != nil {
+		return nil, e
+	}
+	var key string
+	if p.keyVar != "" {
+		key = r.getenv(p.keyVar)
+	}
+	baseURL := r.getenv(p.baseURLVar)
+	if baseURL == "" {
+		baseURL = p.baseURL
+	}
+	return r.cached(p.name, baseURL, key), nil
+}
+
+func (r *Router) cached(name, baseURL, key string) *OpenAI {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, ok := r.clients[name]
+	if !ok {
+		c = NewOpenAI(baseURL, key, r.clientOpts...)
+		r.clients[name] = c
+	}
+	return c
+}
+
+// endpoint finds the provider of model and checks its key is set. The
+// error's message is a sentence for the user naming the model.
+func (r *Router) endpoint(model string) (*provider, *Error) {
+	prefix, id := splitModel(model)
+	if prefix == "" || id == "" {
+		return nil, &Error{Type: TypeValidation,
+			Message: fmt.Sprintf("model %q is not provider/model-id (e.g. openai/gpt-4o)", model)}
+	}
+	for i := range providers {
+		p := &providers[i]
+		if p.name != prefix {
+			continue
+		}
+		if p.keyVar != "" && r.getenv(p.keyVar) == "" {
+			return nil, &Error{Type: TypeAuthentication,
+				Message: fmt.Sprintf("model %s needs %s", model, p.keyVar)}
+		}
+		return p, nil
+	}
+	names := make([]string, len(providers))
+	for i, p := range providers {
+		names[i] = p.name
+	}
+	return nil, &Error{Type: TypeValidation,
+		Message: fmt.Sprintf("model %s: unknown provider %q (known: %s)", model, prefix, strings.Join(names, ", "))}
+}
+
+// splitModel splits provider/model-id at its first slash.
+func splitModel(model string) (prefix, id string) {
+	prefix, id, ok := strings.Cut(model, "/")
+	if !ok {
+		return "", model
+	}
+	return prefix, id
+}

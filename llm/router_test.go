@@ -1,0 +1,155 @@
+package llm_test
+
+import (
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/octrun/octrun/llm"
+	"github.com/octrun/octrun/llm/fakeopenai"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func call(t *testing.T, c llm.Client, model string) (*llm.Response, error) {
+	t.Helper()
+	return c.Generate(t.Context(), llm.Request{Model: model, Messages: []llm.Message{{Role: llm.RoleUser, Content: "hi"}}}, nil)
+}
+
+func TestRouterStripsPrefixAndPicksEndpoint(t *testing.T) {
+	openaiSrv := fake(t, `responses: [{text: from openai}]`, fakeopenai.WithLoop())
+	anthropicSrv := fake(t, `responses: [{text: from anthropic}]`)
+	ollamaSrv := fake(t, `responses: [{text: from ollama}]`)
+	r := llm.NewRouter(env(map[string]string{
+		"OPENAI_BASE_URL": openaiSrv.URL(), "OPENAI_API_KEY": "sk-openai",
+		"ANTHROPIC_BASE_URL": anthropicSrv.URL(), "ANTHROPIC_API_KEY": "sk-ant",
+		"OLLAMA_BASE_URL": ollamaSrv.URL(),
+	}))
+
+	resp, err := call(t, r, "openai/gpt-4o")
+	require.NoError(t, err)
+	assert.Equal(t, "from openai", resp.Text)
+	resp, err = call(t, r, "anthropic/claude-sonnet-4-5")
+	require.NoError(t, err)
+	assert.Equal(t, "from anthropic", resp.Text)
+	resp, err = call(t, r, "ollama/qwen3:8b")
+	require.NoError(t, err)
+	assert.Equal(t, "from ollama", resp.Text)
+
+	got := openaiSrv.Requests()[0]
+	assert.Equal(t, "gpt-4o", got.Chat.Model)
+	assert.Equal(t, "Bearer sk-openai", got.Authorization)
+	got = anthropicSrv.Requests()[0]
+	assert.Equal(t, "claude-sonnet-4-5", got.Chat.Model)
+	assert.Equal(t, "Bearer sk-ant", got.Authorization)
+	got = ollamaSrv.Requests()[0]
+	assert.Equal(t, "qwen3:8b", got.Chat.Model)
+	assert.Empty(t, got.Authorization, "ollama needs no key")
+
+	// A model id may itself contain slashes: only the provider is cut.
+	_, err = call(t, r, "openai/ft/my-model")
+	require.NoError(t, err)
+	assert.Equal(t, "ft/my-model", openaiSrv.Requests()[1].Chat.Model)
+}
+
+func TestRouterOverrideSendsEverythingToOneEndpoint(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts func(url string) []llm.RouterOption
+		vars func(url string) map[string]string
+	}{
+		{"environment", func(string) []llm.RouterOption { return nil }, func(url string) map[string]string {
+			return map[string]string{"OCTRUN_LLM_BASE_URL": url, "OCTRUN_LLM_API_KEY": "gw-key"}
+		}},
+		{"option with key from the environment", func(url string) []llm.RouterOption {
+			return []llm.RouterOption{llm.WithBaseURL(url, "")}
+		}, func(string) map[string]string {
+			return map[string]string{"OCTRUN_LLM_BASE_URL": "http://127.0.0.1:1/unused", "OCTRUN_LLM_API_KEY": "gw-key"}
+		}},
+		{"option with key", func(url string) []llm.RouterOption {
+			return []llm.RouterOption{llm.WithBaseURL(url, "gw-key")}
+		}, func(string) map[string]string { return nil }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := fake(t, `responses: [{text: a}, {text: b}]`)
+			r := llm.NewRouter(env(tc.vars(srv.URL())), tc.opts(srv.URL())...)
+			require.NoError(t, r.Check([]string{"openai/gpt-4o", "mystery/model"}), "nothing is required")
+			for _, model := range []string{"openai/gpt-4o", "mystery/model"} {
+				_, err := call(t, r, model)
+				require.NoError(t, err)
+			}
+			reqs := srv.Requests()
+			require.Len(t, reqs, 2)
+			assert.Equal(t, "openai/gpt-4o", reqs[0].Chat.Model, "model as written")
+			assert.Equal(t, "mystery/model", reqs[1].Chat.Model)
+			assert.Equal(t, "Bearer gw-key", reqs[0].Authorization)
+		})
+	}
+}
+
+func TestRouterCheck(t *testing.T) {
+	r := llm.NewRouter(env(map[string]string{"ANTHROPIC_API_KEY": "k"}))
+	err := r.Check([]string{
+		"openai/gpt-4o", "anthropic/claude-sonnet-4-5", "openai/gpt-4o", "google/gemini-2.5-pro",
+		"x-ai/grok-4", "openrouter/meta/llama-4", "ollama/llama3", "vertex/gemini", "gpt-4o",
+	})
+	require.Error(t, err)
+	assert.Equal(t, `model openai/gpt-4o needs OPENAI_API_KEY
+model google/gemini-2.5-pro needs GEMINI_API_KEY
+model x-ai/grok-4 needs XAI_API_KEY
+model openrouter/meta/llama-4 needs OPENROUTER_API_KEY
+model vertex/gemini: unknown provider "vertex" (known: openai, anthropic, google, x-ai, openrouter, ollama)
+model "gpt-4o" is not provider/model-id (e.g. openai/gpt-4o)`, err.Error())
+
+	assert.NoError(t, r.Check([]string{"anthropic/claude-sonnet-4-5", "ollama/llama3"}))
+	assert.NoError(t, r.Check(nil))
+}
+
+func TestRouterMissingKeyFailsWithoutRequest(t *testing.T) {
+	srv := fake(t, `responses: [{text: a}]`)
+	r := llm.NewRouter(env(map[string]string{"OPENAI_BASE_URL": srv.URL()}))
+	_, err := call(t, r, "openai/gpt-4o")
+	e, ok := errors.AsType[*llm.Error](err)
+	require.True(t, ok, "%v", err)
+	assert.Equal(t, llm.TypeAuthentication, e.Type)
+	assert.Equal(t, "model openai/gpt-4o needs OPENAI_API_KEY", e.Message)
+	assert.False(t, e.Retryable)
+	assert.Empty(t, srv.Requests())
+
+	_, err = call(t, r, "nope/model")
+	e, ok = errors.AsType[*llm.Error](err)
+	require.True(t, ok, "%v", err)
+	assert.Equal(t, llm.TypeValidation, e.Type)
+}
+
+func TestRouterErrorsNameProviderAndModel(t *testing.T) {
+	srv := fake(t, `responses: [{error: {status: 429, message: slow down}}]`)
+	r := llm.NewRouter(env(map[string]string{"XAI_BASE_URL": srv.URL(), "XAI_API_KEY": "k"}))
+	_, err := call(t, r, "x-ai/grok-4")
+	e, ok := errors.AsType[*llm.Error](err)
+	require.True(t, ok, "%v", err)
+	assert.Equal(t, "x-ai", e.Provider)
+	assert.Equal(t, "grok-4", e.Model)
+	assert.Equal(t, "x-ai/grok-4: rate_limit_error (HTTP 429): slow down", e.Error())
+}
+
+func TestRouterConcurrentCalls(t *testing.T) {
+	srv := fake(t, `responses: [{text: ok}]`, fakeopenai.WithLoop())
+	r := llm.NewRouter(env(map[string]string{"OPENAI_BASE_URL": srv.URL(), "OPENAI_API_KEY": "k"}))
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			resp, err := call(t, r, "openai/gpt-4o")
+			if assert.NoError(t, err) {
+				assert.Equal(t, "ok", resp.Text)
+			}
+		})
+	}
+	wg.Wait()
+	assert.Len(t, srv.Requests(), 20)
+}

@@ -1,0 +1,413 @@
+package llm
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Script is a scripted model: the responses to give, one per call, in
+// order. LoadScript and ParseScript read it from YAML (or JSON):
+//
+//	responses:
+//	  - text: "Hello there"          # streamed in words
+//	  - reasoning: "Let me think"     # streamed before the text
+//	    text: "..."
+//	  - toolCalls:
+//	      - name: web-search
+//	        arguments: {query: tides} # a mapping (sent as JSON) or a string sent verbatim
+//	        id: call_1                # optional; default call_<n>
+//	  - error: {status: 429, message: "slow down", retryAfter: 2}
+//	    model: openai/gpt-4o          # optional: the call must be for this model
+//	    usage: {input: 12, output: 3} # optional; default: rough counts from lengths
+//	    finishReason: length          # optional: stop, tool-calls, length, content-filter, other
+//	tools:                            # optional: answers of tool calls, for offline runs
+//	  web-search:
+//	    result: {hits: 3}             # every call of web-search returns this
+//	  fetch-page:
+//	    error: "timeout"              # every call of fetch-page fails with this
+type Script struct {
+	Responses []ScriptResponse
+	// Tools holds the scripted answers of tool calls by tool name. The
+	// model client does not use them; a runner that wants a fully offline
+	// run registers them as tool handlers.
+	Tools map[string]ScriptTool
+}
+
+// ScriptTool is the scripted answer of every call of one tool: a result,
+// or an error message.
+type ScriptTool struct {
+	// Result is the JSON value returned (numbers as json.Number).
+	Result any
+	// Error, when not empty, makes every call fail with this message.
+	Error string
+}
+
+// ScriptResponse is the answer to one model call.
+type ScriptResponse struct {
+	// Line is where the response starts in its file, 0 when built in Go.
+	Line int
+	// Model, when set, is the model the call must be for.
+	Model     string
+	Reasoning string
+	Text      string
+	// ToolCalls are the calls the model asks for. An empty ID becomes
+	// call_<n> (Script.ToolCallID).
+	ToolCalls []ToolCall
+	// Error, when set, makes the call fail with a copy of it.
+	Error *Error
+	// Usage is nil for rough counts: a token per 4 bytes of text.
+	Usage *Usage
+	// FinishReason is "" for tool-calls when there are tool calls, else stop.
+	FinishReason string
+}
+
+// where names the response in messages: "response 2 (line 7)".
+func (r *ScriptResponse) where(i int) string {
+	if r.Line > 0 {
+		return fmt.Sprintf("response %d (line %d)", i+1, r.Line)
+	}
+	return fmt.Sprintf("response %d", i+1)
+}
+
+// LoadScript reads a script file. Problems are reported all at once, one
+// a line, as path:line:col: message.
+func LoadScript(path string) (*Script, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return parseScript(path, data)
+}
+
+// ParseScript reads a script from YAML or JSON text. Problems are reported
+// all at once, one a line, as line:col: message.
+func ParseScript(data []byte) (*Script, error) {
+	return parseScript("", data)
+}
+
+var (
+	responseKeys = []string{"text", "reasoning", "toolCalls", "error", "model", "usage", "finishReason"}
+	toolCallKeys = []string{"name", "arguments", "id"}
+	errorKeys    = []string{"status", "message", "retryAfter"}
+	toolKeys     = []string{"result", "error"}
+	usageKeys    = []string{"input", "output"}
+	finishes     = []string{"stop", "tool-calls", "length", "content-filter", "other"}
+	yamlErrLine  = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+)
+
+// scriptParser reads the nodes of one script file, collecting problems.
+type scriptParser struct {
+	file     string
+	problems []string
+}
+
+func parseScript(file string, data []byte) (*Script, error) {
+	p := &scriptParser{file: file}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		line, msg := 1, strings.TrimPrefix(err.Error(), "yaml: ")
+		if m := yamlErrLine.FindStringSubmatch(err.Error()); m != nil {
+			line, _ = strconv.Atoi(m[1])
+			msg = m[2]
+		}
+		p.errorf(&yaml.Node{Line: line, Column: 1}, "invalid YAML: %s", msg)
+		return nil, p.err()
+	}
+	if len(doc.Content) == 0 {
+		p.errorf(&yaml.Node{Line: 1, Column: 1}, "the script is empty; it needs a responses list")
+		return nil, p.err()
+	}
+	s := &Script{}
+	for key, v := range p.mapping(doc.Content[0], "the script", []string{"responses", "tools"}, "responses") {
+		if key == "tools" {
+			s.Tools = p.tools(v)
+			continue
+		}
+		if v.Kind != yaml.SequenceNode {
+			p.errorf(v, "responses must be a list, got %s", describe(v))
+			continue
+		}
+		for _, n := range v.Content {
+			s.Responses = append(s.Responses, p.response(resolve(n)))
+		}
+	}
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (p *scriptParser) response(n *yaml.Node) ScriptResponse {
+	r := ScriptResponse{Line: n.Line}
+	var errNode *yaml.Node
+	var content []string
+	for key, v := range p.mapping(n, "a response", responseKeys) {
+		switch key {
+		case "text":
+			r.Text = p.text(v, key)
+		case "reasoning":
+			r.Reasoning = p.text(v, key)
+		case "model":
+			r.Model = p.text(v, key)
+		case "finishReason":
+			if r.FinishReason = p.text(v, key); !slices.Contains(finishes, r.FinishReason) {
+				p.errorf(v, "finishReason %q is not one of %s", r.FinishReason, strings.Join(finishes, ", "))
+			}
+		case "toolCalls":
+			if v.Kind != yaml.SequenceNode {
+				p.errorf(v, "toolCalls must be a list, got %s", describe(v))
+				continue
+			}
+			for _, c := range v.Content {
+				r.ToolCalls = append(r.ToolCalls, p.toolCall(resolve(c)))
+			}
+		case "error":
+			errNode = v
+			r.Error = p.error(v)
+		case "usage":
+			r.Usage = p.usage(v)
+		}
+		if key != "model" && key != "error" {
+			content = append(content, key)
+		}
+	}
+	switch {
+	case errNode != nil && len(content) > 0:
+		p.errorf(errNode, "a response with an error cannot also have %s", strings.Join(content, ", "))
+	case errNode == nil && !slices.ContainsFunc(content, func(k string) bool {
+		return k == "text" || k == "reasoning" || k == "toolCalls"
+	}):
+		p.errorf(n, "a response needs text, reasoning, toolCalls or error")
+	}
+	return r
+}
+
+// tools reads the tools section: tool name to {result} or {error}.
+func (p *scriptParser) tools(n *yaml.Node) map[string]ScriptTool {
+	tools := map[string]ScriptTool{}
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, "tools must be a mapping of tool names to {result: ...} or {error: ...}, got %s", describe(n))
+		return tools
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		name, body := n.Content[i].Value, resolve(n.Content[i+1])
+		var t ScriptTool
+		count := 0
+		for key, v := range p.mapping(body, fmt.Sprintf("tool %q", name), toolKeys) {
+			count++
+			switch key {
+			case "result":
+				var b bytes.Buffer
+				if err := appendJSON(&b, v); err != nil {
+					p.errorf(v, "result: %v", err)
+					continue
+				}
+				dec := json.NewDecoder(&b)
+				dec.UseNumber()
+				_ = dec.Decode(&t.Result)
+			case "error":
+				if t.Error = p.text(v, key); t.Error == "" {
+					p.errorf(v, "error must be a non-empty message")
+				}
+			}
+		}
+		if count != 1 && body.Kind == yaml.MappingNode {
+			p.errorf(body, "tool %q needs exactly one of result or error", name)
+		}
+		tools[name] = t
+	}
+	return tools
+}
+
+func (p *scriptParser) toolCall(n *yaml.Node) ToolCall {
+	c := ToolCall{Arguments: "{}"}
+	for key, v := range p.mapping(n, "a tool call", toolCallKeys, "name") {
+		switch key {
+		case "name":
+			c.Name = p.text(v, key)
+		case "id":
+			c.ID = p.text(v, key)
+		case "arguments":
+			if v.Kind == yaml.ScalarNode && v.Tag == "!!str" {
+				c.Arguments = v.Value
+				continue
+			}
+			var b bytes.Buffer
+			if err := appendJSON(&b, v); err != nil {
+				p.errorf(v, "arguments: %v", err)
+			}
+			c.Arguments = b.String()
+		}
+	}
+	return c
+}
+
+func (p *scriptParser) error(n *yaml.Node) *Error {
+	var status int
+	var message string
+	var retryAfter float64
+	for key, v := range p.mapping(n, "error", errorKeys, "status") {
+		switch key {
+		case "status":
+			if err := v.Decode(&status); err != nil || status < 400 || status > 599 {
+				p.errorf(v, "status must be an HTTP error status (400 to 599), got %s", v.Value)
+			}
+		case "message":
+			message = p.text(v, key)
+		case "retryAfter":
+			if err := v.Decode(&retryAfter); err != nil || retryAfter < 0 {
+				p.errorf(v, "retryAfter must be a number of seconds, got %s", v.Value)
+			}
+		}
+	}
+	e := ErrorForStatus(status, message)
+	e.RetryAfter = time.Duration(retryAfter * float64(time.Second))
+	return e
+}
+
+func (p *scriptParser) usage(n *yaml.Node) *Usage {
+	u := &Usage{}
+	for key, v := range p.mapping(n, "usage", usageKeys) {
+		var count int
+		if err := v.Decode(&count); err != nil || count < 0 {
+			p.errorf(v, "usage %s must be a whole number of tokens, got %s", key, v.Value)
+		}
+		if key == "input" {
+			u.InputTokens = count
+		} else {
+			u.OutputTokens = count
+		}
+	}
+	u.TotalTokens = u.InputTokens + u.OutputTokens
+	return u
+}
+
+// mapping yields the entries of the mapping n in order, reporting a value
+// that is not a mapping, unknown and duplicate keys, and missing required
+// keys. what names n in messages.
+func (p *scriptParser) mapping(n *yaml.Node, what string, known []string, required ...string) iter.Seq2[string, *yaml.Node] {
+	return func(yield func(string, *yaml.Node) bool) {
+		if n.Kind != yaml.MappingNode {
+			p.errorf(n, "%s must be a mapping, got %s", what, describe(n))
+			return
+		}
+		seen := map[string]bool{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], resolve(n.Content[i+1])
+			switch {
+			case !slices.Contains(known, k.Value):
+				p.errorf(k, "unknown key %q in %s (known: %s)", k.Value, what, strings.Join(known, ", "))
+			case seen[k.Value]:
+				p.errorf(k, "%s appears twice in %s", k.Value, what)
+			default:
+				seen[k.Value] = true
+				if !yield(k.Value, v) {
+					return
+				}
+			}
+		}
+		for _, key := range required {
+			if !seen[key] {
+				p.errorf(n, "%s needs %s", what, key)
+			}
+		}
+	}
+}
+
+// text reads a scalar as written: `text: 42` is the text "42".
+func (p *scriptParser) text(n *yaml.Node, key string) string {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		p.errorf(n, "%s must be text, got %s", key, describe(n))
+		return ""
+	}
+	return n.Value
+}
+
+func (p *scriptParser) errorf(n *yaml.Node, format string, args ...any) {
+	pos := fmt.Sprintf("%d:%d", n.Line, n.Column)
+	if p.file != "" {
+		pos = p.file + ":" + pos
+	}
+	p.problems = append(p.problems, pos+": "+fmt.Sprintf(format, args...))
+}
+
+func (p *scriptParser) err() error {
+	if len(p.problems) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(p.problems, "\n"))
+}
+
+// resolve follows aliases to the node they name.
+func resolve(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
+}
+
+func describe(n *yaml.Node) string {
+	switch {
+	case n.Kind == yaml.MappingNode:
+		return "a mapping"
+	case n.Kind == yaml.SequenceNode:
+		return "a list"
+	case n.Tag == "!!null":
+		return "nothing"
+	}
+	return strconv.Quote(n.Value)
+}
+
+// appendJSON writes n as JSON, keeping the order of mapping keys.
+func appendJSON(b *bytes.Buffer, n *yaml.Node) error {
+	n = resolve(n)
+	switch n.Kind {
+	case yaml.MappingNode:
+		b.WriteByte('{')
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			key, _ := json.Marshal(n.Content[i].Value)
+			b.Write(key)
+			b.WriteByte(':')
+			if err := appendJSON(b, n.Content[i+1]); err != nil {
+				return err
+			}
+		}
+		b.WriteByte('}')
+	case yaml.SequenceNode:
+		b.WriteByte('[')
+		for i, c := range n.Content {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if err := appendJSON(b, c); err != nil {
+				return err
+			}
+		}
+		b.WriteByte(']')
+	default:
+		var v any
+		if err := n.Decode(&v); err != nil {
+			return err
+		}
+		data, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		b.Write(data)
+	}
+	return nil
+}

@@ -1,0 +1,155 @@
+package llm
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"unicode"
+)
+
+// Scripted is a Client that answers from a Script instead of a model, for
+// tests and offline runs (octrun --mock). Each call takes the next
+// response; text and reasoning stream word by word. It is safe for
+// concurrent use.
+type Scripted struct {
+	script *Script
+
+	mu       sync.Mutex
+	requests []Request
+}
+
+// NewScripted returns a client answering from s. s must not change while
+// the client is in use.
+func NewScripted(s *Script) *Scripted {
+	return &Scripted{script: s}
+}
+
+// Requests returns every request made so far, in order.
+func (c *Scripted) Requests() []Request {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.requests)
+}
+
+// Generate answers req with the script's next response. It fails with a
+// plain error when the script has no response left or the response names
+// another model, and with a copy of the response's *Error when it has one.
+func (c *Scripted) Generate(ctx context.Context, req Request, onDelta func(Delta) error) (*Response, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	req.Messages = slices.Clone(req.Messages)
+	req.Tools = slices.Clone(req.Tools)
+	c.mu.Lock()
+	i := len(c.requests)
+	c.requests = append(c.requests, req)
+	c.mu.Unlock()
+
+	if i >= len(c.script.Responses) {
+		return nil, fmt.Errorf("scripted model: the script has %d responses and call %d was made (model %s)", len(c.script.Responses), i+1, req.Model)
+	}
+	r := &c.script.Responses[i]
+	if r.Model != "" && r.Model != req.Model {
+		return nil, fmt.Errorf("scripted model: %s expects model %s, but call %d was for %s", r.where(i), r.Model, i+1, req.Model)
+	}
+	if r.Error != nil {
+		e := *r.Error
+		e.Provider, e.Model = splitModel(req.Model)
+		return nil, &e
+	}
+
+	emit := func(d Delta) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if onDelta == nil {
+			return nil
+		}
+		return onDelta(d)
+	}
+	resp := &Response{Text: r.Text, Reasoning: r.Reasoning, FinishReason: r.FinishReason}
+	for _, w := range Words(r.Reasoning) {
+		if err := emit(Delta{Kind: ReasoningDelta, Text: w}); err != nil {
+			return nil, err
+		}
+	}
+	for _, w := range Words(r.Text) {
+		if err := emit(Delta{Kind: TextDelta, Text: w}); err != nil {
+			return nil, err
+		}
+	}
+	output := len(r.Text) + len(r.Reasoning)
+	for j, tc := range r.ToolCalls {
+		tc.ID = c.script.ToolCallID(i, j)
+		if err := emit(Delta{Kind: ToolCallStart, ToolIndex: j, ToolID: tc.ID, ToolName: tc.Name}); err != nil {
+			return nil, err
+		}
+		if err := emit(Delta{Kind: ToolCallArgs, ToolIndex: j, ToolID: tc.ID, ToolName: tc.Name, Text: tc.Arguments}); err != nil {
+			return nil, err
+		}
+		resp.ToolCalls = append(resp.ToolCalls, tc)
+		output += len(tc.Arguments)
+	}
+	if resp.FinishReason == "" {
+		resp.FinishReason = "stop"
+		if len(r.ToolCalls) > 0 {
+			resp.FinishReason = "tool-calls"
+		}
+	}
+	if r.Usage != nil {
+		resp.Usage = *r.Usage
+	} else {
+		input := 0
+		for _, m := range req.Messages {
+			input += len(m.Content)
+			for _, tc := range m.ToolCalls {
+				input += len(tc.Arguments)
+			}
+		}
+		resp.Usage = Usage{InputTokens: RoughTokens(input), OutputTokens: RoughTokens(output)}
+		resp.Usage.TotalTokens = resp.Usage.InputTokens + resp.Usage.OutputTokens
+	}
+	return resp, nil
+}
+
+// ToolCallID returns the id of tool call j of response i: the one the
+// script gives, else call_<n>, numbering the tool calls of the whole script
+// from 1, so that ids are unique across a conversation.
+func (s *Script) ToolCallID(i, j int) string {
+	if id := s.Responses[i].ToolCalls[j].ID; id != "" {
+		return id
+	}
+	n := j + 1
+	for _, r := range s.Responses[:i] {
+		n += len(r.ToolCalls)
+	}
+	return "call_" + strconv.Itoa(n)
+}
+
+// RoughTokens estimates the tokens of n bytes of text: one per 4 bytes,
+// at least 1 for any text.
+func RoughTokens(n int) int {
+	return (n + 3) / 4
+}
+
+// Words splits s into the pieces a scripted model streams: each word with
+// the white space before it, so that the pieces join to s.
+func Words(s string) []string {
+	var words []string
+	start := 0
+	prevSpace := true
+	for i, r := range s {
+		space := unicode.IsSpace(r)
+		if space && !prevSpace {
+			words = append(words, s[start:i])
+			start = i
+		}
+		prevSpace = space
+	}
+	if start < len(s) {
+		words = append(words, s[start:])
+	}
+	return words
+}

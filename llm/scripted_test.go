@@ -1,0 +1,198 @@
+package llm_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/octrun/octrun/llm"
+)
+
+func scripted(t *testing.T, script string) *llm.Scripted {
+	t.Helper()
+	s, err := llm.ParseScript([]byte(script))
+	require.NoError(t, err)
+	return llm.NewScripted(s)
+}
+
+func TestScriptedAnswersInOrder(t *testing.T) {
+	c := scripted(t, `
+# Responses are used in order, one per model call.
+responses:
+  - text: "Hello there"
+  - reasoning: "Let me think"
+    text: "Sunny."
+    usage: {input: 12, output: 3}
+    finishReason: length
+  - toolCalls:
+      - name: web-search
+        arguments: {query: tides, when: [today, 2]}
+      - name: get-weather
+        arguments: '{"city": "Brest"}'
+        id: weather-1
+  - toolCalls: [{name: web-search}]
+`)
+	deltas, resp, err := generate(t, c, llm.Request{Model: "openai/gpt-4o", Messages: []llm.Message{{Role: llm.RoleUser, Content: "12345678"}}})
+	require.NoError(t, err)
+	assert.Equal(t, []llm.Delta{{Kind: llm.TextDelta, Text: "Hello"}, {Kind: llm.TextDelta, Text: " there"}}, deltas)
+	assert.Equal(t, &llm.Response{Text: "Hello there", FinishReason: "stop", Usage: llm.Usage{InputTokens: 2, OutputTokens: 3, TotalTokens: 5}}, resp)
+
+	deltas, resp, err = generate(t, c, userSays("x"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Let", " me", " think"}, texts(deltas, llm.ReasoningDelta))
+	assert.Equal(t, llm.ReasoningDelta, deltas[0].Kind, "reasoning first")
+	assert.Equal(t, &llm.Response{Text: "Sunny.", Reasoning: "Let me think", FinishReason: "length",
+		Usage: llm.Usage{InputTokens: 12, OutputTokens: 3, TotalTokens: 15}}, resp)
+
+	deltas, resp, err = generate(t, c, userSays("x"))
+	require.NoError(t, err)
+	assert.Equal(t, []llm.Delta{
+		{Kind: llm.ToolCallStart, ToolIndex: 0, ToolID: "call_1", ToolName: "web-search"},
+		{Kind: llm.ToolCallArgs, ToolIndex: 0, ToolID: "call_1", ToolName: "web-search", Text: `{"query":"tides","when":["today",2]}`},
+		{Kind: llm.ToolCallStart, ToolIndex: 1, ToolID: "weather-1", ToolName: "get-weather"},
+		{Kind: llm.ToolCallArgs, ToolIndex: 1, ToolID: "weather-1", ToolName: "get-weather", Text: `{"city": "Brest"}`},
+	}, deltas)
+	assert.Equal(t, "tool-calls", resp.FinishReason)
+	assert.Len(t, resp.ToolCalls, 2)
+
+	_, resp, err = generate(t, c, userSays("x"))
+	require.NoError(t, err)
+	assert.Equal(t, []llm.ToolCall{{ID: "call_3", Name: "web-search", Arguments: "{}"}}, resp.ToolCalls,
+		"default ids number the script's tool calls")
+
+	_, _, err = generate(t, c, llm.Request{Model: "anthropic/claude"})
+	require.EqualError(t, err, "scripted model: the script has 4 responses and call 5 was made (model anthropic/claude)")
+
+	reqs := c.Requests()
+	require.Len(t, reqs, 5)
+	assert.Equal(t, "openai/gpt-4o", reqs[0].Model)
+	assert.Equal(t, "12345678", reqs[0].Messages[0].Content)
+}
+
+func TestScriptedModelMismatch(t *testing.T) {
+	c := scripted(t, "responses:\n  - text: a\n  - text: b\n    model: openai/gpt-4o\n")
+	_, _, err := generate(t, c, llm.Request{Model: "openai/gpt-4o-mini"})
+	require.NoError(t, err, "no model given: any model")
+	_, _, err = generate(t, c, llm.Request{Model: "openai/gpt-4o-mini"})
+	require.EqualError(t, err, "scripted model: response 2 (line 3) expects model openai/gpt-4o, but call 2 was for openai/gpt-4o-mini")
+}
+
+func TestScriptedErrors(t *testing.T) {
+	c := scripted(t, `responses: [{error: {status: 429, message: "slow down", retryAfter: 1.5}}, {error: {status: 500}}]`)
+	_, _, err := generate(t, c, llm.Request{Model: "openai/gpt-4o"})
+	e, ok := errors.AsType[*llm.Error](err)
+	require.True(t, ok, "%v", err)
+	assert.Equal(t, llm.Error{Type: llm.TypeRateLimit, Message: "slow down", StatusCode: 429, Retryable: true,
+		RetryAfter: 1500 * time.Millisecond, Provider: "openai", Model: "gpt-4o"}, *e)
+
+	_, _, err = generate(t, c, llm.Request{Model: "openai/gpt-4o"})
+	assert.EqualError(t, err, "openai/gpt-4o: provider_error (HTTP 500): Internal Server Error")
+}
+
+func TestScriptedCancellation(t *testing.T) {
+	c := scripted(t, `responses: [{text: "a b c"}]`)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	n := 0
+	_, err := c.Generate(ctx, userSays("x"), func(llm.Delta) error {
+		n++
+		cancel()
+		return nil
+	})
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, 1, n)
+}
+
+func TestScriptedConcurrentCallsTakeEachResponseOnce(t *testing.T) {
+	s := &llm.Script{}
+	for i := range 50 {
+		s.Responses = append(s.Responses, llm.ScriptResponse{Text: string(rune('A' + i%26))})
+	}
+	c := llm.NewScripted(s)
+	var mu sync.Mutex
+	counts := map[string]int{}
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			_, resp, err := generate(t, c, userSays("x"))
+			if assert.NoError(t, err) {
+				mu.Lock()
+				counts[resp.Text]++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, 2, counts["A"])
+	assert.Equal(t, 1, counts["Z"])
+	assert.Len(t, c.Requests(), 50)
+}
+
+func TestScriptFileErrorsHavePositions(t *testing.T) {
+	cases := []struct{ name, script, want string }{
+		{"syntax", "responses:\n\t- text: a\n", "2:1: invalid YAML: found character that cannot start any token"},
+		{"empty", "", "1:1: the script is empty; it needs a responses list"},
+		{"no responses", "answers: []\n", "1:1: unknown key \"answers\" in the script (known: responses, tools)\n1:1: the script needs responses"},
+		{"responses not a list", "responses: {text: a}\n", "1:12: responses must be a list, got a mapping"},
+		{"unknown key", "responses:\n  - txt: hi\n", "2:5: unknown key \"txt\" in a response (known: text, reasoning, toolCalls, error, model, usage, finishReason)\n2:5: a response needs text, reasoning, toolCalls or error"},
+		{"error with text", "responses:\n  - text: hi\n    error: {status: 500}\n", "3:12: a response with an error cannot also have text"},
+		{"bad status", "responses:\n  - error: {status: 200}\n", "2:21: status must be an HTTP error status (400 to 599), got 200"},
+		{"missing status", "responses:\n  - error: {message: x}\n", "2:12: error needs status"},
+		{"tool call without name", "responses:\n  - toolCalls: [{arguments: {}}]\n", "2:17: a tool call needs name"},
+		{"bad finish reason", "responses:\n  - text: a\n    finishReason: done\n", "3:19: finishReason \"done\" is not one of stop, tool-calls, length, content-filter, other"},
+		{"bad usage", "responses:\n  - text: a\n    usage: {input: many}\n", "3:20: usage input must be a whole number of tokens, got many"},
+		{"duplicate key", "responses:\n  - text: a\n    text: b\n", "3:5: text appears twice in a response"},
+		{"list text", "responses:\n  - text: [a]\n", "2:11: text must be text, got a list"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := llm.ParseScript([]byte(tc.script))
+			require.Error(t, err)
+			assert.Equal(t, tc.want, err.Error())
+		})
+	}
+}
+
+func TestLoadScriptNamesTheFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mock.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("responses:\n  - text: a\n  - {}\n"), 0o600))
+	_, err := llm.LoadScript(path)
+	require.EqualError(t, err, path+":3:5: a response needs text, reasoning, toolCalls or error")
+
+	require.NoError(t, os.WriteFile(path, []byte(`{"responses": [{"text": "json works"}]}`), 0o600))
+	s, err := llm.LoadScript(path)
+	require.NoError(t, err)
+	assert.Equal(t, "json works", s.Responses[0].Text)
+	assert.Equal(t, 1, s.Responses[0].Line)
+
+	_, err = llm.LoadScript(filepath.Join(t.TempDir(), "missing.yaml"))
+	assert.ErrorIs(t, err, os.ErrNotExist)
+}
+
+func TestScriptTools(t *testing.T) {
+	s, err := llm.ParseScript([]byte(`responses:
+  - text: hi
+tools:
+  lookup:
+    result: {plan: pro, seats: 3}
+  fetch:
+    error: timeout
+`))
+	require.NoError(t, err)
+	assert.Equal(t, map[string]llm.ScriptTool{
+		"lookup": {Result: map[string]any{"plan": "pro", "seats": json.Number("3")}},
+		"fetch":  {Error: "timeout"},
+	}, s.Tools)
+
+	_, err = llm.ParseScript([]byte("responses:\n  - text: hi\ntools:\n  a: {result: 1, error: x}\n  b: {}\n  c: [1]\n"))
+	require.Error(t, err)
+	assert.Equal(t, "4:6: tool \"a\" needs exactly one of result or error\n5:6: tool \"b\" needs exactly one of result or error\n6:6: tool \"c\" must be a mapping, got a list", err.Error())
+}

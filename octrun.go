@@ -1,0 +1,60 @@
+// Package octrun runs Octavus worker protocols: load an agent folder, run
+// it against real models and tools, and watch its events.
+//
+//	p, err := octrun.Load("agents/title-generator")
+//	if err != nil { ... } // a diag.List with every problem
+//	res, err := octrun.RunWorker(ctx, p, map[string]any{"SUMMARY": text},
+//		octrun.WithTool("web-search", search))
+//	fmt.Println(res.Output)
+//
+// This package is the short happy path; the engine lives in the protocol,
+// runtime, blocks, events, llm and threads packages.
+package octrun
+
+import (
+	"context"
+	"iter"
+
+	"github.com/octrun/octrun/events"
+	"github.com/octrun/octrun/protocol"
+	"github.com/octrun/octrun/runtime"
+)
+
+// Result is the outcome of a finished run: output, usage, execution id.
+type Result = runtime.Result
+
+// Option configures a run.
+type Option = runtime.Option
+
+// ToolHandler runs a tool for the model or a tool-call block.
+type ToolHandler = runtime.ToolHandler
+
+// Error is a failed or cancelled run.
+type Error = runtime.Error
+
+// Options of a run; see the runtime package for each.
+var (
+	WithLLM         = runtime.WithLLM
+	WithTool        = runtime.WithTool
+	WithEventSink   = runtime.WithEventSink
+	WithAllEvents   = runtime.WithAllEvents
+	WithExecutionID = runtime.WithExecutionID
+)
+
+// Load reads and validates the agent folder at path (or its
+// protocol.yaml). On invalid input the error is a diag.List of every
+// problem, with file, line and column.
+func Load(path string) (*protocol.Protocol, error) {
+	return protocol.Load(path)
+}
+
+// RunWorker runs the worker with input to its end and returns its output.
+func RunWorker(ctx context.Context, p *protocol.Protocol, input map[string]any, opts ...Option) (*Result, error) {
+	return runtime.Run(ctx, p, input, opts...)
+}
+
+// Execute runs the worker and yields its events as they happen; a failed
+// run ends with a nil event and the run's error.
+func Execute(ctx context.Context, p *protocol.Protocol, input map[string]any, opts ...Option) iter.Seq2[events.Event, error] {
+	return runtime.Execute(ctx, p, input, opts...)
+}

@@ -1,0 +1,63 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+
+	"github.com/octrun/octrun/events"
+	"github.com/octrun/octrun/llm"
+)
+
+// ToolHandler runs a tool: it receives the arguments (a JSON object decoded
+// with json.Number for numbers) and returns a JSON-compatible result. An
+// error becomes the tool's error result.
+type ToolHandler func(ctx context.Context, args map[string]any) (any, error)
+
+// Option configures a run.
+type Option func(*config)
+
+type config struct {
+	client      llm.Client
+	handlers    map[string]ToolHandler
+	sink        events.Sink
+	allEvents   bool
+	executionID string
+}
+
+// WithLLM sets the model client. The default routes each model by its
+// provider prefix to an OpenAI-compatible endpoint configured by the
+// environment (llm.NewRouter).
+func WithLLM(c llm.Client) Option { return func(cfg *config) { cfg.client = c } }
+
+// WithTool registers the handler of a tool (a server tool). Calls of tools
+// without a handler fail with an error result.
+func WithTool(name string, h ToolHandler) Option {
+	return func(cfg *config) { cfg.handlers[name] = h }
+}
+
+// WithEventSink sends every event of the run to sink as it happens.
+func WithEventSink(sink events.Sink) Option { return func(cfg *config) { cfg.sink = sink } }
+
+// WithAllEvents ignores display modes and sends every event (D9), for
+// debugging.
+func WithAllEvents() Option { return func(cfg *config) { cfg.allEvents = true } }
+
+// WithExecutionID sets the run's execution id instead of a random one;
+// every id of the run derives from it, so a fixed id makes runs repeatable.
+func WithExecutionID(id string) Option { return func(cfg *config) { cfg.executionID = id } }
+
+// WithScriptedTools registers the answers of a script's tools section as
+// tool handlers, so that a run with a scripted model needs no real tool
+// either (octrun --mock).
+func WithScriptedTools(s *llm.Script) Option {
+	return func(cfg *config) {
+		for name, t := range s.Tools {
+			cfg.handlers[name] = func(context.Context, map[string]any) (any, error) {
+				if t.Error != "" {
+					return nil, errors.New(t.Error)
+				}
+				return t.Result, nil
+			}
+		}
+	}
+}

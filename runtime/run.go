@@ -1,0 +1,226 @@
+// Package runtime runs worker protocols in process: the interpreter loop
+// over a protocol's steps, the Effects that reach models, tools and nested
+// workers, and the public Run and Execute API.
+//
+// A standalone run streams start, worker-start, then block-start ... block-end
+// per step, worker-result, finish and usage (PROTOCOL.md 7.6). A failed run
+// emits an error event and worker-result with the error, and finishes with
+// finishReason error (D6). A cancelled run emits worker-result with
+// cancelled set and finishes with finishReason stop (PROTOCOL.md 8.5).
+package runtime
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"iter"
+	"os"
+
+	"github.com/octrun/octrun/blocks"
+	"github.com/octrun/octrun/events"
+	"github.com/octrun/octrun/llm"
+	"github.com/octrun/octrun/protocol"
+)
+
+// Result is the outcome of a finished run.
+type Result struct {
+	// Output is the value of the protocol's output variable; HasOutput is
+	// false when the protocol declares no output.
+	Output    any
+	HasOutput bool
+	// Usage adds up the tokens of every model call, nested workers included.
+	Usage       llm.Usage
+	ExecutionID string
+}
+
+// Run runs the worker p with input to its end. Events go to the sink given
+// with WithEventSink, if any. A failure is returned as an *Error whose Type
+// is the errorType of the run's error event; a cancelled run returns an
+// *Error that wraps the context's error.
+func Run(ctx context.Context, p *protocol.Protocol, input map[string]any, opts ...Option) (*Result, error) {
+	cfg := config{handlers: map[string]ToolHandler{}}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.client == nil {
+		cfg.client = llm.NewRouter(os.Getenv)
+	}
+	if cfg.executionID == "" {
+		cfg.executionID = newExecutionID()
+	}
+	sink := cfg.sink
+	if sink == nil {
+		sink = func(events.Event) error { return nil }
+	}
+	em := events.NewEmitter(sink, events.AllEvents(cfg.allEvents))
+	execID := cfg.executionID
+	em.Emit(events.Start{ExecutionID: execID})
+
+	r := &runner{client: cfg.client, tool: func(name string) ToolHandler { return cfg.handlers[name] }}
+	out, err := r.worker(ctx, p, workerIdentity{id: execID, slug: p.Settings.Slug.Value, description: p.Settings.Description.Value}, input, em)
+	result := &Result{Output: out.Output, HasOutput: out.HasOutput, Usage: out.Usage, ExecutionID: execID}
+	var runErr *Error
+	switch {
+	case err == nil:
+		em.Emit(events.Finish{FinishReason: events.FinishStop, ExecutionID: execID})
+	case isCancel(ctx, err):
+		runErr = &Error{Message: "the run was cancelled", ExecutionID: execID, Cancelled: true, Err: err}
+		em.Emit(events.Finish{FinishReason: events.FinishStop, ExecutionID: execID})
+	default:
+		ev := errorEvent(err)
+		runErr = &Error{Type: ev.ErrorType, Message: ev.Message, ExecutionID: execID, Err: err}
+		em.Emit(ev)
+		em.Emit(events.Finish{FinishReason: events.FinishError, ExecutionID: execID})
+	}
+	em.Emit(events.Usage{
+		Cost:   events.Cost{Currency: "USD"},
+		Tokens: events.Tokens{InputTokens: out.Usage.InputTokens, OutputTokens: out.Usage.OutputTokens, TotalTokens: out.Usage.TotalTokens},
+	})
+	if runErr != nil {
+		return result, runErr
+	}
+	return result, nil
+}
+
+// Execute runs the worker like Run and yields its events as they happen.
+// When the run fails, the last pair carries a nil event and the run's
+// *Error. Stopping the iteration early cancels the run.
+func Execute(ctx context.Context, p *protocol.Protocol, input map[string]any, opts ...Option) iter.Seq2[events.Event, error] {
+	return func(yield func(events.Event, error) bool) {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		stopped := false
+		sink := func(ev events.Event) error {
+			if !yield(ev, nil) {
+				stopped = true
+				cancel()
+				return errStopped
+			}
+			return nil
+		}
+		_, err := Run(ctx, p, input, append(opts, WithEventSink(sink))...)
+		if err != nil && !stopped {
+			yield(nil, err)
+		}
+	}
+}
+
+var errStopped = errors.New("the consumer stopped reading events")
+
+// newExecutionID returns a random execution id.
+func newExecutionID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return "exec_" + hex.EncodeToString(b)
+}
+
+// runner runs workers: the top-level one and the nested ones, which use
+// the same model client and resolve their tools through their parent.
+type runner struct {
+	client llm.Client
+	// tool returns the handler of a tool name as the running protocol
+	// calls it, or nil.
+	tool func(name string) ToolHandler
+}
+
+// workerIdentity is how a worker run is named in its events.
+type workerIdentity struct {
+	// id is the workerId: the execution id of a standalone run.
+	id, slug, description string
+}
+
+// worker runs one worker to its end with its own state, emitting
+// worker-start, its blocks and worker-result.
+func (r *runner) worker(ctx context.Context, p *protocol.Protocol, who workerIdentity, input map[string]any, em *events.Emitter) (blocks.WorkerOutcome, error) {
+	out := blocks.WorkerOutcome{HasOutput: p.Output.IsSet()}
+	em.Emit(events.WorkerStart{WorkerID: who.id, WorkerSlug: who.slug, Description: who.description, Input: marshalOrNull(input)})
+	values, err := p.ResolveInput(input)
+	state := blocks.NewState(who.id, values)
+	if err == nil {
+		initVariables(p, state)
+		err = r.steps(ctx, p, state, em)
+	}
+	out.Usage = state.Usage
+	result := events.WorkerResult{WorkerID: who.id}
+	switch {
+	case err == nil:
+		if out.HasOutput {
+			out.Output = state.Values[p.Output.Value]
+			result.Output = marshalOrNull(out.Output)
+		}
+	case isCancel(ctx, err):
+		result.Error, result.Cancelled = "cancelled", true
+	default:
+		result.Error = err.Error()
+	}
+	em.Emit(result)
+	return out, err
+}
+
+// initVariables gives variables and resources their defaults.
+func initVariables(p *protocol.Protocol, s *blocks.State) {
+	for _, v := range p.Variables {
+		if v.HasDefault {
+			s.Values[v.Name.Value] = v.Default
+		}
+	}
+	for _, v := range p.Resources {
+		if v.HasDefault {
+			s.Values[v.Name.Value] = v.Default
+		}
+	}
+}
+
+// steps runs the steps from state.Step on, in order.
+func (r *runner) steps(ctx context.Context, p *protocol.Protocol, state *blocks.State, em *events.Emitter) error {
+	fx := &effects{runner: r}
+	for ; state.Step < len(p.Steps); state.Step++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		step := p.Steps[state.Step]
+		block, err := blocks.New(step)
+		if err != nil {
+			return err
+		}
+		env := &blocks.Env{Protocol: p, State: state, Effects: fx, Events: em, Step: step, BlockID: state.NewID("block")}
+		em.Emit(blockStart(p, step, env.BlockID))
+		err = block.Run(ctx, env)
+		em.Emit(events.BlockEnd{BlockID: env.BlockID})
+		if err != nil {
+			return err
+		}
+		if err := em.Err(); err != nil {
+			return fmt.Errorf("the event consumer failed: %w", err)
+		}
+	}
+	return nil
+}
+
+// blockStart is the block-start event of a step.
+func blockStart(p *protocol.Protocol, s *protocol.Step, id string) events.BlockStart {
+	base := s.Block.Base()
+	ev := events.BlockStart{
+		BlockID:     id,
+		BlockName:   s.Name.Value,
+		BlockType:   s.Block.Kind(),
+		Display:     s.DisplayMode(p),
+		Description: base.Description.Value,
+		Thread:      base.ThreadName,
+	}
+	if nm, ok := s.Block.(*protocol.NextMessage); ok && nm.Independent.Value {
+		ev.OutputToChat = new(bool)
+	}
+	return ev
+}
+
+// marshalOrNull encodes a value for an event.
+func marshalOrNull(v any) []byte {
+	b, err := marshal(v)
+	if err != nil {
+		return []byte("null")
+	}
+	return b
+}
