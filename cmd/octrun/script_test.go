@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"path/filepath"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -16,8 +17,20 @@ func TestMain(m *testing.M) {
 }
 
 // TestScripts runs the CLI scripts of testdata/script: exit codes, standard
-// output and standard error of real octrun processes. -update rewrites the
-// expected files the scripts compare with.
+// output and standard error of real octrun processes. $EXAMPLES is the
+// examples folder. -update rewrites the expected files the scripts compare
+// with.
 func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{Dir: "testdata/script", UpdateScripts: *update})
+	examples, err := filepath.Abs("../../examples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:           "testdata/script",
+		UpdateScripts: *update,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("EXAMPLES", examples)
+			return nil
+		},
+	})
 }
