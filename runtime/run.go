@@ -40,6 +40,9 @@ type Result struct {
 // is the errorType of the run's error event; a cancelled run returns an
 // *Error that wraps the context's error.
 func Run(ctx context.Context, p *protocol.Protocol, input map[string]any, opts ...Option) (*Result, error) {
+	if p == nil || p.Diagnostics.HasErrors() {
+		return nil, &Error{Type: events.ErrorTypeValidation, Message: "the protocol is invalid: load it with protocol.Load and fix its errors first"}
+	}
 	cfg := config{handlers: map[string]ToolHandler{}}
 	for _, o := range opts {
 		o(&cfg)
