@@ -1,8 +1,6 @@
 package llm_test
 
 import (
-	"errors"
-	"io"
 	"net/http"
 	"runtime"
 	"strings"
@@ -41,26 +39,12 @@ func BenchmarkStream2000Deltas(b *testing.B) {
 		}
 		m := startMeasure(b)
 		for b.Loop() {
-			stream, err := client.CreateChatCompletionStream(b.Context(), req)
+			got, err := fakeopenai.ReadStream(b.Context(), client, req)
 			if err != nil {
 				b.Fatal(err)
 			}
-			var got strings.Builder
-			for {
-				chunk, err := stream.Recv()
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
-				if len(chunk.Choices) > 0 {
-					got.WriteString(chunk.Choices[0].Delta.Content)
-				}
-			}
-			stream.Close()
-			if got.Len() != len(text) {
-				b.Fatalf("read %d bytes of text, want %d", got.Len(), len(text))
+			if len(got) != len(text) {
+				b.Fatalf("read %d bytes of text, want %d", len(got), len(text))
 			}
 		}
 		bare = m.stop(b)

@@ -2,8 +2,6 @@ package runtime_test
 
 import (
 	"context"
-	"errors"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -132,26 +130,12 @@ func BenchmarkNextMessage2000Deltas(b *testing.B) {
 		}
 		b.ReportAllocs()
 		for b.Loop() {
-			stream, err := client.CreateChatCompletionStream(b.Context(), req)
+			got, err := fakeopenai.ReadStream(b.Context(), client, req)
 			if err != nil {
 				b.Fatal(err)
 			}
-			var got strings.Builder
-			for {
-				chunk, err := stream.Recv()
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
-				if len(chunk.Choices) > 0 {
-					got.WriteString(chunk.Choices[0].Delta.Content)
-				}
-			}
-			stream.Close()
-			if got.Len() != len(text) {
-				b.Fatalf("read %d bytes, want %d", got.Len(), len(text))
+			if len(got) != len(text) {
+				b.Fatalf("read %d bytes, want %d", len(got), len(text))
 			}
 		}
 		bareNs = float64(b.Elapsed().Nanoseconds()) / float64(b.N)

@@ -8,12 +8,15 @@
 package fakeopenai
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -420,4 +423,28 @@ func appendString(b []byte, s string) []byte {
 		}
 	}
 	return append(b, '"')
+}
+
+// ReadStream reads a whole streamed completion with bare go-openai
+// (CreateChatCompletionStream and a Recv loop) and returns its text: the
+// baseline that octrun's client is benchmarked against.
+func ReadStream(ctx context.Context, client *openai.Client, req openai.ChatCompletionRequest) (string, error) {
+	stream, err := client.CreateChatCompletionStream(ctx, req)
+	if err != nil {
+		return "", err
+	}
+	defer stream.Close()
+	var text strings.Builder
+	for {
+		chunk, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return text.String(), nil
+		}
+		if err != nil {
+			return "", err
+		}
+		if len(chunk.Choices) > 0 {
+			text.WriteString(chunk.Choices[0].Delta.Content)
+		}
+	}
 }
