@@ -7,13 +7,15 @@ import (
 	"fmt"
 	"iter"
 	"os"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/octrun/octrun/internal/yamlx"
+	"github.com/octrun/octrun/protocol/diag"
 )
 
 // Script is a scripted model: the responses to give, one per call, in
@@ -103,7 +105,6 @@ var (
 	toolKeys     = []string{"result", "error"}
 	usageKeys    = []string{"input", "output"}
 	finishes     = []string{"stop", "tool-calls", "length", "content-filter", "other"}
-	yamlErrLine  = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 )
 
 // scriptParser reads the nodes of one script file, collecting problems.
@@ -114,22 +115,20 @@ type scriptParser struct {
 
 func parseScript(file string, data []byte) (*Script, error) {
 	p := &scriptParser{file: file}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		line, msg := 1, strings.TrimPrefix(err.Error(), "yaml: ")
-		if m := yamlErrLine.FindStringSubmatch(err.Error()); m != nil {
-			line, _ = strconv.Atoi(m[1])
-			msg = m[2]
-		}
-		p.errorf(&yaml.Node{Line: line, Column: 1}, "invalid YAML: %s", msg)
+	var diags diag.List
+	root, ok := yamlx.Parse(file, data, &diags)
+	for _, d := range diags {
+		p.errorf(&yaml.Node{Line: d.Line, Column: d.Col}, "%s", d.Message)
+	}
+	if !ok {
 		return nil, p.err()
 	}
-	if len(doc.Content) == 0 {
+	if root == nil {
 		p.errorf(&yaml.Node{Line: 1, Column: 1}, "the script is empty; it needs a responses list")
 		return nil, p.err()
 	}
 	s := &Script{}
-	for key, v := range p.mapping(doc.Content[0], "the script", []string{"responses", "tools"}, "responses") {
+	for key, v := range p.mapping(root, "the script", []string{"responses", "tools"}, "responses") {
 		if key == "tools" {
 			s.Tools = p.tools(v)
 			continue

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -195,4 +197,21 @@ tools:
 	_, err = llm.ParseScript([]byte("responses:\n  - text: hi\ntools:\n  a: {result: 1, error: x}\n  b: {}\n  c: [1]\n"))
 	require.Error(t, err)
 	assert.Equal(t, "4:6: tool \"a\" needs exactly one of result or error\n5:6: tool \"b\" needs exactly one of result or error\n6:6: tool \"c\" must be a mapping, got a list", err.Error())
+}
+
+// A hostile script (an alias bomb) is refused, not expanded.
+func TestScriptAliasBombIsRefused(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("x0: &a0 [t, t, t, t, t, t, t, t, t, t]\n")
+	for i := 1; i < 9; i++ {
+		fmt.Fprintf(&b, "x%d: &a%d [", i, i)
+		for range 10 {
+			fmt.Fprintf(&b, "*a%d, ", i-1)
+		}
+		b.WriteString("]\n")
+	}
+	b.WriteString("responses:\n  - text: hi\n")
+	_, err := llm.ParseScript([]byte(b.String()))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "expands to more than")
 }
