@@ -85,6 +85,9 @@ type WorkerInvocation struct {
 	Decl *protocol.WorkerDecl
 	// WorkerID identifies the nested run; its events carry it (D8).
 	WorkerID string
+	// Label is how worker-start describes the run: the worker's title in
+	// title display mode, else its description.
+	Label string
 	Input    map[string]any
 	// Events receives the nested worker's events, already tagged and
 	// filtered for its display mode.

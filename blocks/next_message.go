@@ -3,6 +3,7 @@ package blocks
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -36,7 +37,8 @@ func (b *NextMessage) Run(ctx context.Context, env *Env) error {
 		MaxOutputTokens: t.Config.MaxOutputTokens,
 	}
 	if rt := d.ResponseType.Value; rt != "" {
-		req.ResponseFormat = &llm.ResponseFormat{Name: rt, Schema: env.Protocol.ResponseSchema(rt), Strict: true}
+		schema := env.Protocol.ResponseSchema(rt)
+		req.ResponseFormat = &llm.ResponseFormat{Name: rt, Schema: schema, Strict: strictable(schema)}
 	}
 	msg := threads.Message{ID: env.State.NewID("msg"), Role: threads.RoleAssistant, Visible: true}
 	var final *llm.Response
@@ -77,6 +79,16 @@ func (b *NextMessage) Run(ctx context.Context, env *Env) error {
 		}
 	}
 	output, err := b.output(env, &msg, final)
+	if err != nil && req.ResponseFormat != nil {
+		final, err = b.repair(ctx, env, tools, req, final, err)
+		if err == nil {
+			output, err = b.output(env, &msg, final)
+			var e *Error
+			if errors.As(err, &e) {
+				e.Message += " (after one repair attempt)"
+			}
+		}
+	}
 	t.Append(msg)
 	if err != nil {
 		return err
@@ -85,6 +97,69 @@ func (b *NextMessage) Run(ctx context.Context, env *Env) error {
 		env.State.Values[d.Output.Value] = output
 	}
 	return nil
+}
+
+// repair asks the model once more for a structured answer that failed to
+// parse or validate, giving it the problem (D14). The exchange is not kept
+// in the thread; only the final answer is.
+func (b *NextMessage) repair(ctx context.Context, env *Env, tools *toolset, req llm.Request, bad *llm.Response, problem error) (*llm.Response, error) {
+	rt := b.def.ResponseType.Value
+	req.Messages = append(req.Messages[:len(req.Messages):len(req.Messages)],
+		llm.Message{Role: llm.RoleAssistant, Content: bad.Text},
+		llm.Message{Role: llm.RoleUser, Content: fmt.Sprintf(
+			"Your answer is not a valid %s: %s. Answer again with only the corrected JSON object, matching the schema.", rt, problemText(problem))},
+	)
+	s := &stepStream{env: env, tools: tools, responseType: rt}
+	resp, err := env.Effects.Generate(ctx, req, s.onDelta)
+	s.close(nil)
+	if err != nil {
+		return nil, err
+	}
+	env.State.Usage = env.State.Usage.Add(resp.Usage)
+	return resp, nil
+}
+
+// problemText is the part of an output error the model needs.
+func problemText(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e.Err != nil {
+		return e.Err.Error()
+	}
+	return err.Error()
+}
+
+// strictable reports whether a schema can be sent with strict: true, which
+// (at OpenAI) needs every property of every object to be required.
+func strictable(schema any) bool {
+	switch s := schema.(type) {
+	case map[string]any:
+		if props, ok := s["properties"].(map[string]any); ok && countOf(s["required"]) != len(props) {
+			return false
+		}
+		for _, v := range s {
+			if !strictable(v) {
+				return false
+			}
+		}
+	case []any:
+		for _, v := range s {
+			if !strictable(v) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// countOf is the length of a JSON Schema list, however it is typed.
+func countOf(v any) int {
+	switch l := v.(type) {
+	case []any:
+		return len(l)
+	case []string:
+		return len(l)
+	}
+	return 0
 }
 
 // output returns the turn's result: the final step's text, or with a
@@ -97,7 +172,9 @@ func (b *NextMessage) output(env *Env, msg *threads.Message, final *llm.Response
 	}
 	value, err := decodeJSON(final.Text)
 	if err != nil {
-		return nil, executionError("block %q: the model's answer is not the JSON of %s: %v", env.Step.Name.Value, rt, err)
+		e := executionError("block %q: the model's answer is not the JSON of %s: %v", env.Step.Name.Value, rt, err)
+		e.Err = fmt.Errorf("it is not JSON (%v)", err)
+		return nil, e
 	}
 	validator, err := env.Protocol.Validator(rt)
 	if err != nil {
@@ -108,7 +185,9 @@ func (b *NextMessage) output(env *Env, msg *threads.Message, final *llm.Response
 		for _, p := range problems {
 			msgs = append(msgs, p.String())
 		}
-		return nil, executionError("block %q: the model's answer does not match %s: %s", env.Step.Name.Value, rt, strings.Join(msgs, "; "))
+		e := executionError("block %q: the model's answer does not match %s: %s", env.Step.Name.Value, rt, strings.Join(msgs, "; "))
+		e.Err = errors.New(strings.Join(msgs, "; "))
+		return nil, e
 	}
 	msg.Parts = append(msg.Parts, threads.Part{Type: threads.PartObject, Object: &threads.Object{TypeName: rt, Value: mustMarshal(value)}})
 	return value, nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/octrun/octrun/events"
+
 	"github.com/octrun/octrun/protocol"
 )
 
@@ -41,9 +43,14 @@ func runNested(ctx context.Context, env *Env, decl *protocol.WorkerDecl, input m
 	if workerID == "" {
 		workerID = env.State.NewID("worker")
 	}
+	label := workerDescription(decl)
+	if display == events.DisplayTitle {
+		label = decl.Title.Value
+	}
 	outcome, err := env.Effects.RunWorker(ctx, WorkerInvocation{
 		Decl:     decl,
 		WorkerID: workerID,
+		Label:    label,
 		Input:    input,
 		Events:   env.Events.Nested(workerID, display),
 	})

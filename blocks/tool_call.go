@@ -69,16 +69,21 @@ type toolCard struct {
 }
 
 func newToolCard(ev *events.Emitter, tool *protocol.ToolDef) toolCard {
-	c := toolCard{ev: ev, display: events.DisplayDescription}
 	if tool == nil {
-		return c
+		return toolCard{ev: ev, display: events.DisplayDescription}
 	}
-	c.display = tool.Display.Or(events.DisplayDescription)
-	switch c.display {
+	return cardFor(ev, tool.Display.Or(events.DisplayDescription), tool.Description.Value, tool.Title.Value)
+}
+
+// cardFor is the card of a display mode: its label is the title in title
+// mode, the description in description and stream modes, none otherwise.
+func cardFor(ev *events.Emitter, display, description, title string) toolCard {
+	c := toolCard{ev: ev, display: display}
+	switch display {
 	case events.DisplayTitle:
-		c.title = tool.Title.Value
+		c.title = title
 	case events.DisplayDescription, events.DisplayStream:
-		c.title = tool.Description.Value
+		c.title = description
 	}
 	return c
 }

@@ -60,11 +60,7 @@ func (ts *toolset) streamsInput(name string) bool {
 // card returns the tool card of a call of name.
 func (ts *toolset) card(name string) toolCard {
 	if d := ts.workers[name]; d != nil {
-		c := toolCard{ev: ts.env.Events, display: workerDisplay(d), title: workerDescription(d)}
-		if c.display == events.DisplayTitle {
-			c.title = d.Title.Value
-		}
-		return c
+		return cardFor(ts.env.Events, workerDisplay(d), workerDescription(d), d.Title.Value)
 	}
 	return newToolCard(ts.env.Events, ts.tools[name])
 }

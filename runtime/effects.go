@@ -53,8 +53,7 @@ func (f *effects) RunWorker(ctx context.Context, call blocks.WorkerInvocation) (
 		return parent.tool(name)
 	}}
 	d := call.Decl
-	description := d.Description.Or(d.Protocol.Settings.Description.Value)
-	return child.worker(ctx, d.Protocol, workerIdentity{id: call.WorkerID, slug: d.Slug.Value, description: description}, call.Input, call.Events)
+	return child.worker(ctx, d.Protocol, workerIdentity{id: call.WorkerID, slug: d.Slug.Value, description: call.Label}, call.Input, call.Events)
 }
 
 // marshal encodes a value for an event, without HTML escaping.
