@@ -60,7 +60,7 @@ func TestSupportTriageOverHTTP(t *testing.T) {
 	assert.Contains(t, first.Messages[0].Content, "look it up with lookup-order")
 	assert.Contains(t, first.Messages[0].Content, "The customer is on the enterprise plan")
 	assert.NotContains(t, first.Messages[0].Content, "{{")
-	assert.Equal(t, "New ticket:\n\nMy order A-1042 never arrived.\n\nWhat happened? Investigate, then explain in two or three sentences.\n", first.Messages[1].Content)
+	assert.Equal(t, "New ticket:\n\nMy order A-1042 never arrived.\n\nWhat happened? Investigate, then explain in two or three sentences.", first.Messages[1].Content)
 	require.Len(t, first.Tools, 1)
 	assert.Equal(t, "lookup-order", first.Tools[0].Function.Name)
 	assert.JSONEq(t, `{"type":"object","properties":{"orderId":{"type":"string","description":"The order id, like A-1042"}},"required":["orderId"],"additionalProperties":false}`,

@@ -3,6 +3,7 @@ package blocks
 import (
 	"context"
 	"encoding/json"
+	"strings"
 
 	"github.com/octrun/octrun/protocol"
 	"github.com/octrun/octrun/threads"
@@ -18,7 +19,7 @@ type AddMessage struct {
 func (b *AddMessage) Run(_ context.Context, env *Env) error {
 	d := b.def
 	t := env.State.Threads[d.ThreadName]
-	text := env.Protocol.Prompts[d.Prompt.Value].Render(protocol.Bindings(d.Input, env.State.Values))
+	text := renderPrompt(env, d.Prompt.Value, d.Input)
 	msg := threads.Message{
 		ID:      env.State.NewID("msg"),
 		Role:    threads.Role(d.Role.Value),
@@ -58,4 +59,12 @@ func fileParts(v any) ([]threads.Part, error) {
 		parts[i] = threads.Part{Type: threads.PartFile, File: &many[i]}
 	}
 	return parts, nil
+}
+
+// renderPrompt renders a prompt with a block's input mapping over the run's
+// values. The line breaks that end the file are dropped: a message or system
+// prompt does not end with an empty line.
+func renderPrompt(env *Env, name string, mapping []protocol.Mapping) string {
+	text := env.Protocol.Prompts[name].Render(protocol.Bindings(mapping, env.State.Values))
+	return strings.TrimRight(text, "\r\n")
 }

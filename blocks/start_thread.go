@@ -59,7 +59,7 @@ func (b *StartThread) Run(_ context.Context, env *Env) error {
 	for _, w := range d.Workers {
 		cfg.Workers = append(cfg.Workers, w.Value)
 	}
-	system := env.Protocol.Prompts[d.System.Value].Render(protocol.Bindings(d.Input, env.State.Values))
+	system := renderPrompt(env, d.System.Value, d.Input)
 	env.State.Threads[d.ThreadName] = &Thread{
 		Thread: threads.Thread{Name: d.ThreadName, System: system},
 		Config: cfg,
