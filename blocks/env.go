@@ -88,7 +88,7 @@ type WorkerInvocation struct {
 	// Label is how worker-start describes the run: the worker's title in
 	// title display mode, else its description.
 	Label string
-	Input    map[string]any
+	Input map[string]any
 	// Events receives the nested worker's events, already tagged and
 	// filtered for its display mode.
 	Events *events.Emitter
