@@ -189,7 +189,7 @@ func (b *NextMessage) output(env *Env, msg *threads.Message, final *llm.Response
 		e.Err = errors.New(strings.Join(msgs, "; "))
 		return nil, e
 	}
-	msg.Parts = append(msg.Parts, threads.Part{Type: threads.PartObject, Object: &threads.Object{TypeName: rt, Value: mustMarshal(value)}})
+	msg.Parts = append(msg.Parts, threads.Part{Type: threads.PartObject, Object: &threads.Object{TypeName: rt, Value: events.RawValue(value)}})
 	return value, nil
 }
 
@@ -354,7 +354,7 @@ func joinNonEmpty(a, b string) string {
 // (D11).
 func toolResultText(tc *threads.ToolCall) string {
 	if tc.Status == threads.ToolError {
-		return string(mustMarshal(map[string]string{"error": tc.Error}))
+		return string(events.RawValue(map[string]string{"error": tc.Error}))
 	}
 	var s string
 	if json.Unmarshal(tc.Result, &s) == nil {

@@ -17,10 +17,6 @@ type SetResource struct {
 func (b *SetResource) Run(_ context.Context, env *Env) error {
 	value := env.State.Values[b.def.Value.Value]
 	env.State.Values[b.def.Resource.Value] = value
-	raw, err := marshalValue(value)
-	if err != nil {
-		return executionError("block %q: %v", env.Step.Name.Value, err)
-	}
-	env.Events.Emit(events.ResourceUpdate{Name: b.def.Resource.Value, Value: raw})
+	env.Events.Emit(events.ResourceUpdate{Name: b.def.Resource.Value, Value: events.RawValue(value)})
 	return nil
 }

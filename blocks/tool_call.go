@@ -31,7 +31,7 @@ func (b *ToolCall) Run(ctx context.Context, env *Env) error {
 	call := ToolInvocation{Name: d.Tool.Value, CallID: env.State.NewID("call"), Args: args}
 	card := newToolCard(env.Events, tool)
 	card.start(call.CallID, call.Name)
-	card.input(call.CallID, call.Name, mustMarshal(args))
+	card.input(call.CallID, call.Name, events.RawValue(args))
 	result, err := env.Effects.CallTool(ctx, call)
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -41,7 +41,7 @@ func (b *ToolCall) Run(ctx context.Context, env *Env) error {
 		return &Error{Type: ErrTool, Source: events.ErrorSourceTool, Tool: call.Name, CallID: call.CallID, Err: err,
 			Message: fmt.Sprintf("block %q: tool %q failed: %v", b.step.Name.Value, call.Name, err)}
 	}
-	card.output(call.CallID, mustMarshal(result))
+	card.output(call.CallID, events.RawValue(result))
 	if d.Output.IsSet() {
 		env.State.Values[d.Output.Value] = result
 	}

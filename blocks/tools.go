@@ -104,7 +104,7 @@ func argsJSON(args string) json.RawMessage {
 	if json.Valid([]byte(args)) {
 		return json.RawMessage(args)
 	}
-	return mustMarshal(args)
+	return events.RawValue(args)
 }
 
 // run executes one call and returns the part stored on the thread and the
@@ -122,7 +122,7 @@ func (ts *toolset) run(ctx context.Context, call llm.ToolCall, workerID string) 
 			ts.card(call.Name).failed(call.ID, part.Error)
 		}
 	} else {
-		part.Status, part.Result = threads.ToolAvailable, mustMarshal(result)
+		part.Status, part.Result = threads.ToolAvailable, events.RawValue(result)
 		if workerID == "" {
 			ts.card(call.Name).output(call.ID, part.Result)
 		}

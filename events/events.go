@@ -163,3 +163,14 @@ func encode(v any) ([]byte, error) {
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
+
+// RawValue encodes a free-form value (tool input and output, worker input
+// and output, a resource) as an event carries it: JSON without HTML
+// escaping. A value that JSON cannot encode becomes null.
+func RawValue(v any) json.RawMessage {
+	b, err := encode(v)
+	if err != nil {
+		return json.RawMessage("null")
+	}
+	return b
+}

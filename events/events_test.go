@@ -297,3 +297,9 @@ func TestWithWorkerID(t *testing.T) {
 		assert.Equal(t, "w9", tc.ev.WithWorkerID("w9").EventWorkerID(), tc.name)
 	}
 }
+
+func TestRawValue(t *testing.T) {
+	assert.Equal(t, `{"a":"<b> & c"}`, string(RawValue(map[string]any{"a": "<b> & c"})), "no HTML escaping")
+	assert.Equal(t, `null`, string(RawValue(nil)))
+	assert.Equal(t, `null`, string(RawValue(func() {})), "what JSON cannot encode is null")
+}

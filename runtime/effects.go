@@ -1,9 +1,7 @@
 package runtime
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/octrun/octrun/blocks"
@@ -54,15 +52,4 @@ func (f *effects) RunWorker(ctx context.Context, call blocks.WorkerInvocation) (
 	}}
 	d := call.Decl
 	return child.worker(ctx, d.Protocol, workerIdentity{id: call.WorkerID, slug: d.Slug.Value, description: call.Label}, call.Input, call.Events)
-}
-
-// marshal encodes a value for an event, without HTML escaping.
-func marshal(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }

@@ -138,7 +138,7 @@ type workerIdentity struct {
 // worker-start, its blocks and worker-result.
 func (r *runner) worker(ctx context.Context, p *protocol.Protocol, who workerIdentity, input map[string]any, em *events.Emitter) (blocks.WorkerOutcome, error) {
 	out := blocks.WorkerOutcome{HasOutput: p.Output.IsSet()}
-	em.Emit(events.WorkerStart{WorkerID: who.id, WorkerSlug: who.slug, Description: who.description, Input: marshalOrNull(input)})
+	em.Emit(events.WorkerStart{WorkerID: who.id, WorkerSlug: who.slug, Description: who.description, Input: events.RawValue(input)})
 	values, err := p.ResolveInput(input)
 	state := blocks.NewState(who.id, values)
 	if err == nil {
@@ -151,7 +151,7 @@ func (r *runner) worker(ctx context.Context, p *protocol.Protocol, who workerIde
 	case err == nil:
 		if out.HasOutput {
 			out.Output = state.Values[p.Output.Value]
-			result.Output = marshalOrNull(out.Output)
+			result.Output = events.RawValue(out.Output)
 		}
 	case isCancel(ctx, err):
 		result.Error, result.Cancelled = "cancelled", true
@@ -217,13 +217,4 @@ func blockStart(p *protocol.Protocol, s *protocol.Step, id string) events.BlockS
 		ev.OutputToChat = new(bool)
 	}
 	return ev
-}
-
-// marshalOrNull encodes a value for an event.
-func marshalOrNull(v any) []byte {
-	b, err := marshal(v)
-	if err != nil {
-		return []byte("null")
-	}
-	return b
 }
