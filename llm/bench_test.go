@@ -28,10 +28,7 @@ func BenchmarkStream2000Deltas(b *testing.B) {
 	var bare measurement
 
 	b.Run("go-openai", func(b *testing.B) {
-		cfg := openai.DefaultConfig("sk-bench")
-		cfg.BaseURL = srv.URL()
-		cfg.HTTPClient = httpClient
-		client := openai.NewClientWithConfig(cfg)
+		client := srv.GoOpenAIClient(httpClient)
 		req := openai.ChatCompletionRequest{
 			Model:         "gpt-4o",
 			Messages:      []openai.ChatCompletionMessage{{Role: "user", Content: "go"}},

@@ -118,10 +118,7 @@ func BenchmarkNextMessage2000Deltas(b *testing.B) {
 	var bareNs float64
 
 	b.Run("go-openai", func(b *testing.B) {
-		cfg := openai.DefaultConfig("sk-bench")
-		cfg.BaseURL = srv.URL()
-		cfg.HTTPClient = httpClient
-		client := openai.NewClientWithConfig(cfg)
+		client := srv.GoOpenAIClient(httpClient)
 		req := openai.ChatCompletionRequest{
 			Model:         "openai/gpt-4o-mini",
 			Messages:      []openai.ChatCompletionMessage{{Role: "system", Content: "You answer.\n"}},

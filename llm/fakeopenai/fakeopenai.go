@@ -448,3 +448,12 @@ func ReadStream(ctx context.Context, client *openai.Client, req openai.ChatCompl
 		}
 	}
 }
+
+// GoOpenAIClient returns a bare go-openai client for the server, using
+// httpClient: the baseline of benchmarks.
+func (s *Server) GoOpenAIClient(httpClient *http.Client) *openai.Client {
+	cfg := openai.DefaultConfig("sk-bench")
+	cfg.BaseURL = s.URL()
+	cfg.HTTPClient = httpClient
+	return openai.NewClientWithConfig(cfg)
+}
