@@ -2,7 +2,9 @@ package blocks
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/octrun/octrun/events"
 	"github.com/octrun/octrun/llm"
@@ -66,8 +68,13 @@ type ThreadConfig struct {
 type Effects interface {
 	// Generate asks a model for a response, streaming its fragments.
 	Generate(ctx context.Context, req llm.Request, onDelta func(llm.Delta) error) (*llm.Response, error)
-	// CallTool runs a tool and returns its JSON-compatible result.
+	// CallTool runs a tool and returns its JSON-compatible result. It
+	// returns ErrClientTool for a client tool whose result the caller of
+	// the run must supply.
 	CallTool(ctx context.Context, call ToolInvocation) (any, error)
+	// ClientTool reports whether calls of the tool are answered by the
+	// caller of the run (no handler runs it here): the run pauses for them.
+	ClientTool(name string) bool
 	// RunWorker runs a declared worker to its end and returns its output.
 	RunWorker(ctx context.Context, call WorkerInvocation) (WorkerOutcome, error)
 }
@@ -110,6 +117,26 @@ type Env struct {
 	// Step is the step being run and BlockID its block id in events.
 	Step    *protocol.Step
 	BlockID string
+	// WorkerID is the id of a nested worker run, "" at the top level: it
+	// routes the results of paused tool calls (PROTOCOL.md 6.3).
+	WorkerID string
+}
+
+// ErrClientTool is what Effects.CallTool returns for a client tool.
+var ErrClientTool = errors.New("the tool is a client tool: its result comes from the caller")
+
+// Pause stops a run that needs the results of client tools. Calls are the
+// pending calls; the run continues when their results are supplied.
+type Pause struct {
+	Calls []events.PendingToolCall
+}
+
+func (p *Pause) Error() string {
+	names := make([]string, len(p.Calls))
+	for i, c := range p.Calls {
+		names[i] = c.ToolName
+	}
+	return fmt.Sprintf("the run paused for the results of client tools: %s", strings.Join(names, ", "))
 }
 
 // Error is a failure of a block, classified for the error event

@@ -63,15 +63,27 @@ func (b *NextMessage) Run(ctx context.Context, env *Env) error {
 		}
 		assistant := llm.Message{Role: llm.RoleAssistant, Content: resp.Text}
 		var results []llm.Message
-		for i, call := range resp.ToolCalls {
+		var pending []events.PendingToolCall
+		for _, i := range tools.serverFirst(resp.ToolCalls) {
+			call := resp.ToolCalls[i]
 			call.ID = s.callID(i, call)
 			part, result, err := tools.run(ctx, call, s.workerIDs[i])
+			if errors.Is(err, ErrClientTool) {
+				pending = append(pending, events.PendingToolCall{
+					ToolCallID: call.ID, ToolName: call.Name, Args: argsJSON(call.Arguments),
+					Source: events.ToolSourceLLM, Thread: d.ThreadName, WorkerID: env.WorkerID,
+				})
+				continue
+			}
 			if err != nil {
 				return err
 			}
 			msg.Parts = append(msg.Parts, threads.Part{Type: threads.PartToolCall, ToolCall: part})
 			assistant.ToolCalls = append(assistant.ToolCalls, call)
 			results = append(results, llm.Message{Role: llm.RoleTool, ToolCallID: call.ID, Content: result})
+		}
+		if len(pending) > 0 {
+			return &Pause{Calls: pending}
 		}
 		req.Messages = append(append(req.Messages, assistant), results...)
 		if step >= t.Config.MaxSteps {

@@ -2,6 +2,7 @@ package blocks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/octrun/octrun/events"
@@ -55,10 +56,14 @@ func runNested(ctx context.Context, env *Env, decl *protocol.WorkerDecl, input m
 		Events:   env.Events.Nested(workerID, display),
 	})
 	env.State.Usage = env.State.Usage.Add(outcome.Usage)
-	if err != nil {
-		if ctx.Err() != nil {
-			return outcome, ctx.Err()
-		}
+	var pause *Pause
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return outcome, ctx.Err()
+	case errors.As(err, &pause):
+		return outcome, pause
+	default:
 		return outcome, fmt.Errorf("worker %q: %w", decl.Slug.Value, err)
 	}
 	return outcome, nil

@@ -2,6 +2,7 @@ package blocks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/octrun/octrun/events"
@@ -35,6 +36,13 @@ func (b *ToolCall) Run(ctx context.Context, env *Env) error {
 	result, err := env.Effects.CallTool(ctx, call)
 	if ctx.Err() != nil {
 		return ctx.Err()
+	}
+	if errors.Is(err, ErrClientTool) {
+		step := env.State.Step
+		return &Pause{Calls: []events.PendingToolCall{{
+			ToolCallID: call.CallID, ToolName: call.Name, Args: events.RawValue(args), Source: events.ToolSourceBlock,
+			OutputVariable: d.Output.Value, BlockIndex: &step, Thread: d.Thread.Value, WorkerID: env.WorkerID,
+		}}}
 	}
 	if err != nil {
 		card.failed(call.CallID, err.Error())

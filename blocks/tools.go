@@ -3,6 +3,7 @@ package blocks
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -107,14 +108,40 @@ func argsJSON(args string) json.RawMessage {
 	return events.RawValue(args)
 }
 
+// serverFirst orders a step's tool calls: the ones this run executes
+// first, then the client tools, whose results pause the run. Every leg of a
+// paused run executes them in this same order.
+func (ts *toolset) serverFirst(calls []llm.ToolCall) []int {
+	order := make([]int, 0, len(calls))
+	for pass := range 2 {
+		for i, c := range calls {
+			if ts.isClient(c.Name) == (pass == 1) {
+				order = append(order, i)
+			}
+		}
+	}
+	return order
+}
+
+// isClient reports whether a call goes to the caller of the run: an
+// offered protocol tool that has no handler here.
+func (ts *toolset) isClient(name string) bool {
+	return ts.tools[name] != nil && ts.env.Effects.ClientTool(name)
+}
+
 // run executes one call and returns the part stored on the thread and the
 // text the model reads. A failed call is a result, not an error; only a
-// cancelled context stops the loop.
+// cancelled context or a client tool (ErrClientTool, or a Pause from a
+// nested worker) stops the loop.
 func (ts *toolset) run(ctx context.Context, call llm.ToolCall, workerID string) (*threads.ToolCall, string, error) {
 	part := &threads.ToolCall{ID: call.ID, Name: call.Name, Arguments: argsJSON(call.Arguments)}
 	result, err := ts.execute(ctx, call, workerID)
 	if ctx.Err() != nil {
 		return nil, "", ctx.Err()
+	}
+	var pause *Pause
+	if errors.Is(err, ErrClientTool) || errors.As(err, &pause) {
+		return nil, "", err
 	}
 	if err != nil {
 		part.Status, part.Error = threads.ToolError, err.Error()

@@ -53,3 +53,22 @@ func TestStartThreadDefaultsToBlockName(t *testing.T) {
 	require.NoError(t, err, messages(p))
 	assert.Equal(t, "Research", p.Steps[0].Block.Base().ThreadName)
 }
+
+// The fingerprint is the same wherever the folder is loaded from and
+// changes with any file of the agent.
+func TestFingerprint(t *testing.T) {
+	a, err := protocol.Load("../testdata/valid/title-generator")
+	require.NoError(t, err)
+	t.Chdir("../testdata/valid")
+	b, err := protocol.Load("title-generator/protocol.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, a.Fingerprint(), b.Fingerprint())
+
+	dir := writeAgent(t, t.TempDir())
+	before, err := protocol.Load(dir)
+	require.NoError(t, err)
+	writeFiles(t, dir, map[string]string{"prompts/system.md": "You help, briefly.\n"})
+	after, err := protocol.Load(dir)
+	require.NoError(t, err)
+	assert.NotEqual(t, before.Fingerprint(), after.Fingerprint())
+}

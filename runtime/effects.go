@@ -2,37 +2,33 @@ package runtime
 
 import (
 	"context"
-	"fmt"
+	"errors"
 
 	"github.com/octrun/octrun/blocks"
 	"github.com/octrun/octrun/llm"
 )
 
 // effects is the in-process implementation of blocks.Effects: model calls
-// go to the runner's client, tool calls to the registered handlers, nested
-// workers run in this process.
+// go to the runner's client and tool calls to the registered handlers,
+// through the run's recorder; nested workers run in this process.
 type effects struct {
 	runner *runner
 }
 
 // Generate implements blocks.Effects.
 func (f *effects) Generate(ctx context.Context, req llm.Request, onDelta func(llm.Delta) error) (*llm.Response, error) {
-	return f.runner.client.Generate(ctx, req, onDelta)
+	return f.runner.rec.generate(ctx, f.runner.client, req, onDelta)
 }
 
-// CallTool implements blocks.Effects. A panicking handler is a failed call,
-// not a crashed engine.
-func (f *effects) CallTool(ctx context.Context, call blocks.ToolInvocation) (result any, err error) {
-	h := f.runner.tool(call.Name)
-	if h == nil {
-		return nil, fmt.Errorf("Tool %q is not available. No handler is registered for this tool.", call.Name)
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			result, err = nil, fmt.Errorf("tool %q panicked: %v", call.Name, p)
-		}
-	}()
-	return h(ctx, call.Args)
+// CallTool implements blocks.Effects.
+func (f *effects) CallTool(ctx context.Context, call blocks.ToolInvocation) (any, error) {
+	return f.runner.rec.callTool(ctx, call, f.runner.tool(call.Name))
+}
+
+// ClientTool implements blocks.Effects: a tool without a handler here is
+// answered by the caller of the run.
+func (f *effects) ClientTool(name string) bool {
+	return f.runner.tool(name) == nil
 }
 
 // RunWorker implements blocks.Effects: the nested worker runs with its own
@@ -44,12 +40,23 @@ func (f *effects) RunWorker(ctx context.Context, call blocks.WorkerInvocation) (
 		mapped[m.Label.Value] = m.Source.Value
 	}
 	parent := f.runner
-	child := &runner{client: parent.client, tool: func(name string) ToolHandler {
+	child := &runner{client: parent.client, rec: parent.rec, tool: func(name string) ToolHandler {
 		if to, ok := mapped[name]; ok {
 			return parent.tool(to)
 		}
 		return parent.tool(name)
 	}}
 	d := call.Decl
-	return child.worker(ctx, d.Protocol, workerIdentity{id: call.WorkerID, slug: d.Slug.Value, description: call.Label}, call.Input, call.Events)
+	out, err := child.worker(ctx, d.Protocol, workerIdentity{id: call.WorkerID, slug: d.Slug.Value, description: call.Label, nested: true}, call.Input, call.Events)
+	var pause *blocks.Pause
+	if errors.As(err, &pause) {
+		// The caller of the run answers client tools under this protocol's
+		// names: map each pending call's tool name up one level.
+		for i, c := range pause.Calls {
+			if to, ok := mapped[c.ToolName]; ok {
+				pause.Calls[i].ToolName = to
+			}
+		}
+	}
+	return out, err
 }

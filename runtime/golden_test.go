@@ -29,6 +29,9 @@ var update = flag.Bool("update", false, "rewrite the want files of testdata/runs
 //	protocol.yaml, settings.json, prompts/...  the agent (or main/ and its sibling workers)
 //	input.json       the run's input (default {})
 //	mock.yaml        the scripted model and tool answers (llm.Script)
+//	results-N.json   the client tool results of the Nth continue: when the
+//	                 run pauses, it is continued with results-1.json, then
+//	                 results-2.json... (a JSON array of events.ToolResult)
 //	options          optional lines: all-events; cancel-on EVENT-TYPE;
 //	                 hang TOOL (the tool waits for cancellation); panic TOOL
 //	want-events.jsonl  every event that reaches the consumer
@@ -111,6 +114,7 @@ func runCase(t *testing.T, ar *txtar.Archive) map[string]string {
 	input := map[string]any{}
 	var script *llm.Script
 	var options []string
+	results := map[string][]byte{}
 	for _, f := range ar.Files {
 		switch {
 		case strings.HasPrefix(f.Name, "want-"):
@@ -124,6 +128,8 @@ func runCase(t *testing.T, ar *txtar.Archive) map[string]string {
 			require.NoError(t, err)
 		case f.Name == "options":
 			options = strings.Split(strings.TrimSpace(string(f.Data)), "\n")
+		case strings.HasPrefix(f.Name, "results-"):
+			results[f.Name] = f.Data
 		default:
 			if strings.HasPrefix(f.Name, "main/") {
 				agent = filepath.Join(dir, "main")
@@ -170,12 +176,35 @@ func runCase(t *testing.T, ar *txtar.Archive) map[string]string {
 		}
 		return jsonl(ev)
 	}))
+	opts = append(opts, runtime.WithStore(runtime.NewMemoryStore()))
 	res, err := runtime.Run(ctx, p, input, opts...)
+	var outcome strings.Builder
+	for leg := 1; ; leg++ {
+		var pause *runtime.PauseError
+		if !errors.As(err, &pause) {
+			break
+		}
+		fmt.Fprintf(&outcome, "paused for %s\n", pendingIDs(pause))
+		data, ok := results[fmt.Sprintf("results-%d.json", leg)]
+		require.True(t, ok, "the run paused a %d. time but the case has no results-%d.json", leg, leg)
+		var toolResults []events.ToolResult
+		require.NoError(t, json.Unmarshal(data, &toolResults))
+		res, err = runtime.Continue(ctx, pause.ExecutionID, toolResults, opts...)
+	}
+	outcome.WriteString(renderResult(res, err))
 	return map[string]string{
 		"want-events.jsonl": log.String(),
-		"want-result":       renderResult(res, err),
+		"want-result":       outcome.String(),
 		"want-requests":     renderRequests(client.Requests()),
 	}
+}
+
+func pendingIDs(p *runtime.PauseError) string {
+	var ids []string
+	for _, c := range p.Calls {
+		ids = append(ids, c.ToolName+" "+c.ToolCallID)
+	}
+	return strings.Join(ids, ", ")
 }
 
 func renderResult(res *runtime.Result, err error) string {

@@ -3,9 +3,11 @@ package runtime
 import (
 	"context"
 	"errors"
+	"os"
 
 	"github.com/octrun/octrun/events"
 	"github.com/octrun/octrun/llm"
+	"github.com/octrun/octrun/protocol"
 )
 
 // ToolHandler runs a tool: it receives the arguments (a JSON object decoded
@@ -22,6 +24,22 @@ type config struct {
 	sink        events.Sink
 	allEvents   bool
 	executionID string
+	store       Store
+	protocol    *protocol.Protocol
+}
+
+// defaultStore keeps the snapshots of paused runs when no store is given.
+var defaultStore = NewMemoryStore()
+
+func newConfig(opts []Option) *config {
+	cfg := &config{handlers: map[string]ToolHandler{}, store: defaultStore}
+	for _, o := range opts {
+		o(cfg)
+	}
+	if cfg.client == nil {
+		cfg.client = llm.NewRouter(os.Getenv)
+	}
+	return cfg
 }
 
 // WithLLM sets the model client. The default routes each model by its
@@ -29,8 +47,8 @@ type config struct {
 // environment (llm.NewRouter).
 func WithLLM(c llm.Client) Option { return func(cfg *config) { cfg.client = c } }
 
-// WithTool registers the handler of a tool (a server tool). Calls of tools
-// without a handler fail with an error result.
+// WithTool registers the handler of a tool (a server tool). A tool without
+// a handler is a client tool: the run pauses for its result (see Continue).
 func WithTool(name string, h ToolHandler) Option {
 	return func(cfg *config) { cfg.handlers[name] = h }
 }
@@ -61,3 +79,11 @@ func WithScriptedTools(s *llm.Script) Option {
 		}
 	}
 }
+
+// WithStore keeps the snapshots of paused runs in s (default: in memory,
+// for the life of the process).
+func WithStore(s Store) Option { return func(cfg *config) { cfg.store = s } }
+
+// WithProtocol gives Continue the protocol to resume with, instead of
+// loading it again from the folder the run started from.
+func WithProtocol(p *protocol.Protocol) Option { return func(cfg *config) { cfg.protocol = p } }

@@ -16,7 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"os"
+	"path/filepath"
 
 	"github.com/octrun/octrun/blocks"
 	"github.com/octrun/octrun/events"
@@ -24,7 +24,7 @@ import (
 	"github.com/octrun/octrun/protocol"
 )
 
-// Result is the outcome of a finished run.
+// Result is the outcome of a run.
 type Result struct {
 	// Output is the value of the protocol's output variable; HasOutput is
 	// false when the protocol declares no output.
@@ -35,35 +35,100 @@ type Result struct {
 	ExecutionID string
 }
 
+// PauseError is returned when a run stops for the results of client tools
+// (tools without a handler here). The run's snapshot is in the store;
+// Continue resumes it with the results.
+type PauseError struct {
+	ExecutionID string
+	Calls       []events.PendingToolCall
+}
+
+func (e *PauseError) Error() string {
+	return fmt.Sprintf("execution %s paused for %d client tool call(s); continue it with their results", e.ExecutionID, len(e.Calls))
+}
+
 // Run runs the worker p with input to its end. Events go to the sink given
 // with WithEventSink, if any. A failure is returned as an *Error whose Type
 // is the errorType of the run's error event; a cancelled run returns an
-// *Error that wraps the context's error.
+// *Error that wraps the context's error; a run that needs the results of
+// client tools returns a *PauseError and can be continued.
 func Run(ctx context.Context, p *protocol.Protocol, input map[string]any, opts ...Option) (*Result, error) {
 	if p == nil || p.Diagnostics.HasErrors() {
 		return nil, &Error{Type: events.ErrorTypeValidation, Message: "the protocol is invalid: load it with protocol.Load and fix its errors first"}
 	}
-	cfg := config{handlers: map[string]ToolHandler{}}
-	for _, o := range opts {
-		o(&cfg)
+	cfg := newConfig(opts)
+	dir, err := filepath.Abs(p.Dir)
+	if err != nil {
+		return nil, err
 	}
-	if cfg.client == nil {
-		cfg.client = llm.NewRouter(os.Getenv)
+	snap := &Snapshot{ExecutionID: cfg.executionID, ProtocolDir: dir, Fingerprint: p.Fingerprint(), Input: input}
+	if snap.ExecutionID == "" {
+		snap.ExecutionID = newExecutionID()
 	}
-	if cfg.executionID == "" {
-		cfg.executionID = newExecutionID()
-	}
-	sink := cfg.sink
-	if sink == nil {
-		sink = func(events.Event) error { return nil }
-	}
-	em := events.NewEmitter(sink, events.AllEvents(cfg.allEvents))
-	execID := cfg.executionID
-	em.Emit(events.Start{ExecutionID: execID})
+	return cfg.execute(ctx, p, snap, false)
+}
 
-	r := &runner{client: cfg.client, tool: func(name string) ToolHandler { return cfg.handlers[name] }}
-	out, err := r.worker(ctx, p, workerIdentity{id: execID, slug: p.Settings.Slug.Value, description: p.Settings.Description.Value}, input, em)
+// Continue resumes the paused run executionID with the results of its
+// pending tool calls: every pending call needs one result. The snapshot
+// comes from the store (WithStore; the default is in memory), the protocol
+// from WithProtocol or else from the folder the run started from; a
+// protocol that changed since is refused. The continued run streams a new
+// leg of events: start, the results, and what follows.
+func Continue(ctx context.Context, executionID string, results []events.ToolResult, opts ...Option) (*Result, error) {
+	cfg := newConfig(opts)
+	snap, err := cfg.store.Load(ctx, executionID)
+	if err != nil {
+		return nil, err
+	}
+	p := cfg.protocol
+	if p == nil {
+		if p, err = protocol.Load(snap.ProtocolDir); err != nil {
+			return nil, fmt.Errorf("the protocol of execution %s no longer loads: %w", executionID, err)
+		}
+	}
+	if p.Fingerprint() != snap.Fingerprint {
+		return nil, &Error{Type: events.ErrorTypeValidation, ExecutionID: executionID,
+			Message: fmt.Sprintf("execution %s paused under another version of the protocol at %s; a paused run continues only with the files it started with", executionID, snap.ProtocolDir)}
+	}
+	if err := snap.Journal.supply(results); err != nil {
+		return nil, &Error{Type: events.ErrorTypeValidation, ExecutionID: executionID, Message: fmt.Sprintf("execution %s: %v", executionID, err)}
+	}
+	return cfg.execute(ctx, p, snap, true)
+}
+
+// execute runs one leg of a run: from the start, or replaying the journal
+// of a paused run silently up to where it stopped.
+func (cfg *config) execute(ctx context.Context, p *protocol.Protocol, snap *Snapshot, replay bool) (*Result, error) {
+	rec := &recorder{journal: &snap.Journal}
+	sink := cfg.sink
+	em := events.NewEmitter(func(ev events.Event) error {
+		if rec.replaying || sink == nil {
+			return nil
+		}
+		return sink(ev)
+	}, events.AllEvents(cfg.allEvents))
+	execID := snap.ExecutionID
+	em.Emit(events.Start{ExecutionID: execID})
+	rec.replaying = replay
+
+	r := &runner{client: cfg.client, rec: rec, tool: func(name string) ToolHandler { return cfg.handlers[name] }}
+	out, err := r.worker(ctx, p, workerIdentity{id: execID, slug: p.Settings.Slug.Value, description: p.Settings.Description.Value}, snap.Input, em)
+	rec.live()
 	result := &Result{Output: out.Output, HasOutput: out.HasOutput, Usage: out.Usage, ExecutionID: execID}
+	var pause *blocks.Pause
+	if errors.As(err, &pause) {
+		snap.Pending = pause.Calls
+		if saveErr := cfg.store.Save(ctx, snap); saveErr != nil {
+			err = fmt.Errorf("the run paused but its snapshot could not be saved: %w", saveErr)
+		} else {
+			em.Emit(events.ClientToolRequest{ExecutionID: execID, ToolCalls: pause.Calls})
+			em.Emit(events.Finish{FinishReason: events.FinishClientToolCalls, ExecutionID: execID})
+			return result, &PauseError{ExecutionID: execID, Calls: pause.Calls}
+		}
+	}
+	if replay {
+		_ = cfg.store.Delete(ctx, execID)
+	}
 	var runErr *Error
 	switch {
 	case err == nil:
@@ -120,9 +185,11 @@ func newExecutionID() string {
 }
 
 // runner runs workers: the top-level one and the nested ones, which use
-// the same model client and resolve their tools through their parent.
+// the same model client and recorder, and resolve their tools through
+// their parent.
 type runner struct {
 	client llm.Client
+	rec    *recorder
 	// tool returns the handler of a tool name as the running protocol
 	// calls it, or nil.
 	tool func(name string) ToolHandler
@@ -132,6 +199,8 @@ type runner struct {
 type workerIdentity struct {
 	// id is the workerId: the execution id of a standalone run.
 	id, slug, description string
+	// nested is true for a worker run by another.
+	nested bool
 }
 
 // worker runs one worker to its end with its own state, emitting
@@ -143,9 +212,16 @@ func (r *runner) worker(ctx context.Context, p *protocol.Protocol, who workerIde
 	state := blocks.NewState(who.id, values)
 	if err == nil {
 		initVariables(p, state)
-		err = r.steps(ctx, p, state, em)
+		err = r.steps(ctx, p, state, em, nestedID(who))
 	}
 	out.Usage = state.Usage
+	var pause *blocks.Pause
+	if errors.As(err, &pause) {
+		return out, err // the run goes on after the pause: no worker-result yet
+	}
+	if !who.nested {
+		r.rec.live() // the end of a run always shows, even when a replay ends it
+	}
 	result := events.WorkerResult{WorkerID: who.id}
 	switch {
 	case err == nil:
@@ -176,8 +252,17 @@ func initVariables(p *protocol.Protocol, s *blocks.State) {
 	}
 }
 
+// nestedID is the workerId blocks put on pending tool calls: "" at the top
+// level.
+func nestedID(who workerIdentity) string {
+	if who.nested {
+		return who.id
+	}
+	return ""
+}
+
 // steps runs the steps from state.Step on, in order.
-func (r *runner) steps(ctx context.Context, p *protocol.Protocol, state *blocks.State, em *events.Emitter) error {
+func (r *runner) steps(ctx context.Context, p *protocol.Protocol, state *blocks.State, em *events.Emitter, workerID string) error {
 	fx := &effects{runner: r}
 	for ; state.Step < len(p.Steps); state.Step++ {
 		if err := ctx.Err(); err != nil {
@@ -188,9 +273,13 @@ func (r *runner) steps(ctx context.Context, p *protocol.Protocol, state *blocks.
 		if err != nil {
 			return err
 		}
-		env := &blocks.Env{Protocol: p, State: state, Effects: fx, Events: em, Step: step, BlockID: state.NewID("block")}
+		env := &blocks.Env{Protocol: p, State: state, Effects: fx, Events: em, Step: step, BlockID: state.NewID("block"), WorkerID: workerID}
 		em.Emit(blockStart(p, step, env.BlockID))
 		err = block.Run(ctx, env)
+		var pause *blocks.Pause
+		if errors.As(err, &pause) {
+			return err // the block goes on when the run continues
+		}
 		em.Emit(events.BlockEnd{BlockID: env.BlockID})
 		if err != nil {
 			return err

@@ -1,0 +1,195 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/octrun/octrun/blocks"
+	"github.com/octrun/octrun/events"
+	"github.com/octrun/octrun/llm"
+)
+
+// Journal records the result of every effect of a run, in the order the
+// run asked for them: model generations and tool calls, nested workers'
+// included. Blocks are deterministic given these results, so replaying the
+// journal brings a fresh interpreter exactly to where a paused run stopped
+// (the way a durable workflow engine replays its history).
+type Journal struct {
+	Generations []llm.Response `json:"generations"`
+	Tools       []ToolOutcome  `json:"tools"`
+}
+
+// ToolOutcome is the recorded result of one tool call. A client tool call
+// waiting for its result has Pending set.
+type ToolOutcome struct {
+	CallID  string          `json:"callId"`
+	Result  json.RawMessage `json:"result,omitempty"`
+	Error   string          `json:"error,omitempty"`
+	Pending bool            `json:"pending,omitempty"`
+	// Fresh marks a result supplied by Continue: the first one replayed
+	// ends the silent part of the replay.
+	Fresh bool `json:"-"`
+}
+
+// recorder is the Effects of one run leg: it serves recorded results while
+// replaying, silences the events of the replayed part, and records every
+// live result.
+type recorder struct {
+	journal *Journal
+	gen     int // next generation to replay
+	tool    int // next tool outcome to replay
+	// replaying is true until the replay reaches its first fresh or live
+	// effect; the run's sink drops events meanwhile.
+	replaying bool
+}
+
+// live ends the silent replay.
+func (r *recorder) live() { r.replaying = false }
+
+// generate replays the next recorded generation, or calls the client and
+// records its response.
+func (r *recorder) generate(ctx context.Context, client llm.Client, req llm.Request, onDelta func(llm.Delta) error) (*llm.Response, error) {
+	if r.gen < len(r.journal.Generations) {
+		resp := r.journal.Generations[r.gen]
+		r.gen++
+		if err := replayDeltas(&resp, onDelta); err != nil {
+			return nil, err
+		}
+		return &resp, nil
+	}
+	r.live()
+	resp, err := client.Generate(ctx, req, onDelta)
+	if err != nil {
+		return nil, err
+	}
+	r.journal.Generations = append(r.journal.Generations, *resp)
+	r.gen++
+	return resp, nil
+}
+
+// replayDeltas streams a recorded response again, in the fragments a block
+// needs to take the same decisions: reasoning, text, then each tool call.
+func replayDeltas(resp *llm.Response, onDelta func(llm.Delta) error) error {
+	var deltas []llm.Delta
+	if resp.Reasoning != "" {
+		deltas = append(deltas, llm.Delta{Kind: llm.ReasoningDelta, Text: resp.Reasoning})
+	}
+	if resp.Text != "" {
+		deltas = append(deltas, llm.Delta{Kind: llm.TextDelta, Text: resp.Text})
+	}
+	for i, c := range resp.ToolCalls {
+		deltas = append(deltas,
+			llm.Delta{Kind: llm.ToolCallStart, ToolIndex: i, ToolID: c.ID, ToolName: c.Name},
+			llm.Delta{Kind: llm.ToolCallArgs, ToolIndex: i, ToolID: c.ID, ToolName: c.Name, Text: c.Arguments})
+	}
+	for _, d := range deltas {
+		if err := onDelta(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// callTool replays the next recorded tool outcome, or runs the handler (nil
+// for a client tool) and records the outcome.
+func (r *recorder) callTool(ctx context.Context, call blocks.ToolInvocation, h ToolHandler) (any, error) {
+	if r.tool < len(r.journal.Tools) {
+		out := r.journal.Tools[r.tool]
+		r.tool++
+		if out.CallID != call.CallID {
+			return nil, fmt.Errorf("the run does not replay as recorded: tool call %s was expected, not %s", out.CallID, call.CallID)
+		}
+		if out.Fresh {
+			r.live()
+		}
+		switch {
+		case out.Pending:
+			return nil, blocks.ErrClientTool
+		case out.Error != "":
+			return nil, toolError(out.Error)
+		}
+		return decodeValue(out.Result)
+	}
+	r.live()
+	if h == nil {
+		r.journal.Tools = append(r.journal.Tools, ToolOutcome{CallID: call.CallID, Pending: true})
+		r.tool++
+		return nil, blocks.ErrClientTool
+	}
+	result, err := runHandler(ctx, call, h)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	out := ToolOutcome{CallID: call.CallID}
+	if err != nil {
+		out.Error = err.Error()
+	} else {
+		out.Result = events.RawValue(result)
+	}
+	r.journal.Tools = append(r.journal.Tools, out)
+	r.tool++
+	return result, err
+}
+
+// toolError is a tool's failure as recorded.
+type toolError string
+
+func (e toolError) Error() string { return string(e) }
+
+// runHandler calls a tool handler; a panic is a failed call, not a crashed
+// engine.
+func runHandler(ctx context.Context, call blocks.ToolInvocation, h ToolHandler) (result any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			result, err = nil, fmt.Errorf("tool %q panicked: %v", call.Name, p)
+		}
+	}()
+	return h(ctx, call.Args)
+}
+
+// supply fills the pending tool outcomes with the caller's results. Every
+// pending call needs exactly one result.
+func (j *Journal) supply(results []events.ToolResult) error {
+	byID := map[string]events.ToolResult{}
+	for _, r := range results {
+		if _, dup := byID[r.ToolCallID]; dup {
+			return fmt.Errorf("two results for tool call %s", r.ToolCallID)
+		}
+		byID[r.ToolCallID] = r
+	}
+	for i := range j.Tools {
+		out := &j.Tools[i]
+		if !out.Pending {
+			continue
+		}
+		r, ok := byID[out.CallID]
+		if !ok {
+			return fmt.Errorf("no result for the pending tool call %s", out.CallID)
+		}
+		delete(byID, out.CallID)
+		*out = ToolOutcome{CallID: out.CallID, Result: r.Result, Error: r.Error, Fresh: true}
+		if len(out.Result) == 0 && out.Error == "" {
+			out.Result = json.RawMessage("null")
+		}
+	}
+	for id := range byID {
+		return fmt.Errorf("tool call %s is not waiting for a result", id)
+	}
+	return nil
+}
+
+// decodeValue decodes a recorded JSON value, numbers as json.Number.
+func decodeValue(raw json.RawMessage) (any, error) {
+	var v any
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("a recorded tool result is not JSON: %w", err)
+	}
+	return v, nil
+}
