@@ -40,9 +40,13 @@ type Error struct {
 	// (openai, anthropic, ...) and the model id after it. The Router and the
 	// scripted client set Provider; a bare OpenAI client leaves it empty.
 	Provider, Model string
+	// Attempts is how many calls a retrying client (WithRetry) made before
+	// it gave up with this error, 0 when no retrying client was involved.
+	Attempts int
 }
 
-// Error returns "provider/model: type (HTTP status): message".
+// Error returns "provider/model: type (HTTP status): message", followed by
+// "(after n attempts)" when there were several.
 func (e *Error) Error() string {
 	var b strings.Builder
 	switch {
@@ -57,6 +61,9 @@ func (e *Error) Error() string {
 	}
 	if e.Message != "" {
 		b.WriteString(": " + e.Message)
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
 	}
 	return b.String()
 }

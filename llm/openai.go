@@ -60,7 +60,10 @@ func NewOpenAI(baseURL, apiKey string, opts ...OpenAIOption) *OpenAI {
 }
 
 // Generate streams one chat completion for req, sending req.Model
-// unchanged. onDelta may be nil.
+// unchanged. onDelta may be nil. A stream that breaks fails with a
+// retryable provider_error, even after deltas, rather than giving a
+// truncated response: one cut short (the connection closes, or the stream
+// ends before a finish_reason) or holding a chunk that is not JSON.
 func (c *OpenAI) Generate(ctx context.Context, req Request, onDelta func(Delta) error) (*Response, error) {
 	creq, err := chatRequest(req)
 	if err != nil {
@@ -87,16 +90,29 @@ func (c *OpenAI) Generate(ctx context.Context, req Request, onDelta func(Delta) 
 		clear(ch.Choices[:cap(ch.Choices)])
 		ch = chunk{Choices: ch.Choices[:0]}
 		if err := json.Unmarshal(raw, &ch); err != nil {
-			return nil, &Error{Type: TypeProvider, Model: req.Model, Message: "malformed stream chunk: " + err.Error()}
+			return nil, malformedStream(req.Model, fmt.Sprintf("chunk %d is not JSON: %v", a.chunks+1, err))
 		}
 		if err := a.add(&ch); err != nil {
 			return nil, err
 		}
 	}
-	if a.chunks == 0 {
+	switch {
+	case a.chunks == 0:
 		return nil, &Error{Type: TypeProvider, Model: req.Model, Retryable: true, Message: "the stream ended without any data"}
+	case a.finishReason == "":
+		return nil, streamCut(req.Model, "no finish_reason")
 	}
 	return a.response(), nil
+}
+
+// streamCut is the error of a stream that ended too early.
+func streamCut(model, why string) *Error {
+	return &Error{Type: TypeProvider, Retryable: true, Model: model, Message: "the stream was cut before its end: " + why}
+}
+
+// malformedStream is the error of a stream that is not valid.
+func malformedStream(model, why string) *Error {
+	return &Error{Type: TypeProvider, Retryable: true, Model: model, Message: "the stream was malformed: " + why}
 }
 
 // chatRequest maps a Request to go-openai's request.
@@ -373,7 +389,9 @@ func classify(ctx context.Context, err error, status *httpStatus, model string) 
 		e = ErrorForStatus(reqErr.HTTPStatusCode, bodyMessage(reqErr.Body))
 	case errors.As(err, &netErr) && netErr.Timeout():
 		e = &Error{Type: TypeProviderTimeout, Retryable: true, Message: err.Error()}
-	case errors.As(err, &netErr), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, openai.ErrTooManyEmptyStreamMessages):
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		e = streamCut(model, err.Error())
+	case errors.As(err, &netErr), errors.Is(err, openai.ErrTooManyEmptyStreamMessages):
 		e = &Error{Type: TypeProvider, Retryable: true, Message: err.Error()}
 	default:
 		// go-openai refused to build or send the request.

@@ -333,6 +333,9 @@ func TestOpenAIErrorsWithoutStatus(t *testing.T) {
 			fmt.Fprint(w, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n",
 				"data: {\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}\n\n")
 		}), llm.Error{Type: llm.TypeProvider, Retryable: true, Message: "overloaded"}},
+		{"stream that ends before a finish_reason", handler(func(w http.ResponseWriter) {
+			fmt.Fprint(w, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n")
+		}), llm.Error{Type: llm.TypeProvider, Retryable: true, Message: "the stream was cut before its end: no finish_reason"}},
 		{"empty stream", handler(func(w http.ResponseWriter) {
 			fmt.Fprint(w, "data: [DONE]\n\n")
 		}), llm.Error{Type: llm.TypeProvider, Retryable: true, Message: "the stream ended without any data"}},

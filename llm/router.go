@@ -42,9 +42,11 @@ type Router struct {
 	overrideURL string
 	overrideKey string
 	clientOpts  []OpenAIOption
+	retryOpts   []RetryOption
+	retry       bool
 
 	mu      sync.Mutex
-	clients map[string]*OpenAI // by provider name; "" for the override
+	clients map[string]Client // by provider name; "" for the override
 }
 
 // RouterOption configures a Router.
@@ -69,12 +71,19 @@ func WithClientOptions(opts ...OpenAIOption) RouterOption {
 	return func(r *Router) { r.clientOpts = append(r.clientOpts, opts...) }
 }
 
+// WithRetries makes the router retry the calls of every endpoint, each
+// endpoint's client wrapped in WithRetry(client, opts...). Errors of the
+// retrying client (timeouts included) carry the provider and model too.
+func WithRetries(opts ...RetryOption) RouterOption {
+	return func(r *Router) { r.retry, r.retryOpts = true, append(r.retryOpts, opts...) }
+}
+
 // NewRouter returns a router reading its configuration through getenv
 // (os.Getenv, or a map lookup in tests). OCTRUN_LLM_BASE_URL and
 // OCTRUN_LLM_API_KEY are read now; provider variables when a provider is
 // first used.
 func NewRouter(getenv func(string) string, opts ...RouterOption) *Router {
-	r := &Router{getenv: getenv, overrideURL: getenv(EnvBaseURL), clients: map[string]*OpenAI{}}
+	r := &Router{getenv: getenv, overrideURL: getenv(EnvBaseURL), clients: map[string]Client{}}
 	for _, opt := range opts {
 		opt(r)
 	}
@@ -125,8 +134,8 @@ func (r *Router) Check(models []string) error {
 	return errors.Join(errs...)
 }
 
-// client returns the OpenAI client for model, creating it on first use.
-func (r *Router) client(model string) (*OpenAI, error) {
+// client returns the client for model, creating it on first use.
+func (r *Router) client(model string) (Client, error) {
 	if r.overrideURL != "" {
 		return r.cached("", r.overrideURL, r.overrideKey), nil
 	}
@@ -145,12 +154,15 @@ func (r *Router) client(model string) (*OpenAI, error) {
 	return r.cached(p.name, baseURL, key), nil
 }
 
-func (r *Router) cached(name, baseURL, key string) *OpenAI {
+func (r *Router) cached(name, baseURL, key string) Client {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	c, ok := r.clients[name]
 	if !ok {
 		c = NewOpenAI(baseURL, key, r.clientOpts...)
+		if r.retry {
+			c = WithRetry(c, r.retryOpts...)
+		}
 		r.clients[name] = c
 	}
 	return c

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -136,6 +137,30 @@ func TestRouterErrorsNameProviderAndModel(t *testing.T) {
 	assert.Equal(t, "x-ai", e.Provider)
 	assert.Equal(t, "grok-4", e.Model)
 	assert.Equal(t, "x-ai/grok-4: rate_limit_error (HTTP 429): slow down", e.Error())
+}
+
+func TestRouterWithRetries(t *testing.T) {
+	srv := fake(t, `
+responses:
+  - error: {status: 503}
+  - text: second try
+  - {text: slow, fault: {delay: 5s}}
+  - {text: slow, fault: {delay: 5s}}
+`)
+	w := &waits{}
+	r := llm.NewRouter(env(map[string]string{"OPENAI_BASE_URL": srv.URL(), "OPENAI_API_KEY": "k"}),
+		llm.WithRetries(llm.WithSleep(w.sleep), llm.WithAttempts(2)),
+		llm.WithRetries(llm.WithCallTimeout(300*time.Millisecond)))
+	resp, err := call(t, r, "openai/gpt-4o")
+	require.NoError(t, err)
+	assert.Equal(t, "second try", resp.Text)
+	assert.Len(t, w.list(), 1)
+
+	_, err = call(t, r, "openai/gpt-4o")
+	e := requireError(t, err)
+	assert.Equal(t, llm.Error{Type: llm.TypeProviderTimeout, Retryable: true, Provider: "openai", Model: "gpt-4o", Attempts: 2,
+		Message: "the call did not finish within 300ms"}, *e, "the retrying client's own errors name the provider too")
+	assert.Len(t, srv.Requests(), 4)
 }
 
 func TestRouterConcurrentCalls(t *testing.T) {

@@ -23,21 +23,40 @@ import (
 //
 //	responses:
 //	  - text: "Hello there"          # streamed in words
+//	    model: openai/gpt-4o          # optional: the call must be for this model
+//	    usage: {input: 12, output: 3} # optional; default: rough counts from lengths
+//	    finishReason: length          # optional: stop, tool-calls, length, content-filter, other
 //	  - reasoning: "Let me think"     # streamed before the text
 //	    text: "..."
+//	    fault: {cutAfter: 2}          # optional: break the stream after 2 deltas (see below)
 //	  - toolCalls:
 //	      - name: web-search
 //	        arguments: {query: tides} # a mapping (sent as JSON) or a string sent verbatim
 //	        id: call_1                # optional; default call_<n>
-//	  - error: {status: 429, message: "slow down", retryAfter: 2}
-//	    model: openai/gpt-4o          # optional: the call must be for this model
-//	    usage: {input: 12, output: 3} # optional; default: rough counts from lengths
-//	    finishReason: length          # optional: stop, tool-calls, length, content-filter, other
+//	  - error: {status: 429, message: "slow down", retryAfter: 2} # retryAfter: seconds (Retry-After)
+//	    model: openai/gpt-4o          # an error may only have a model besides
 //	tools:                            # optional: answers of tool calls, for offline runs
 //	  web-search:
 //	    result: {hits: 3}             # every call of web-search returns this
 //	  fetch-page:
 //	    error: "timeout"              # every call of fetch-page fails with this
+//
+// A fault makes a response with text, reasoning or tool calls misbehave,
+// for tests of failures. It has at most one of cutAfter, malformedAfter
+// and stallAfter, each a number N of deltas (text, reasoning, tool call
+// start or arguments fragment) streamed first; an N beyond the response's
+// deltas puts the fault at the end, before the finish. delay may come with
+// any of them:
+//
+//	fault: {cutAfter: 2}       # the connection closes without the end of the stream
+//	fault: {malformedAfter: 2} # a chunk of invalid JSON comes next (the fake server then goes on)
+//	fault: {stallAfter: 2}     # nothing more comes until the caller gives up
+//	fault: {delay: 200ms}      # wait before each chunk (a duration, or a number of seconds)
+//
+// The fake OpenAI server (fakeopenai) produces these on the wire; the
+// scripted client fails as the OpenAI client then does: a retryable
+// provider_error for a cut or malformed stream, waiting for its context to
+// end for a stall.
 type Script struct {
 	Responses []ScriptResponse
 	// Tools holds the scripted answers of tool calls by tool name. The
@@ -72,6 +91,41 @@ type ScriptResponse struct {
 	Usage *Usage
 	// FinishReason is "" for tool-calls when there are tool calls, else stop.
 	FinishReason string
+	// Fault, when its Kind is not NoFault or it has a Delay, makes the
+	// stream misbehave.
+	Fault Fault
+}
+
+// FaultKind is how a scripted stream breaks.
+type FaultKind int
+
+// Kinds of Fault.
+const (
+	// NoFault streams the whole response.
+	NoFault FaultKind = iota
+	// FaultCut closes the connection without the end of the stream.
+	FaultCut
+	// FaultMalformed sends a chunk of invalid JSON.
+	FaultMalformed
+	// FaultStall sends nothing more until the caller gives up.
+	FaultStall
+)
+
+// Fault is the misbehaviour of a scripted stream (the script's fault).
+type Fault struct {
+	Kind FaultKind
+	// After is the number of deltas streamed before the fault.
+	After int
+	// Delay is the wait before each chunk (before each delta for the
+	// scripted client); the fake server's own delay when 0.
+	Delay time.Duration
+}
+
+// Due reports whether the fault breaks the stream before delta k (from
+// 0); end is true after the last delta, where a fault whose After is
+// beyond the deltas happens.
+func (f Fault) Due(k int, end bool) bool {
+	return f.Kind != NoFault && (k == f.After || end && k < f.After)
 }
 
 // where names the response in messages: "response 2 (line 7)".
@@ -99,11 +153,13 @@ func ParseScript(data []byte) (*Script, error) {
 }
 
 var (
-	responseKeys = []string{"text", "reasoning", "toolCalls", "error", "model", "usage", "finishReason"}
+	responseKeys = []string{"text", "reasoning", "toolCalls", "error", "model", "usage", "finishReason", "fault"}
 	toolCallKeys = []string{"name", "arguments", "id"}
 	errorKeys    = []string{"status", "message", "retryAfter"}
 	toolKeys     = []string{"result", "error"}
 	usageKeys    = []string{"input", "output"}
+	faultKeys    = []string{"cutAfter", "malformedAfter", "stallAfter", "delay"}
+	faultKinds   = map[string]FaultKind{"cutAfter": FaultCut, "malformedAfter": FaultMalformed, "stallAfter": FaultStall}
 	finishes     = []string{"stop", "tool-calls", "length", "content-filter", "other"}
 )
 
@@ -176,6 +232,8 @@ func (p *scriptParser) response(n *yaml.Node) ScriptResponse {
 			r.Error = p.error(v)
 		case "usage":
 			r.Usage = p.usage(v)
+		case "fault":
+			r.Fault = p.fault(v)
 		}
 		if key != "model" && key != "error" {
 			content = append(content, key)
@@ -290,6 +348,42 @@ func (p *scriptParser) usage(n *yaml.Node) *Usage {
 	}
 	u.TotalTokens = u.InputTokens + u.OutputTokens
 	return u
+}
+
+func (p *scriptParser) fault(n *yaml.Node) Fault {
+	var f Fault
+	var keys []string
+	for key, v := range p.mapping(n, "fault", faultKeys) {
+		keys = append(keys, key)
+		if key == "delay" {
+			f.Delay = p.duration(v, key)
+			continue
+		}
+		if f.Kind != NoFault {
+			p.errorf(v, "a fault has one of cutAfter, malformedAfter or stallAfter, not several")
+		}
+		f.Kind = faultKinds[key]
+		if err := v.Decode(&f.After); err != nil || v.Tag != "!!int" || f.After < 0 {
+			p.errorf(v, "%s must be a whole number of deltas, got %s", key, describe(v))
+		}
+	}
+	if len(keys) == 0 && n.Kind == yaml.MappingNode {
+		p.errorf(n, "fault needs cutAfter, malformedAfter, stallAfter or delay")
+	}
+	return f
+}
+
+// duration reads a duration (200ms, 1.5s) or a number of seconds.
+func (p *scriptParser) duration(n *yaml.Node, key string) time.Duration {
+	var seconds float64
+	if (n.Tag == "!!int" || n.Tag == "!!float") && n.Decode(&seconds) == nil && seconds >= 0 {
+		return time.Duration(seconds * float64(time.Second))
+	}
+	d, err := time.ParseDuration(n.Value)
+	if n.Kind != yaml.ScalarNode || err != nil || d < 0 {
+		p.errorf(n, "%s must be a duration such as 200ms or 1.5s, or a number of seconds, got %s", key, describe(n))
+	}
+	return d
 }
 
 // mapping yields the entries of the mapping n in order, reporting a value

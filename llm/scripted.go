@@ -11,10 +11,13 @@ import (
 
 // Scripted is a Client that answers from a Script instead of a model, for
 // tests and offline runs (octrun --mock). Each call takes the next
-// response; text and reasoning stream word by word. It is safe for
+// response; text and reasoning stream word by word, and a fault (see
+// Script) fails the call as the OpenAI client would. It is safe for
 // concurrent use.
 type Scripted struct {
 	script *Script
+	// first is the index of the response the first call takes.
+	first int
 
 	mu       sync.Mutex
 	requests []Request
@@ -26,6 +29,13 @@ func NewScripted(s *Script) *Scripted {
 	return &Scripted{script: s}
 }
 
+// NewScriptedFrom returns a client whose first call takes response
+// number first (from 0): a continued run whose earlier model calls were
+// already answered, by a client that no longer exists, goes on from there.
+func NewScriptedFrom(s *Script, first int) *Scripted {
+	return &Scripted{script: s, first: first}
+}
+
 // Requests returns every request made so far, in order.
 func (c *Scripted) Requests() []Request {
 	c.mu.Lock()
@@ -35,7 +45,8 @@ func (c *Scripted) Requests() []Request {
 
 // Generate answers req with the script's next response. It fails with a
 // plain error when the script has no response left or the response names
-// another model, and with a copy of the response's *Error when it has one.
+// another model, with a copy of the response's *Error when it has one,
+// and as its fault says when it has one.
 func (c *Scripted) Generate(ctx context.Context, req Request, onDelta func(Delta) error) (*Response, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -43,7 +54,7 @@ func (c *Scripted) Generate(ctx context.Context, req Request, onDelta func(Delta
 	req.Messages = slices.Clone(req.Messages)
 	req.Tools = slices.Clone(req.Tools)
 	c.mu.Lock()
-	i := len(c.requests)
+	i := c.first + len(c.requests)
 	c.requests = append(c.requests, req)
 	c.mu.Unlock()
 
@@ -60,10 +71,20 @@ func (c *Scripted) Generate(ctx context.Context, req Request, onDelta func(Delta
 		return nil, &e
 	}
 
+	sent := 0
 	emit := func(d Delta) error {
+		if r.Fault.Delay > 0 {
+			if err := sleep(ctx, r.Fault.Delay); err != nil {
+				return err
+			}
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if err := breakStream(ctx, r.Fault, sent, false, req.Model); err != nil {
+			return err
+		}
+		sent++
 		if onDelta == nil {
 			return nil
 		}
@@ -92,6 +113,9 @@ func (c *Scripted) Generate(ctx context.Context, req Request, onDelta func(Delta
 		resp.ToolCalls = append(resp.ToolCalls, tc)
 		output += len(tc.Arguments)
 	}
+	if err := breakStream(ctx, r.Fault, sent, true, req.Model); err != nil {
+		return nil, err
+	}
 	if resp.FinishReason == "" {
 		resp.FinishReason = "stop"
 		if len(r.ToolCalls) > 0 {
@@ -112,6 +136,27 @@ func (c *Scripted) Generate(ctx context.Context, req Request, onDelta func(Delta
 		resp.Usage.TotalTokens = resp.Usage.InputTokens + resp.Usage.OutputTokens
 	}
 	return resp, nil
+}
+
+// breakStream returns the error of fault f when it is due before delta k
+// (end: after the last delta): a retryable provider_error for a cut or
+// malformed stream; for a stall, ctx's error once ctx ends.
+func breakStream(ctx context.Context, f Fault, k int, end bool, model string) error {
+	if !f.Due(k, end) {
+		return nil
+	}
+	var e *Error
+	switch f.Kind {
+	case FaultStall:
+		<-ctx.Done()
+		return ctx.Err()
+	case FaultCut:
+		e = streamCut("", "scripted fault")
+	default:
+		e = malformedStream("", "a chunk is not JSON (scripted fault)")
+	}
+	e.Provider, e.Model = splitModel(model)
+	return e
 }
 
 // ToolCallID returns the id of tool call j of response i: the one the

@@ -144,7 +144,7 @@ func TestScriptFileErrorsHavePositions(t *testing.T) {
 		{"empty", "", "1:1: the script is empty; it needs a responses list"},
 		{"no responses", "answers: []\n", "1:1: unknown key \"answers\" in the script (known: responses, tools)\n1:1: the script needs responses"},
 		{"responses not a list", "responses: {text: a}\n", "1:12: responses must be a list, got a mapping"},
-		{"unknown key", "responses:\n  - txt: hi\n", "2:5: unknown key \"txt\" in a response (known: text, reasoning, toolCalls, error, model, usage, finishReason)\n2:5: a response needs text, reasoning, toolCalls or error"},
+		{"unknown key", "responses:\n  - txt: hi\n", "2:5: unknown key \"txt\" in a response (known: text, reasoning, toolCalls, error, model, usage, finishReason, fault)\n2:5: a response needs text, reasoning, toolCalls or error"},
 		{"error with text", "responses:\n  - text: hi\n    error: {status: 500}\n", "3:12: a response with an error cannot also have text"},
 		{"bad status", "responses:\n  - error: {status: 200}\n", "2:21: status must be an HTTP error status (400 to 599), got 200"},
 		{"missing status", "responses:\n  - error: {message: x}\n", "2:12: error needs status"},
@@ -153,6 +153,16 @@ func TestScriptFileErrorsHavePositions(t *testing.T) {
 		{"bad usage", "responses:\n  - text: a\n    usage: {input: many}\n", "3:20: usage input must be a whole number of tokens, got many"},
 		{"duplicate key", "responses:\n  - text: a\n    text: b\n", "3:5: text appears twice in a response"},
 		{"list text", "responses:\n  - text: [a]\n", "2:11: text must be text, got a list"},
+		{"two faults", "responses:\n  - text: a\n    fault: {cutAfter: 1, stallAfter: 2}\n", "3:38: a fault has one of cutAfter, malformedAfter or stallAfter, not several"},
+		{"negative count", "responses:\n  - text: a\n    fault: {cutAfter: -1}\n", "3:23: cutAfter must be a whole number of deltas, got \"-1\""},
+		{"fractional count", "responses:\n  - text: a\n    fault: {malformedAfter: 1.5}\n", "3:29: malformedAfter must be a whole number of deltas, got \"1.5\""},
+		{"missing count", "responses:\n  - text: a\n    fault: {stallAfter: }\n", "3:25: stallAfter must be a whole number of deltas, got nothing"},
+		{"bad delay", "responses:\n  - text: a\n    fault: {delay: soon}\n", "3:20: delay must be a duration such as 200ms or 1.5s, or a number of seconds, got \"soon\""},
+		{"negative delay", "responses:\n  - text: a\n    fault: {delay: -2}\n", "3:20: delay must be a duration such as 200ms or 1.5s, or a number of seconds, got \"-2\""},
+		{"empty fault", "responses:\n  - text: a\n    fault: {}\n", "3:12: fault needs cutAfter, malformedAfter, stallAfter or delay"},
+		{"fault not a mapping", "responses:\n  - text: a\n    fault: cut\n", "3:12: fault must be a mapping, got \"cut\""},
+		{"fault with error", "responses:\n  - error: {status: 500}\n    fault: {cutAfter: 0}\n", "2:12: a response with an error cannot also have fault"},
+		{"fault alone", "responses:\n  - fault: {cutAfter: 0}\n", "2:5: a response needs text, reasoning, toolCalls or error"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -161,6 +171,37 @@ func TestScriptFileErrorsHavePositions(t *testing.T) {
 			assert.Equal(t, tc.want, err.Error())
 		})
 	}
+}
+
+func TestScriptFaults(t *testing.T) {
+	s, err := llm.ParseScript([]byte(`responses:
+  - {text: a, fault: {delay: 200ms, cutAfter: 3}}
+  - {text: b, fault: {delay: 1.5, malformedAfter: 0}}
+  - {text: c, fault: {stallAfter: 2}}
+  - {text: d}
+`))
+	require.NoError(t, err)
+	var faults []llm.Fault
+	for _, r := range s.Responses {
+		faults = append(faults, r.Fault)
+	}
+	assert.Equal(t, []llm.Fault{
+		{Kind: llm.FaultCut, After: 3, Delay: 200 * time.Millisecond},
+		{Kind: llm.FaultMalformed, After: 0, Delay: 1500 * time.Millisecond},
+		{Kind: llm.FaultStall, After: 2},
+		{},
+	}, faults)
+}
+
+func TestFaultDue(t *testing.T) {
+	f := llm.Fault{Kind: llm.FaultCut, After: 2}
+	assert.False(t, f.Due(1, false))
+	assert.True(t, f.Due(2, false))
+	assert.False(t, f.Due(3, false))
+	assert.False(t, f.Due(3, true), "already happened")
+	f.After = 9
+	assert.True(t, f.Due(3, true), "beyond the deltas: at the end")
+	assert.False(t, llm.Fault{Delay: time.Second}.Due(0, true), "a delay alone breaks nothing")
 }
 
 func TestLoadScriptNamesTheFile(t *testing.T) {
@@ -214,4 +255,14 @@ func TestScriptAliasBombIsRefused(t *testing.T) {
 	_, err := llm.ParseScript([]byte(b.String()))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "expands to more than")
+}
+
+func TestScriptedFrom(t *testing.T) {
+	s := &llm.Script{Responses: []llm.ScriptResponse{{Text: "one"}, {Text: "two"}}}
+	c := llm.NewScriptedFrom(s, 1)
+	resp, err := c.Generate(context.Background(), llm.Request{Model: "m/x"}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "two", resp.Text)
+	_, err = c.Generate(context.Background(), llm.Request{Model: "m/x"}, nil)
+	assert.ErrorContains(t, err, "the script has 2 responses and call 3 was made")
 }

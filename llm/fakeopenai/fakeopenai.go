@@ -3,8 +3,12 @@
 // request in order, streaming Server-Sent Events shaped like the real API:
 // chat.completion.chunk objects, tool call arguments in several fragments,
 // a usage chunk when stream_options.include_usage is set, then [DONE]. A
-// scripted error is answered with its HTTP status and an OpenAI error
-// body. It listens on 127.0.0.1 only.
+// scripted error is answered with its HTTP status, an OpenAI error body
+// and, when it has a retryAfter, a Retry-After header. A scripted fault
+// (llm.Fault) breaks the stream on the wire: the connection is cut (closed
+// without the end of the chunked body), a data line is not JSON, or the
+// stream stalls until the client leaves; its delay slows the chunks. It
+// listens on 127.0.0.1 only.
 package fakeopenai
 
 import (
@@ -13,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -31,6 +36,9 @@ type Server struct {
 	script *llm.Script
 	opts   options
 	srv    *httptest.Server
+	// stop ends the contexts of requests in flight, so that Close does
+	// not wait for stalled streams.
+	stop context.CancelFunc
 
 	mu       sync.Mutex
 	calls    int
@@ -89,7 +97,10 @@ func New(script *llm.Script, opts ...Option) *Server {
 	for _, opt := range opts {
 		opt(&s.opts)
 	}
-	s.srv = httptest.NewServer(s)
+	ctx, stop := context.WithCancel(context.Background())
+	s.srv, s.stop = httptest.NewUnstartedServer(s), stop
+	s.srv.Config.BaseContext = func(net.Listener) context.Context { return ctx }
+	s.srv.Start()
 	return s
 }
 
@@ -97,8 +108,12 @@ func New(script *llm.Script, opts ...Option) *Server {
 // answers both URL()+"/chat/completions" and URL()+"/v1/chat/completions".
 func (s *Server) URL() string { return s.srv.URL }
 
-// Close shuts the server down, waiting for requests in flight.
-func (s *Server) Close() { s.srv.Close() }
+// Close shuts the server down, ending stalled streams and waiting for
+// the other requests in flight.
+func (s *Server) Close() {
+	s.stop()
+	s.srv.Close()
+}
 
 // Requests returns every chat completions request received, in order.
 func (s *Server) Requests() []Request {
@@ -196,7 +211,10 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req *openai.Chat
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Request-Id", "req_fake"+strconv.Itoa(i+1))
 	w.WriteHeader(http.StatusOK)
-	e := &encoder{w: w, done: r.Context().Done(), delay: s.opts.delay}
+	e := &encoder{w: w, done: r.Context().Done(), delay: s.opts.delay, fault: resp.Fault}
+	if resp.Fault.Delay > 0 {
+		e.delay = resp.Fault.Delay
+	}
 	e.head = fmt.Appendf(nil, `data: {"id":"chatcmpl-fake%d","object":"chat.completion.chunk","created":%d,"model":%s,"system_fingerprint":"fp_fake","choices":[`,
 		i+1, time.Now().Unix(), quote(req.Model))
 	e.tail = "]}\n\n"
@@ -207,15 +225,15 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req *openai.Chat
 
 	ok := e.chunk(`{"role":"assistant","content":"","refusal":null}`, "", "", "")
 	for _, piece := range s.split(resp.Reasoning) {
-		ok = ok && e.chunk(`{"reasoning_content":`, piece, "}", "")
+		ok = ok && e.delta(`{"reasoning_content":`, piece, "}")
 	}
 	for _, piece := range s.split(resp.Text) {
-		ok = ok && e.chunk(`{"content":`, piece, "}", "")
+		ok = ok && e.delta(`{"content":`, piece, "}")
 	}
 	for _, f := range s.toolFragments(i) {
-		ok = ok && e.chunk(f.prefix, f.text, f.suffix, "")
+		ok = ok && e.delta(f.prefix, f.text, f.suffix)
 	}
-	ok = ok && e.chunk("{}", "", "", finishReason(resp))
+	ok = ok && e.breaks(true) && e.chunk("{}", "", "", finishReason(resp))
 	if ok && includeUsage {
 		e.usage(usage(resp, req))
 	}
@@ -340,6 +358,39 @@ type encoder struct {
 	timer     *time.Timer
 	head, buf []byte
 	tail      string
+	fault     llm.Fault
+	deltas    int // chunks sent that make a delta
+}
+
+// delta appends a chunk that makes one delta (see chunk), after the fault
+// when it is due. It reports false once the stream is over.
+func (e *encoder) delta(prefix, text, suffix string) bool {
+	if !e.breaks(false) {
+		return false
+	}
+	e.deltas++
+	return e.chunk(prefix, text, suffix, "")
+}
+
+// breaks plays the fault when it is due now; end is true after the last
+// delta. It reports false when the stream is over.
+func (e *encoder) breaks(end bool) bool {
+	if !e.fault.Due(e.deltas, end) {
+		return true
+	}
+	switch e.fault.Kind {
+	case llm.FaultMalformed:
+		e.buf = append(e.buf, `data: {"choices":[{"index":0,"delta":{"content":"unfinis`+"\n\n"...)
+		return true
+	case llm.FaultStall:
+		if e.flush() {
+			<-e.done
+		}
+		return false
+	}
+	e.flush()
+	// net/http closes the connection without ending the chunked body.
+	panic(http.ErrAbortHandler)
 }
 
 // chunk appends one chunk whose single choice has as delta prefix, then,

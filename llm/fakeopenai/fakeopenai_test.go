@@ -2,11 +2,13 @@ package fakeopenai_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -185,4 +187,91 @@ responses:
 
 	resp = post(t, srv.URL()+"/embeddings", `{}`)
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+}
+
+// dataLines reads an SSE body to its end: its data lines, and the error
+// that ended the reading (nil at a clean end).
+func dataLines(body io.Reader) (lines []string, err error) {
+	r := bufio.NewReader(body)
+	for {
+		line, err := r.ReadString('\n')
+		if data, ok := strings.CutPrefix(strings.TrimSpace(line), "data: "); ok {
+			lines = append(lines, data)
+		}
+		if err == io.EOF {
+			return lines, nil
+		}
+		if err != nil {
+			return lines, err
+		}
+	}
+}
+
+func TestFaultCutClosesTheConnection(t *testing.T) {
+	srv := start(t, `responses: [{text: one two three, fault: {cutAfter: 1}}, {text: next}]`)
+	lines, err := dataLines(post(t, srv.URL()+"/chat/completions", streamBody).Body)
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF, "the chunked body does not end")
+	require.Len(t, lines, 2, "the role chunk and one delta")
+	assert.Contains(t, lines[1], `"content":"one"`)
+
+	chunks, done := events(t, post(t, srv.URL()+"/chat/completions", streamBody).Body)
+	assert.True(t, done, "the server goes on with the next response")
+	assert.NotEmpty(t, chunks)
+}
+
+func TestFaultMalformedSendsInvalidJSON(t *testing.T) {
+	srv := start(t, `responses: [{text: one two three, fault: {malformedAfter: 2}}]`)
+	lines, err := dataLines(post(t, srv.URL()+"/chat/completions", streamBody).Body)
+	require.NoError(t, err)
+	var invalid []int
+	for i, l := range lines {
+		if !json.Valid([]byte(l)) && l != "[DONE]" {
+			invalid = append(invalid, i)
+		}
+	}
+	assert.Equal(t, []int{3}, invalid, "after the role chunk and 2 deltas")
+	assert.Contains(t, lines[4], `"content":" three"`, "the stream goes on")
+	assert.Equal(t, "[DONE]", lines[len(lines)-1])
+}
+
+func TestFaultStallHoldsTheStream(t *testing.T) {
+	srv := start(t, `responses: [{text: one two three, fault: {stallAfter: 2}}]`)
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL()+"/chat/completions", strings.NewReader(streamBody))
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	lines, err := dataLines(resp.Body)
+	assert.ErrorIs(t, err, context.DeadlineExceeded, "nothing more came until the client gave up")
+	assert.Len(t, lines, 3, "the role chunk and 2 deltas")
+}
+
+func TestCloseEndsStalledStreams(t *testing.T) {
+	s, err := llm.ParseScript([]byte(`responses: [{text: one, fault: {stallAfter: 0}}]`))
+	require.NoError(t, err)
+	srv := fakeopenai.New(s)
+	resp := post(t, srv.URL()+"/chat/completions", streamBody)
+	_, err = bufio.NewReader(resp.Body).ReadString('\n') // the role chunk
+	require.NoError(t, err)
+	closed := make(chan struct{})
+	go func() {
+		srv.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close waits for the stalled stream")
+	}
+}
+
+func TestFaultDelaySlowsChunks(t *testing.T) {
+	srv := start(t, `responses: [{text: one two, fault: {delay: 20ms}}]`, fakeopenai.WithDelay(time.Second))
+	start := time.Now()
+	_, done := events(t, post(t, srv.URL()+"/chat/completions", streamBody).Body)
+	assert.True(t, done)
+	assert.GreaterOrEqual(t, time.Since(start), 80*time.Millisecond, "role, 2 deltas and finish, 20ms each")
+	assert.Less(t, time.Since(start), 2*time.Second, "instead of the server's delay of 1s")
 }

@@ -1,0 +1,188 @@
+package llm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// RetryOption configures WithRetry.
+type RetryOption func(*retrier)
+
+// WithAttempts sets how many calls a generation may take in all, the first
+// included (default 3). A value below 1 counts as 1: no retry.
+func WithAttempts(n int) RetryOption {
+	return func(r *retrier) { r.attempts = max(n, 1) }
+}
+
+// WithBackoff sets the wait before retry n (n counts from 0): base·2ⁿ, at
+// most maxWait, then ±25% jitter (default 1s and 8s).
+func WithBackoff(base, maxWait time.Duration) RetryOption {
+	return func(r *retrier) { r.base, r.maxBackoff = base, maxWait }
+}
+
+// WithMaxRetryAfter caps the wait a provider asks for in Retry-After
+// (Error.RetryAfter; default 30s). A longer request is shortened to d.
+func WithMaxRetryAfter(d time.Duration) RetryOption {
+	return func(r *retrier) { r.maxRetryAfter = d }
+}
+
+// WithSleep replaces how the client waits between attempts, for tests:
+// sleep returns nil after d, or ctx's error as soon as ctx ends.
+func WithSleep(sleep func(ctx context.Context, d time.Duration) error) RetryOption {
+	return func(r *retrier) { r.sleep = sleep }
+}
+
+// WithRandom sets the source of the jitter, a function returning numbers
+// in [0, 1) and safe for concurrent use (default math/rand/v2's Float64):
+// 0 waits 25% less than the backoff, 0.5 exactly the backoff.
+func WithRandom(random func() float64) RetryOption {
+	return func(r *retrier) { r.random = random }
+}
+
+// WithCallTimeout bounds each call: one that has not finished after d
+// fails with a retryable provider_timeout *Error, so it is retried when it
+// had delivered no delta. 0, the default, sets no bound.
+func WithCallTimeout(d time.Duration) RetryOption {
+	return func(r *retrier) { r.callTimeout = d }
+}
+
+// WithIdleTimeout bounds the silence of a stream: a call whose next delta
+// does not come within d of the previous one fails with a retryable
+// provider_timeout *Error. The wait for the first delta is bounded by
+// WithCallTimeout only, as a model may think long before it writes. 0, the
+// default, sets no bound.
+func WithIdleTimeout(d time.Duration) RetryOption {
+	return func(r *retrier) { r.idleTimeout = d }
+}
+
+// WithRetry returns a Client that calls c again when a call fails with an
+// *Error whose Retryable is true (a timeout, rate limit, provider outage or
+// broken connection) before any delta was delivered to onDelta. Once a
+// delta was delivered the error is returned as it is: the consumer saw
+// text that a new call would not repeat. With a nil onDelta every
+// retryable failure is retried. The client waits between calls for the
+// provider's Retry-After when there is one, else for an exponential
+// backoff with jitter, and returns ctx's error as soon as ctx ends. It
+// sets Error.Attempts on the *Error it returns: when it gives up, the last
+// one. Other errors are returned at once. By default a generation gets 3
+// attempts, waits 1s then 2s (±25%), a Retry-After is capped at 30s and
+// calls have no timeout. The client is safe for concurrent use when c is.
+func WithRetry(c Client, opts ...RetryOption) Client {
+	r := &retrier{
+		client:        c,
+		attempts:      3,
+		base:          time.Second,
+		maxBackoff:    8 * time.Second,
+		maxRetryAfter: 30 * time.Second,
+		sleep:         sleep,
+		random:        rand.Float64,
+	}
+	for _, opt := range opts {
+		opt(r)
+	}
+	return r
+}
+
+// retrier is the Client of WithRetry.
+type retrier struct {
+	client                   Client
+	attempts                 int
+	base, maxBackoff         time.Duration
+	maxRetryAfter            time.Duration
+	callTimeout, idleTimeout time.Duration
+	sleep                    func(context.Context, time.Duration) error
+	random                   func() float64
+}
+
+// Generate calls the wrapped client until it succeeds, fails in a way not
+// worth retrying, or has used every attempt.
+func (r *retrier) Generate(ctx context.Context, req Request, onDelta func(Delta) error) (*Response, error) {
+	for attempt := 1; ; attempt++ {
+		resp, delivered, err := r.call(ctx, req, onDelta)
+		e, ok := errors.AsType[*Error](err)
+		if !ok {
+			return resp, err
+		}
+		e.Attempts = attempt
+		if !e.Retryable || delivered || attempt == r.attempts {
+			return nil, err
+		}
+		if err := r.sleep(ctx, r.wait(attempt-1, e)); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// Causes of a call's end that become provider_timeout errors.
+var (
+	errCallTimeout = errors.New("call timeout")
+	errIdleTimeout = errors.New("idle timeout")
+)
+
+// call makes one call under the call and idle timeouts, and reports
+// whether it delivered a delta.
+func (r *retrier) call(ctx context.Context, req Request, onDelta func(Delta) error) (resp *Response, delivered bool, err error) {
+	cctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	if r.callTimeout > 0 {
+		t := time.AfterFunc(r.callTimeout, func() { cancel(errCallTimeout) })
+		defer t.Stop()
+	}
+	var idle *time.Timer
+	resp, err = r.client.Generate(cctx, req, func(d Delta) error {
+		switch {
+		case idle != nil:
+			idle.Reset(r.idleTimeout)
+		case r.idleTimeout > 0:
+			idle = time.AfterFunc(r.idleTimeout, func() { cancel(errIdleTimeout) })
+		}
+		if onDelta == nil {
+			return nil
+		}
+		delivered = true
+		return onDelta(d)
+	})
+	if idle != nil {
+		idle.Stop()
+	}
+	if err == nil || ctx.Err() != nil {
+		return resp, delivered, err
+	}
+	switch context.Cause(cctx) {
+	case errCallTimeout:
+		err = &Error{Type: TypeProviderTimeout, Retryable: true, Model: req.Model,
+			Message: fmt.Sprintf("the call did not finish within %v", r.callTimeout)}
+	case errIdleTimeout:
+		err = &Error{Type: TypeProviderTimeout, Retryable: true, Model: req.Model,
+			Message: fmt.Sprintf("the stream stalled: no delta for %v", r.idleTimeout)}
+	}
+	return resp, delivered, err
+}
+
+// wait returns how long to wait before retry n (from 0) after e.
+func (r *retrier) wait(n int, e *Error) time.Duration {
+	if e.RetryAfter > 0 {
+		return min(e.RetryAfter, r.maxRetryAfter)
+	}
+	d := r.base
+	for i := 0; i < n && d < r.maxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, r.maxBackoff)
+	return time.Duration(float64(d) * (0.75 + 0.5*r.random()))
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
