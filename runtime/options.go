@@ -37,14 +37,15 @@ func newConfig(opts []Option) *config {
 		o(cfg)
 	}
 	if cfg.client == nil {
-		cfg.client = llm.NewRouter(os.Getenv)
+		cfg.client = llm.NewRouter(os.Getenv, llm.WithRetries())
 	}
 	return cfg
 }
 
 // WithLLM sets the model client. The default routes each model by its
 // provider prefix to an OpenAI-compatible endpoint configured by the
-// environment (llm.NewRouter).
+// environment (llm.NewRouter), retrying transient failures that happen
+// before the first token (llm.WithRetries).
 func WithLLM(c llm.Client) Option { return func(cfg *config) { cfg.client = c } }
 
 // WithTool registers the handler of a tool (a server tool). A tool without

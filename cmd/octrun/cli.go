@@ -18,11 +18,13 @@ const (
 	exitOK          = 0
 	exitFailed      = 1
 	exitUsage       = 2
+	exitPaused      = 3
 	exitInterrupted = 130
 )
 
 const usage = `usage:
   octrun [run] PATH [flags]       run a worker
+  octrun continue ID --results F  continue a run paused for client tools
   octrun validate PATH [--json]   check a protocol without running it
   octrun version                  print octrun's version
 
@@ -54,6 +56,8 @@ func run(ctx context.Context, args []string, std stdio) int {
 		return exitOK
 	case "run":
 		return runWorker(ctx, args[1:], std)
+	case "continue":
+		return continueRun(ctx, args[1:], std)
 	}
 	if strings.HasPrefix(args[0], "-") {
 		fmt.Fprintf(std.err, "octrun: unknown flag %s\n\n%s", args[0], usage)

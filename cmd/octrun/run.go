@@ -12,8 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
-	"github.com/octrun/octrun/events"
 	"github.com/octrun/octrun/llm"
 	"github.com/octrun/octrun/protocol"
 	"github.com/octrun/octrun/protocol/diag"
@@ -33,26 +33,48 @@ flags:
   --llm-base-url URL       send every model call to this OpenAI-compatible endpoint
                            (env OCTRUN_LLM_BASE_URL, key in OCTRUN_LLM_API_KEY)
   --mock FILE              answer model calls from a scripted file (offline runs)
+  --tool NAME=COMMAND      run COMMAND (with sh -c) for the tool NAME: the arguments
+                           as JSON on stdin, the result on stdout; repeatable
+  --tool-timeout DURATION  the longest a --tool command may run (default 60s)
+  --state-dir DIR          where paused runs are kept (default .octrun)
+
+A tool with no handler (no --tool, no mock answer) is a client tool: the run
+pauses, prints the pending calls as JSON on standard output and exits with 3;
+continue it with: octrun continue EXECUTION_ID --results FILE.
 
 exit codes: 0 finished, 1 failed while running, 2 usage error or invalid
-protocol or input (nothing was run), 130 interrupted.
+protocol or input (nothing was run), 3 paused for client tools, 130 interrupted.
 `
 
 // runFlags are the flags of `octrun run`.
 type runFlags struct {
-	inputs     inputFlags
-	inputFile  string
-	events     string
-	allEvents  bool
-	llmBaseURL string
-	mock       string
+	inputs    listFlag
+	inputFile string
+	stateDir  string
+	backend
+	output
 }
 
-// inputFlags collects repeated --input NAME=VALUE flags.
-type inputFlags []string
+// backend is what answers a run's model and tool calls. A paused run keeps
+// it beside its snapshot, so that `octrun continue` uses the same.
+type backend struct {
+	LLMBaseURL  string        `json:"llmBaseUrl,omitempty"`
+	Mock        string        `json:"mock,omitempty"`
+	Tools       listFlag      `json:"tools,omitempty"`
+	ToolTimeout time.Duration `json:"toolTimeout"`
+}
 
-func (f *inputFlags) String() string     { return strings.Join(*f, ",") }
-func (f *inputFlags) Set(v string) error { *f = append(*f, v); return nil }
+// output is how a run shows itself.
+type output struct {
+	events    string
+	allEvents bool
+}
+
+// listFlag collects a repeated flag.
+type listFlag []string
+
+func (f *listFlag) String() string     { return strings.Join(*f, ",") }
+func (f *listFlag) Set(v string) error { *f = append(*f, v); return nil }
 
 // usageError is a problem with the command line or the input: nothing ran.
 type usageError struct{ msg string }
@@ -72,10 +94,12 @@ func runWorker(ctx context.Context, args []string, std stdio) int {
 	fs.Var(&f.inputs, "i", "")
 	fs.Var(&f.inputs, "input", "")
 	fs.StringVar(&f.inputFile, "input-file", "", "")
-	fs.StringVar(&f.events, "events", "", "")
-	fs.BoolVar(&f.allEvents, "all-events", false, "")
-	fs.StringVar(&f.llmBaseURL, "llm-base-url", "", "")
-	fs.StringVar(&f.mock, "mock", "", "")
+	fs.StringVar(&f.LLMBaseURL, "llm-base-url", os.Getenv(llm.EnvBaseURL), "")
+	fs.StringVar(&f.Mock, "mock", "", "")
+	fs.Var(&f.Tools, "tool", "")
+	fs.DurationVar(&f.ToolTimeout, "tool-timeout", 60*time.Second, "")
+	fs.StringVar(&f.stateDir, "state-dir", defaultStateDir, "")
+	f.output.flags(fs)
 	paths, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -87,8 +111,8 @@ func runWorker(ctx context.Context, args []string, std stdio) int {
 		fs.Usage()
 		return exitUsage
 	}
-	if f.events != "" && f.events != "jsonl" && f.events != "sse" {
-		fmt.Fprintf(std.err, "octrun: --events must be jsonl or sse, got %q\n", f.events)
+	if err := f.output.check(); err != nil {
+		fmt.Fprintf(std.err, "octrun: %v\n", err)
 		return exitUsage
 	}
 
@@ -100,115 +124,133 @@ func runWorker(ctx context.Context, args []string, std stdio) int {
 		fmt.Fprintf(std.err, "octrun: %s is not a valid worker; nothing was run\n", paths[0])
 		return exitUsage
 	}
-	input, opts, err := prepare(p, f, std.in)
+	input, err := readInput(p, f, std.in)
+	if err == nil {
+		err = checkInput(p, input)
+	}
+	var opts []runtime.Option
+	if err == nil {
+		opts, err = f.backend.options(p, input, 0)
+	}
 	if err != nil {
 		fmt.Fprintf(std.err, "octrun: %v\n", err)
 		return exitUsage
 	}
-
-	if f.allEvents {
-		opts = append(opts, runtime.WithAllEvents())
-	}
-	var finish func() error
-	switch f.events {
-	case "jsonl":
-		opts = append(opts, runtime.WithEventSink(events.NewJSONLWriter(std.out)))
-	case "sse":
-		sse := events.NewSSEWriter(std.out)
-		opts = append(opts, runtime.WithEventSink(sse.Send))
-		finish = sse.Close
-	default:
-		opts = append(opts, runtime.WithEventSink(newProgress(std.err).sink))
-	}
-	res, runErr := runtime.Run(ctx, p, input, opts...)
-	if finish != nil {
-		_ = finish()
-	}
-	var re *runtime.Error
-	switch {
-	case errors.As(runErr, &re) && re.Cancelled:
-		fmt.Fprintln(std.err, "octrun: interrupted; the run was cancelled")
-		return exitInterrupted
-	case runErr != nil:
-		fmt.Fprintf(std.err, "octrun: the worker failed: %v\n", runErr)
-		return exitFailed
-	}
-	if f.events == "" && res.HasOutput {
-		if err := writeOutput(std.out, res.Output); err != nil {
-			fmt.Fprintf(std.err, "octrun: %v\n", err)
-			return exitFailed
-		}
-	}
-	return exitOK
+	store := runtime.DirStore{Dir: f.stateDir}
+	session := f.output.start(std)
+	opts = append(opts, runtime.WithStore(store))
+	res, runErr := runtime.Run(ctx, p, input, append(opts, session.options()...)...)
+	return session.finish(res, runErr, f.backend, store)
 }
 
-// prepare builds the run's input and the options that set its model client
-// (and, with --mock, its scripted tools), checking everything that can be
-// checked before the run starts.
-func prepare(p *protocol.Protocol, f runFlags, stdin io.Reader) (map[string]any, []runtime.Option, error) {
-	input, err := readInput(p, f, stdin)
-	if err != nil {
-		return nil, nil, err
-	}
-	values, err := p.ResolveInput(input)
-	if err != nil {
+// checkInput validates the input before anything runs (exit code 2).
+func checkInput(p *protocol.Protocol, input map[string]any) error {
+	if _, err := p.ResolveInput(input); err != nil {
 		var ie *protocol.InputError
 		if errors.As(err, &ie) {
-			return nil, nil, usagef("invalid input:\n  %s", strings.Join(ie.Problems, "\n  "))
+			return usagef("invalid input:\n  %s", strings.Join(ie.Problems, "\n  "))
 		}
-		return nil, nil, err
+		return err
 	}
-	if f.mock != "" {
-		script, err := llm.LoadScript(f.mock)
-		if err != nil {
-			return nil, nil, usagef("--mock: %v", err)
-		}
-		return input, []runtime.Option{runtime.WithLLM(llm.NewScripted(script)), runtime.WithScriptedTools(script)}, nil
-	}
-	var routerOpts []llm.RouterOption
-	if f.llmBaseURL != "" {
-		routerOpts = append(routerOpts, llm.WithBaseURL(f.llmBaseURL, os.Getenv("OCTRUN_LLM_API_KEY")))
-	}
-	router := llm.NewRouter(os.Getenv, routerOpts...)
-	if err := router.Check(models(p, values)); err != nil {
-		return nil, nil, usagef("%v", err)
-	}
-	return input, []runtime.Option{runtime.WithLLM(router)}, nil
+	return nil
 }
 
-// models lists the models the worker and the workers it declares may call,
-// with variable settings resolved from the input where possible.
-func models(p *protocol.Protocol, values map[string]any) []string {
-	var out []string
-	add := func(s protocol.Setting, values map[string]any) {
-		m, ok := s.Literal.(string)
-		if s.Var != "" {
-			m, ok = values[s.Var].(string)
+// options builds the run options of a backend: the model client (the mock
+// script, or the provider router after checking every model's key), the
+// mock's tool answers and the --tool commands. replayed is the number of
+// model calls a continued run already made, which a mock script skips.
+func (b backend) options(p *protocol.Protocol, input map[string]any, replayed int) ([]runtime.Option, error) {
+	var opts []runtime.Option
+	if b.Mock != "" {
+		script, err := llm.LoadScript(b.Mock)
+		if err != nil {
+			return nil, usagef("--mock: %v", err)
 		}
-		if ok && m != "" && !slices.Contains(out, m) {
-			out = append(out, m)
+		opts = append(opts, runtime.WithLLM(llm.NewScriptedFrom(script, replayed)), runtime.WithScriptedTools(script))
+	} else {
+		var routerOpts []llm.RouterOption
+		if b.LLMBaseURL != "" {
+			routerOpts = append(routerOpts, llm.WithBaseURL(b.LLMBaseURL, os.Getenv(llm.EnvAPIKey)))
 		}
+		router := llm.NewRouter(os.Getenv, append(routerOpts, llm.WithRetries())...)
+		values, _ := p.ResolveInput(input)
+		if err := router.Check(models(p, values)); err != nil {
+			return nil, usagef("%v", err)
+		}
+		opts = append(opts, runtime.WithLLM(router))
 	}
-	var walk func(p *protocol.Protocol, values map[string]any)
+	declared := toolNames(p)
+	for _, t := range b.Tools {
+		name, command, ok := strings.Cut(t, "=")
+		if !ok || name == "" || command == "" {
+			return nil, usagef("--tool %q: write NAME=COMMAND", t)
+		}
+		if !slices.Contains(declared, name) {
+			return nil, usagef("--tool %s: the worker has no tool %s%s; its tools are %s", name, name, diag.DidYouMean(name, declared), strings.Join(declared, ", "))
+		}
+		opts = append(opts, runtime.WithTool(name, runtime.CommandTool(command, b.ToolTimeout)))
+	}
+	return opts, nil
+}
+
+// toolNames lists the tools of a worker and of the workers it declares,
+// sorted.
+func toolNames(p *protocol.Protocol) []string {
+	var names []string
+	visit(p, func(p *protocol.Protocol) {
+		for _, t := range p.Tools {
+			if !slices.Contains(names, t.Name.Value) {
+				names = append(names, t.Name.Value)
+			}
+		}
+	})
+	slices.Sort(names)
+	return names
+}
+
+// visit calls fn on p and every worker it declares, once each.
+func visit(p *protocol.Protocol, fn func(*protocol.Protocol)) {
 	seen := map[*protocol.Protocol]bool{}
-	walk = func(p *protocol.Protocol, values map[string]any) {
-		if seen[p] {
+	var walk func(*protocol.Protocol)
+	walk = func(p *protocol.Protocol) {
+		if p == nil || seen[p] {
 			return
 		}
 		seen[p] = true
-		for _, s := range p.Steps {
-			if st, ok := s.Block.(*protocol.StartThread); ok {
-				add(st.Model, values)
-				add(st.BackupModel, values)
-			}
-		}
+		fn(p)
 		for _, w := range p.Workers {
-			if w.Protocol != nil {
-				walk(w.Protocol, defaults(w.Protocol))
-			}
+			walk(w.Protocol)
 		}
 	}
-	walk(p, values)
+	walk(p)
+}
+
+// models lists the models the worker and the workers it declares may call,
+// with variable settings resolved from the input (or, for declared
+// workers, their input defaults) where possible.
+func models(p *protocol.Protocol, values map[string]any) []string {
+	var out []string
+	visit(p, func(q *protocol.Protocol) {
+		vals := values
+		if q != p {
+			vals = defaults(q)
+		}
+		for _, s := range q.Steps {
+			st, ok := s.Block.(*protocol.StartThread)
+			if !ok {
+				continue
+			}
+			for _, setting := range []protocol.Setting{st.Model, st.BackupModel} {
+				m, ok := setting.Literal.(string)
+				if setting.Var != "" {
+					m, ok = vals[setting.Var].(string)
+				}
+				if ok && m != "" && !slices.Contains(out, m) {
+					out = append(out, m)
+				}
+			}
+		}
+	})
 	return out
 }
 

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/octrun/octrun/events"
+	"github.com/octrun/octrun/protocol"
+	"github.com/octrun/octrun/protocol/diag"
+	"github.com/octrun/octrun/runtime"
+)
+
+const continueUsage = `usage: octrun continue EXECUTION_ID --results FILE [flags]
+
+Continues a run that paused for client tools, with their results: FILE (or
+- for standard input) holds a JSON array of {"toolCallId": ..., "result": ...}
+or {"toolCallId": ..., "error": "..."}, one for every pending call. The run
+continues with the protocol, model and tools it started with; a protocol
+whose files changed since is refused.
+
+flags:
+  --results FILE       the results of the pending tool calls
+  --state-dir DIR      where paused runs are kept (default .octrun)
+  --events jsonl|sse   write every event to standard output instead
+  --all-events         ignore display modes and show every event
+`
+
+// continueRun is `octrun continue EXECUTION_ID --results FILE`.
+func continueRun(ctx context.Context, args []string, std stdio) int {
+	var o output
+	var resultsFile, stateDir string
+	fs := flag.NewFlagSet("continue", flag.ContinueOnError)
+	fs.SetOutput(std.err)
+	fs.Usage = func() { fmt.Fprint(std.err, continueUsage) }
+	fs.StringVar(&resultsFile, "results", "", "")
+	fs.StringVar(&stateDir, "state-dir", defaultStateDir, "")
+	o.flags(fs)
+	ids, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		return exitUsage
+	}
+	if len(ids) != 1 || resultsFile == "" {
+		fs.Usage()
+		return exitUsage
+	}
+	if err := o.check(); err != nil {
+		fmt.Fprintf(std.err, "octrun: %v\n", err)
+		return exitUsage
+	}
+	id := ids[0]
+	store := runtime.DirStore{Dir: stateDir}
+	snap, err := store.Load(ctx, id)
+	if err != nil {
+		fmt.Fprintf(std.err, "octrun: %v\n", err)
+		return exitUsage
+	}
+	b, err := loadBackend(store, id)
+	if err != nil {
+		fmt.Fprintf(std.err, "octrun: the settings of paused run %s are missing: %v\n", id, err)
+		return exitUsage
+	}
+	p, err := protocol.Load(snap.ProtocolDir)
+	if err != nil {
+		_ = diag.Write(std.err, p.Diagnostics, p.Source)
+		fmt.Fprintf(std.err, "octrun: the worker of run %s at %s is not valid any more; it cannot continue\n", id, snap.ProtocolDir)
+		return exitUsage
+	}
+	results, err := readResults(resultsFile, std.in)
+	if err != nil {
+		fmt.Fprintf(std.err, "octrun: --results: %v\n", err)
+		return exitUsage
+	}
+	opts, err := b.options(p, snap.Input, len(snap.Journal.Generations))
+	if err != nil {
+		fmt.Fprintf(std.err, "octrun: %v\n", err)
+		return exitUsage
+	}
+	session := o.start(std)
+	opts = append(opts, runtime.WithStore(store), runtime.WithProtocol(p))
+	res, err := runtime.Continue(ctx, id, results, append(opts, session.options()...)...)
+	return session.finish(res, err, b, store)
+}
+
+// readResults reads a JSON array of tool results; unknown fields are
+// refused, as they are most often misspelt ones.
+func readResults(file string, stdin io.Reader) ([]events.ToolResult, error) {
+	var data []byte
+	var err error
+	if file == "-" {
+		data, err = io.ReadAll(stdin)
+	} else {
+		data, err = os.ReadFile(file)
+	}
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var results []events.ToolResult
+	if err := dec.Decode(&results); err != nil {
+		return nil, fmt.Errorf("%s must hold a JSON array of {\"toolCallId\", \"result\" or \"error\"}: %v", file, err)
+	}
+	return results, nil
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/octrun/octrun/events"
+	"github.com/octrun/octrun/runtime"
+)
+
+// defaultStateDir is where paused runs are kept unless --state-dir says.
+const defaultStateDir = ".octrun"
+
+func (o *output) flags(fs *flag.FlagSet) {
+	fs.StringVar(&o.events, "events", "", "")
+	fs.BoolVar(&o.allEvents, "all-events", false, "")
+}
+
+func (o output) check() error {
+	if o.events != "" && o.events != "jsonl" && o.events != "sse" {
+		return fmt.Errorf("--events must be jsonl or sse, got %q", o.events)
+	}
+	return nil
+}
+
+// session shows one leg of a run and reports how it ended.
+type session struct {
+	output
+	std   stdio
+	sink  events.Sink
+	close func() error
+}
+
+// start opens the leg's event display: JSONL or SSE on standard output,
+// or the progress display on standard error.
+func (o output) start(std stdio) *session {
+	s := &session{output: o, std: std}
+	switch o.events {
+	case "jsonl":
+		s.sink = events.NewJSONLWriter(std.out)
+	case "sse":
+		sse := events.NewSSEWriter(std.out)
+		s.sink, s.close = sse.Send, sse.Close
+	default:
+		s.sink = newProgress(std.err).sink
+	}
+	return s
+}
+
+// options are the run options of the display.
+func (s *session) options() []runtime.Option {
+	opts := []runtime.Option{runtime.WithEventSink(s.sink)}
+	if s.allEvents {
+		opts = append(opts, runtime.WithAllEvents())
+	}
+	return opts
+}
+
+// finish reports how the leg ended and returns the exit code. A paused run
+// keeps its backend beside its snapshot for `octrun continue`.
+func (s *session) finish(res *runtime.Result, err error, b backend, store runtime.DirStore) int {
+	if s.close != nil {
+		_ = s.close()
+	}
+	var pause *runtime.PauseError
+	var re *runtime.Error
+	switch {
+	case errors.As(err, &pause):
+		return s.paused(pause, b, store)
+	case errors.As(err, &re) && re.Cancelled:
+		fmt.Fprintln(s.std.err, "octrun: interrupted; the run was cancelled")
+		return exitInterrupted
+	case errors.As(err, &re) && re.Type == events.ErrorTypeValidation:
+		fmt.Fprintf(s.std.err, "octrun: %v\n", err)
+		return exitUsage
+	case err != nil:
+		fmt.Fprintf(s.std.err, "octrun: the worker failed: %v\n", err)
+		return exitFailed
+	}
+	_ = os.Remove(backendFile(store, res.ExecutionID))
+	if s.events == "" && res.HasOutput {
+		if err := writeOutput(s.std.out, res.Output); err != nil {
+			fmt.Fprintf(s.std.err, "octrun: %v\n", err)
+			return exitFailed
+		}
+	}
+	return exitOK
+}
+
+// paused saves the backend, prints the pending calls and says how to
+// continue.
+func (s *session) paused(pause *runtime.PauseError, b backend, store runtime.DirStore) int {
+	if err := saveBackend(store, pause.ExecutionID, b); err != nil {
+		fmt.Fprintf(s.std.err, "octrun: the run paused but its settings could not be saved: %v\n", err)
+		return exitFailed
+	}
+	if s.events == "" {
+		enc := json.NewEncoder(s.std.out)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(map[string]any{"executionId": pause.ExecutionID, "toolCalls": pause.Calls})
+	}
+	calls := make([]string, len(pause.Calls))
+	for i, c := range pause.Calls {
+		calls[i] = fmt.Sprintf("%s %s", c.ToolName, c.ToolCallID)
+	}
+	fmt.Fprintf(s.std.err, "octrun: paused: the worker needs the results of %d client tool call(s): %s.\n", len(calls), strings.Join(calls, ", "))
+	fmt.Fprintf(s.std.err, "Write them as a JSON array of {\"toolCallId\": ..., \"result\": ...} (or \"error\": \"...\") and run:\n")
+	fmt.Fprintf(s.std.err, "  octrun continue %s --results FILE%s\n", pause.ExecutionID, stateDirFlag(store))
+	return exitPaused
+}
+
+func stateDirFlag(store runtime.DirStore) string {
+	if store.Dir == defaultStateDir {
+		return ""
+	}
+	return " --state-dir " + store.Dir
+}
+
+// backendFile is where a paused run's backend is kept.
+func backendFile(store runtime.DirStore, executionID string) string {
+	return filepath.Join(store.Dir, executionID+".backend.json")
+}
+
+// saveBackend keeps a paused run's backend, with the mock script's path
+// made absolute so that continue works from any folder.
+func saveBackend(store runtime.DirStore, executionID string, b backend) error {
+	if b.Mock != "" {
+		abs, err := filepath.Abs(b.Mock)
+		if err != nil {
+			return err
+		}
+		b.Mock = abs
+	}
+	data, err := json.MarshalIndent(b, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(store.Dir, 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(backendFile(store, executionID), data, 0o600)
+}
+
+func loadBackend(store runtime.DirStore, executionID string) (backend, error) {
+	var b backend
+	data, err := os.ReadFile(backendFile(store, executionID))
+	if err != nil {
+		return b, err
+	}
+	return b, json.Unmarshal(data, &b)
+}

@@ -1,0 +1,62 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// CommandTool returns a handler that runs command with sh -c for each call:
+// the arguments go to its standard input as a JSON object, and its
+// standard output is the result (a JSON value, or else the text itself). A
+// non-zero exit is a tool error whose message holds the command's standard
+// error. A call that takes longer than timeout is killed, with every
+// process the command started, and fails.
+func CommandTool(command string, timeout time.Duration) ToolHandler {
+	return func(ctx context.Context, args map[string]any) (any, error) {
+		input, err := json.Marshal(args)
+		if err != nil {
+			return nil, err
+		}
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "sh", "-c", command)
+		cmd.Stdin = bytes.NewReader(input)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+		cmd.WaitDelay = time.Second
+		err = cmd.Run()
+		switch {
+		case errors.Is(ctx.Err(), context.DeadlineExceeded):
+			return nil, fmt.Errorf("the command timed out after %s", timeout)
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		case err != nil:
+			msg := strings.TrimSpace(stderr.String())
+			if msg == "" {
+				msg = "no message on standard error"
+			}
+			return nil, fmt.Errorf("the command failed (%v): %s", err, msg)
+		}
+		return commandResult(stdout.Bytes()), nil
+	}
+}
+
+// commandResult reads a command's output: JSON when it is, text otherwise.
+func commandResult(out []byte) any {
+	dec := json.NewDecoder(bytes.NewReader(out))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err == nil && !dec.More() {
+		return v
+	}
+	return strings.TrimRight(string(out), "\n")
+}

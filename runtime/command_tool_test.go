@@ -1,0 +1,34 @@
+package runtime_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/octrun/octrun/runtime"
+)
+
+func TestCommandTool(t *testing.T) {
+	ctx := context.Background()
+	args := map[string]any{"city": "Brest", "days": 2}
+
+	got, err := runtime.CommandTool(`cat`, time.Second)(ctx, args)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"city": "Brest", "days": json.Number("2")}, got, "the arguments arrive as JSON on stdin; JSON output is the result")
+
+	got, err = runtime.CommandTool(`echo "sunny in Brest"`, time.Second)(ctx, args)
+	require.NoError(t, err)
+	assert.Equal(t, "sunny in Brest", got, "output that is not JSON is text")
+
+	_, err = runtime.CommandTool(`echo "no such city" >&2; exit 3`, time.Second)(ctx, args)
+	require.EqualError(t, err, "the command failed (exit status 3): no such city")
+
+	start := time.Now()
+	_, err = runtime.CommandTool(`sleep 30 & sleep 30`, 200*time.Millisecond)(ctx, args)
+	require.EqualError(t, err, "the command timed out after 200ms")
+	assert.Less(t, time.Since(start), 5*time.Second, "the command and its children are killed")
+}
