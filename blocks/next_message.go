@@ -44,13 +44,10 @@ func (b *NextMessage) Run(ctx context.Context, env *Env) error {
 	var final *llm.Response
 	for step := 1; ; step++ {
 		msg.Parts = append(msg.Parts, threads.Part{Type: threads.PartStepStart})
-		s := &stepStream{env: env, tools: tools, responseType: d.ResponseType.Value}
-		resp, err := env.Effects.Generate(ctx, req, s.onDelta)
-		s.close(resp)
+		resp, s, err := b.generate(ctx, env, tools, req, t.Config.BackupModel)
 		if err != nil {
 			return err
 		}
-		env.State.Usage = env.State.Usage.Add(resp.Usage)
 		final = resp
 		if resp.Reasoning != "" {
 			msg.Parts = append(msg.Parts, threads.Part{Type: threads.PartReasoning, Text: resp.Reasoning})
@@ -92,7 +89,7 @@ func (b *NextMessage) Run(ctx context.Context, env *Env) error {
 	}
 	output, err := b.output(env, &msg, final)
 	if err != nil && req.ResponseFormat != nil {
-		final, err = b.repair(ctx, env, tools, req, final, err)
+		final, err = b.repair(ctx, env, tools, req, final, err, t.Config.BackupModel)
 		if err == nil {
 			output, err = b.output(env, &msg, final)
 			var e *Error
@@ -114,21 +111,43 @@ func (b *NextMessage) Run(ctx context.Context, env *Env) error {
 // repair asks the model once more for a structured answer that failed to
 // parse or validate, giving it the problem (D14). The exchange is not kept
 // in the thread; only the final answer is.
-func (b *NextMessage) repair(ctx context.Context, env *Env, tools *toolset, req llm.Request, bad *llm.Response, problem error) (*llm.Response, error) {
+func (b *NextMessage) repair(ctx context.Context, env *Env, tools *toolset, req llm.Request, bad *llm.Response, problem error, backup string) (*llm.Response, error) {
 	rt := b.def.ResponseType.Value
 	req.Messages = append(req.Messages[:len(req.Messages):len(req.Messages)],
 		llm.Message{Role: llm.RoleAssistant, Content: bad.Text},
 		llm.Message{Role: llm.RoleUser, Content: fmt.Sprintf(
 			"Your answer is not a valid %s: %s. Answer again with only the corrected JSON object, matching the schema.", rt, problemText(problem))},
 	)
-	s := &stepStream{env: env, tools: tools, responseType: rt}
+	resp, _, err := b.generate(ctx, env, tools, req, backup)
+	return resp, err
+}
+
+// generate makes one model call of the turn, streaming it as events. A
+// transient failure before anything was streamed is tried once more on the
+// thread's backupModel (PROTOCOL.md 9.4); when the backup fails too, the
+// original error stands.
+func (b *NextMessage) generate(ctx context.Context, env *Env, tools *toolset, req llm.Request, backup string) (*llm.Response, *stepStream, error) {
+	s := &stepStream{env: env, tools: tools, responseType: b.def.ResponseType.Value}
 	resp, err := env.Effects.Generate(ctx, req, s.onDelta)
-	s.close(nil)
+	if err != nil && backup != "" && !s.streamed && transient(err) && ctx.Err() == nil {
+		req.Model = backup
+		if backupResp, backupErr := env.Effects.Generate(ctx, req, s.onDelta); backupErr == nil {
+			resp, err = backupResp, nil
+		}
+	}
+	s.close(resp)
 	if err != nil {
-		return nil, err
+		return nil, s, err
 	}
 	env.State.Usage = env.State.Usage.Add(resp.Usage)
-	return resp, nil
+	return resp, s, nil
+}
+
+// transient reports whether a model error may pass on another model: a
+// rate limit, an outage, a timeout — not a bad key or a bad request.
+func transient(err error) bool {
+	var e *llm.Error
+	return errors.As(err, &e) && e.Retryable
 }
 
 // problemText is the part of an output error the model needs.
@@ -213,6 +232,8 @@ type stepStream struct {
 	responseType string
 
 	textID, reasoningID string
+	// streamed is true once any fragment reached the events.
+	streamed bool
 	// ids and workerIDs of the tool calls by index, as first seen.
 	ids       map[int]string
 	names     map[int]string
@@ -220,6 +241,7 @@ type stepStream struct {
 }
 
 func (s *stepStream) onDelta(d llm.Delta) error {
+	s.streamed = true
 	ev := s.env.Events
 	switch d.Kind {
 	case llm.TextDelta:
