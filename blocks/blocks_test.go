@@ -112,7 +112,7 @@ func TestToLLM(t *testing.T) {
 		{Role: llm.RoleTool, ToolCallID: "c1", Content: "4 m"},
 		{Role: llm.RoleTool, ToolCallID: "c2", Content: `{"error":"down"}`},
 		{Role: llm.RoleAssistant, Content: "4 m."},
-	}, toLLM(th))
+	}, toLLM(th, 0))
 }
 
 func TestStateIDsAreDeterministic(t *testing.T) {

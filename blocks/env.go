@@ -56,10 +56,17 @@ type ThreadConfig struct {
 	Temperature *float64 `json:"temperature,omitempty"`
 	Thinking    string   `json:"thinking,omitempty"`
 	// MaxSteps bounds the model steps of one next-message (D10).
-	MaxSteps        int      `json:"maxSteps"`
-	MaxOutputTokens int      `json:"maxOutputTokens,omitempty"`
-	Tools           []string `json:"tools,omitempty"`
-	Workers         []string `json:"workers,omitempty"`
+	MaxSteps        int `json:"maxSteps"`
+	MaxOutputTokens int `json:"maxOutputTokens,omitempty"`
+	// MaxToolOutputTokens caps each tool result in the model's view; the
+	// thread keeps the whole result.
+	MaxToolOutputTokens int      `json:"maxToolOutputTokens,omitempty"`
+	Tools               []string `json:"tools,omitempty"`
+	Workers             []string `json:"workers,omitempty"`
+	// References are the reference documents the thread's model may read.
+	References []string `json:"references,omitempty"`
+	// LoopGuard stops a generation that repeats itself (D15).
+	LoopGuard bool `json:"loopGuard,omitempty"`
 }
 
 // Effects is everything a block may ask of the world. The in-process

@@ -30,7 +30,7 @@ func (b *NextMessage) Run(ctx context.Context, env *Env) error {
 	tools := newToolset(env, t.Config)
 	req := llm.Request{
 		Model:           t.Config.Model,
-		Messages:        toLLM(&t.Thread),
+		Messages:        toLLM(&t.Thread, t.Config.MaxToolOutputTokens),
 		Tools:           tools.offered,
 		Temperature:     t.Config.Temperature,
 		Thinking:        t.Config.Thinking,
@@ -325,8 +325,9 @@ func (s *stepStream) callID(i int, call llm.ToolCall) string {
 
 // toLLM converts a thread into the messages of a model request: the system
 // prompt, then each message; an assistant turn of several steps becomes, per
-// step, an assistant message with its tool calls followed by their results.
-func toLLM(t *threads.Thread) []llm.Message {
+// step, an assistant message with its tool calls followed by their results,
+// each capped at maxToolTokens (0: no cap).
+func toLLM(t *threads.Thread, maxToolTokens int) []llm.Message {
 	out := []llm.Message{{Role: llm.RoleSystem, Content: t.System}}
 	for _, m := range t.Messages {
 		if m.Role != threads.RoleAssistant {
@@ -353,7 +354,7 @@ func toLLM(t *threads.Thread) []llm.Message {
 			case threads.PartToolCall:
 				tc := p.ToolCall
 				cur.ToolCalls = append(cur.ToolCalls, llm.ToolCall{ID: tc.ID, Name: tc.Name, Arguments: string(tc.Arguments)})
-				results = append(results, llm.Message{Role: llm.RoleTool, ToolCallID: tc.ID, Content: toolResultText(tc)})
+				results = append(results, llm.Message{Role: llm.RoleTool, ToolCallID: tc.ID, Content: boundResult(toolResultText(tc), maxToolTokens)})
 			}
 		}
 		flush()

@@ -27,7 +27,12 @@ const defaultMaxSteps = 1
 // Run implements Block.
 func (b *StartThread) Run(_ context.Context, env *Env) error {
 	d := b.def
-	cfg := ThreadConfig{MaxSteps: defaultMaxSteps, MaxOutputTokens: int(d.MaxOutputTokens.Value)}
+	cfg := ThreadConfig{
+		MaxSteps:            defaultMaxSteps,
+		MaxOutputTokens:     int(d.MaxOutputTokens.Value),
+		MaxToolOutputTokens: int(d.MaxToolOutputTokens.Value),
+		LoopGuard:           d.LoopGuard.Value,
+	}
 	r := settingResolver{values: env.State.Values, block: b.step.Name.Value}
 	var err error
 	if cfg.Model, err = r.model("model", d.Model); err != nil {
@@ -59,7 +64,10 @@ func (b *StartThread) Run(_ context.Context, env *Env) error {
 	for _, w := range d.Workers {
 		cfg.Workers = append(cfg.Workers, w.Value)
 	}
-	system := renderPrompt(env, d.System.Value, d.Input)
+	for _, r := range d.References {
+		cfg.References = append(cfg.References, r.Value)
+	}
+	system := renderPrompt(env, d.System.Value, d.Input) + referenceListing(env.Protocol, cfg.References)
 	env.State.Threads[d.ThreadName] = &Thread{
 		Thread: threads.Thread{Name: d.ThreadName, System: system},
 		Config: cfg,

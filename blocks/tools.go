@@ -21,10 +21,16 @@ type toolset struct {
 	offered []llm.Tool
 	tools   map[string]*protocol.ToolDef
 	workers map[string]*protocol.WorkerDecl
+	// references are the reference documents the thread may read through
+	// the built-in reference tools.
+	references []string
+	// maxResultTokens caps each result in the model's view (0: no cap).
+	maxResultTokens int
 }
 
 func newToolset(env *Env, cfg ThreadConfig) *toolset {
-	ts := &toolset{env: env, tools: map[string]*protocol.ToolDef{}, workers: map[string]*protocol.WorkerDecl{}}
+	ts := &toolset{env: env, tools: map[string]*protocol.ToolDef{}, workers: map[string]*protocol.WorkerDecl{},
+		references: cfg.References, maxResultTokens: cfg.MaxToolOutputTokens}
 	for _, name := range cfg.Tools {
 		def := findTool(env.Protocol, name)
 		ts.tools[name] = def
@@ -35,7 +41,15 @@ func newToolset(env *Env, cfg ThreadConfig) *toolset {
 		ts.workers[slug] = decl
 		ts.offered = append(ts.offered, llm.Tool{Name: slug, Description: workerDescription(decl), Parameters: decl.Protocol.InputSchema()})
 	}
+	if len(cfg.References) > 0 {
+		ts.offered = append(ts.offered, referenceTools()...)
+	}
 	return ts
+}
+
+// builtin reports whether name is a built-in tool of this thread.
+func (ts *toolset) builtin(name string) bool {
+	return len(ts.references) > 0 && (name == referenceListTool || name == referenceReadTool)
 }
 
 func workerDescription(d *protocol.WorkerDecl) string {
@@ -154,7 +168,7 @@ func (ts *toolset) run(ctx context.Context, call llm.ToolCall, workerID string) 
 			ts.card(call.Name).output(call.ID, part.Result)
 		}
 	}
-	return part, toolResultText(part), nil
+	return part, boundResult(toolResultText(part), ts.maxResultTokens), nil
 }
 
 func (ts *toolset) execute(ctx context.Context, call llm.ToolCall, workerID string) (any, error) {
@@ -166,10 +180,51 @@ func (ts *toolset) execute(ctx context.Context, call llm.ToolCall, workerID stri
 		outcome, err := runNested(ctx, ts.env, d, args, workerDisplay(d), workerID)
 		return outcome.Output, err
 	}
-	if ts.tools[call.Name] == nil {
+	if ts.builtin(call.Name) {
+		return callReferenceTool(ts.env.Protocol, ts.references, call.Name, args)
+	}
+	tool := ts.tools[call.Name]
+	if tool == nil {
 		return nil, fmt.Errorf("Tool %q is not available. It is not one of this thread's tools", call.Name)
 	}
+	if err := ts.checkArgs(tool, args); err != nil {
+		return nil, err
+	}
 	return ts.env.Effects.CallTool(ctx, ToolInvocation{Name: call.Name, CallID: call.ID, Args: args})
+}
+
+// checkArgs validates a model's arguments against the tool's parameters
+// before the handler runs; a mismatch goes back to the model as an error
+// result it can correct.
+func (ts *toolset) checkArgs(tool *protocol.ToolDef, args map[string]any) error {
+	validator, err := ts.env.Protocol.ToolValidator(tool)
+	if err != nil {
+		return err
+	}
+	problems := validator.Validate(args)
+	if len(problems) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(problems))
+	for i, p := range problems {
+		msgs[i] = p.String()
+	}
+	return fmt.Errorf("the arguments do not match the parameters of %s: %s", tool.Name.Value, strings.Join(msgs, "; "))
+}
+
+// boundResult caps a tool result's text at about maxTokens tokens (four
+// characters a token) for the model: the head and the tail are kept, with a
+// note in between saying what was left out. 0 means no cap.
+func boundResult(text string, maxTokens int) string {
+	budget := maxTokens * 4
+	runes := []rune(text)
+	if maxTokens <= 0 || len(runes) <= budget {
+		return text
+	}
+	head, tail := budget*3/5, budget*2/5
+	omitted := len(runes) - head - tail
+	return fmt.Sprintf("%s\n\n[... %d of %d characters of this tool result were left out here to fit maxToolOutputTokens; the whole result is kept ...]\n\n%s",
+		string(runes[:head]), omitted, len(runes), string(runes[len(runes)-tail:]))
 }
 
 // callArgs decodes a model's arguments, which must be a JSON object.

@@ -25,13 +25,24 @@ func (p *Protocol) ResponseSchema(typeName string) map[string]any {
 // Validator returns the compiled validator of a custom type, compiling it
 // on first use; it is safe for concurrent use.
 func (p *Protocol) Validator(typeName string) (*types.Validator, error) {
-	if v, ok := p.validators.Load(typeName); ok {
+	return p.cachedValidator("type:"+typeName, func() map[string]any { return p.ResponseSchema(typeName) })
+}
+
+// ToolValidator returns the compiled validator of a tool's arguments,
+// compiling it on first use; it is safe for concurrent use.
+func (p *Protocol) ToolValidator(t *ToolDef) (*types.Validator, error) {
+	return p.cachedValidator("tool:"+t.Name.Value, func() map[string]any { return p.ToolSchema(t) })
+}
+
+// cachedValidator compiles a schema once per key.
+func (p *Protocol) cachedValidator(key string, schema func() map[string]any) (*types.Validator, error) {
+	if v, ok := p.validators.Load(key); ok {
 		return v.(*types.Validator), nil
 	}
-	v, err := types.NewValidator(p.ResponseSchema(typeName))
+	v, err := types.NewValidator(schema())
 	if err != nil {
 		return nil, err
 	}
-	actual, _ := p.validators.LoadOrStore(typeName, v)
+	actual, _ := p.validators.LoadOrStore(key, v)
 	return actual.(*types.Validator), nil
 }
