@@ -127,8 +127,13 @@ func (b *NextMessage) repair(ctx context.Context, env *Env, tools *toolset, req 
 // thread's backupModel (PROTOCOL.md 9.4); when the backup fails too, the
 // original error stands.
 func (b *NextMessage) generate(ctx context.Context, env *Env, tools *toolset, req llm.Request, backup string) (*llm.Response, *stepStream, error) {
-	s := &stepStream{env: env, tools: tools, responseType: b.def.ResponseType.Value}
+	s := &stepStream{env: env, tools: tools, responseType: b.def.ResponseType.Value, loopGuard: env.State.Threads[b.def.ThreadName].Config.LoopGuard}
 	resp, err := env.Effects.Generate(ctx, req, s.onDelta)
+	if errors.Is(err, errLoopGuard) {
+		// D15: the runaway tail is trimmed and the step ends as if the
+		// output cap was hit.
+		resp, err = &llm.Response{Text: s.text.String()[:s.loopCut], FinishReason: "length"}, nil
+	}
 	if err != nil && backup != "" && !s.streamed && transient(err) && ctx.Err() == nil {
 		req.Model = backup
 		if backupResp, backupErr := env.Effects.Generate(ctx, req, s.onDelta); backupErr == nil {
@@ -234,6 +239,11 @@ type stepStream struct {
 	textID, reasoningID string
 	// streamed is true once any fragment reached the events.
 	streamed bool
+	// loopGuard watches the text for a runaway repetition (D15); text is
+	// the text so far and loopCut where a runaway was cut.
+	loopGuard bool
+	text      strings.Builder
+	loopCut   int
 	// ids and workerIDs of the tool calls by index, as first seen.
 	ids       map[int]string
 	names     map[int]string
@@ -251,6 +261,13 @@ func (s *stepStream) onDelta(d llm.Delta) error {
 			ev.Emit(events.TextStart{ID: s.textID, ResponseType: s.responseType})
 		}
 		ev.Emit(events.TextDelta{ID: s.textID, Delta: d.Text})
+		if s.loopGuard {
+			s.text.WriteString(d.Text)
+			if cut, found := runaway(s.text.String()); found {
+				s.loopCut = cut
+				return errLoopGuard
+			}
+		}
 	case llm.ReasoningDelta:
 		if s.reasoningID == "" {
 			s.reasoningID = s.env.State.NewID("reasoning")
