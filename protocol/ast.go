@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"sync"
+	"time"
 
 	"github.com/octrun/octrun/protocol/diag"
 	"github.com/octrun/octrun/protocol/template"
@@ -140,9 +141,47 @@ type MCPServerDef struct {
 	Source      Str
 	Display     Str
 	Title       Str
-	Connection  Str
-	Execution   Str
+	// ConnectionMode is connection written as text (eager or lazy), which
+	// applies to remote servers only.
+	ConnectionMode Str
+	// Connection is connection written as a mapping: how octrun reaches a
+	// consumer server (an octrun extension); nil when not written.
+	Connection *MCPConnection
+	Execution  Str
 }
+
+// MCPConnection is the octrun extension of a consumer MCP server's
+// declaration that says how to reach the server: a stdio server is started
+// with Command, Args and Env; a streamable HTTP server is reached at URL,
+// sending Headers. Command, Args, the values of Env, URL and the values of
+// Headers may refer to environment variables as ${NAME} (see ExpandEnv).
+type MCPConnection struct {
+	// Pos is where the connection mapping starts.
+	Pos     diag.Pos
+	Command Str
+	Args    []Str
+	Env     []NamedValue
+	URL     Str
+	Headers []NamedValue
+	// Timeout bounds each request to the server; when it is not written
+	// the mcp package's default (60s) applies.
+	Timeout Duration
+}
+
+// NamedValue is one entry of a mapping of names to text, such as an
+// environment variable or an HTTP header.
+type NamedValue struct {
+	Name, Value Str
+}
+
+// Duration is a length of time written as a Go duration (30s, 1m30s).
+type Duration struct {
+	Value time.Duration
+	Pos   diag.Pos
+}
+
+// IsSet reports whether the field was written.
+func (d Duration) IsSet() bool { return d.Pos.Line != 0 }
 
 // WorkerDecl declares a worker this one may call (PROTOCOL.md D12).
 type WorkerDecl struct {

@@ -374,7 +374,7 @@ func (d *decoder) mcpServers(n *yaml.Node) {
 			"source":      d.str(&s.Source, what+" source"),
 			"display":     d.str(&s.Display, what+" display"),
 			"title":       d.text(&s.Title, what+" title"),
-			"connection":  d.str(&s.Connection, what+" connection"),
+			"connection":  d.mcpConnection(s, what),
 			"execution":   d.str(&s.Execution, what+" execution"),
 		})
 		d.requireKey(e, entries, "description", what+" needs a description")

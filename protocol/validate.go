@@ -247,8 +247,17 @@ func (v *validator) checkMCPServers() {
 		case src == "device":
 			v.errorf(s.Source.Pos, "%s: device MCP servers run on an Octavus device, which octrun does not provide; declare a server you run with source: consumer", what)
 		}
-		if s.Connection.IsSet() && s.Source.Value != "remote" {
-			v.errorf(s.Connection.Pos, "%s: connection (eager or lazy) applies to remote servers only; remove it", what)
+		consumer := s.Source.Value == "consumer"
+		switch mode := s.ConnectionMode; {
+		case mode.IsSet() && consumer:
+			v.errorf(mode.Pos, "%s: connection: %s is a setting of remote servers; for a server you run, connection is a mapping that tells octrun how to reach it: command (with args, env) for a stdio server or url (with headers) for a streamable HTTP server", what, mode.Value)
+		case mode.IsSet() && s.Source.Value != "remote":
+			v.errorf(mode.Pos, "%s: connection (eager or lazy) applies to remote servers only; remove it", what)
+		case consumer && s.Connection == nil:
+			v.errorf(s.Name.Pos, "%s has no connection: octrun itself connects to the MCP servers you run, so add a connection mapping: command (with args, env) to start a stdio server, or url (with headers) to reach a streamable HTTP server", what)
+		}
+		if s.Connection != nil {
+			v.checkMCPConnection(what, s.Connection)
 		}
 		if s.Execution.IsSet() && (s.Source.Value == "device" || s.Source.Value == "consumer") {
 			v.errorf(s.Execution.Pos, "%s: execution applies to remote servers only, not to %s servers; remove it", what, s.Source.Value)
