@@ -22,10 +22,10 @@ func octrunIn(t *testing.T, stdin string, args ...string) (int, string, string) 
 	return code, out.String(), errOut.String()
 }
 
-// copyAgent copies testdata/agents/NAME into dir and returns its path.
+// copyAgent copies examples/NAME into dir and returns its path.
 func copyAgent(t *testing.T, name, dir string) string {
 	t.Helper()
-	src := filepath.Join("testdata", "agents", name)
+	src := filepath.Join("..", "..", "examples", name)
 	dst := filepath.Join(dir, name)
 	require.NoError(t, os.CopyFS(dst, os.DirFS(src)))
 	return dst
@@ -44,10 +44,10 @@ type pending struct {
 // exit 3 with the pending calls on stdout each time, then the output.
 func TestPauseAndContinueTwice(t *testing.T) {
 	work := t.TempDir()
-	copyAgent(t, "planner", work)
+	copyAgent(t, "trip-planner", work)
 	t.Chdir(work)
 
-	code, out, errOut := octrunIn(t, "", "planner", "--mock", "planner/mock.yaml")
+	code, out, errOut := octrunIn(t, "", "trip-planner", "--mock", "trip-planner/mock.yaml")
 	require.Equal(t, exitPaused, code, errOut)
 	var first pending
 	require.NoError(t, json.Unmarshal([]byte(out), &first), out)
@@ -85,9 +85,9 @@ func TestPauseAndContinueTwice(t *testing.T) {
 // results that do not answer its calls.
 func TestContinueRefusals(t *testing.T) {
 	work := t.TempDir()
-	agent := copyAgent(t, "planner", work)
+	agent := copyAgent(t, "trip-planner", work)
 	t.Chdir(work)
-	code, out, _ := octrunIn(t, "", "planner", "--mock", "planner/mock.yaml", "--state-dir", "state")
+	code, out, _ := octrunIn(t, "", "trip-planner", "--mock", "trip-planner/mock.yaml", "--state-dir", "state")
 	require.Equal(t, exitPaused, code)
 	var p pending
 	require.NoError(t, json.Unmarshal([]byte(out), &p))
@@ -111,20 +111,20 @@ func TestContinueRefusals(t *testing.T) {
 // stdout; a failing command is a tool error.
 func TestToolCommands(t *testing.T) {
 	work := t.TempDir()
-	copyAgent(t, "planner", work)
+	copyAgent(t, "trip-planner", work)
 	t.Chdir(work)
-	code, out, errOut := octrunIn(t, "", "planner", "--mock", "planner/mock.yaml",
+	code, out, errOut := octrunIn(t, "", "trip-planner", "--mock", "trip-planner/mock.yaml",
 		"--tool", `ask-user=echo '"Brest"'`, "--tool", `approve=cat >&2; echo '{"approved": true}'`)
 	require.Equal(t, exitOK, code, errOut)
 	assert.Equal(t, "Approved: the 9:02 train to Brest.\n", out)
 
-	code, _, errOut = octrunIn(t, "", "planner", "--mock", "planner/mock.yaml",
+	code, _, errOut = octrunIn(t, "", "trip-planner", "--mock", "trip-planner/mock.yaml",
 		"--tool", `ask-user=echo '"Brest"'`, "--tool", `approve=echo "manager away" >&2; exit 1`)
 	assert.Equal(t, exitFailed, code)
 	assert.Contains(t, errOut, "tool_error")
 	assert.Contains(t, errOut, "manager away")
 
-	code, _, errOut = octrunIn(t, "", "planner", "--mock", "planner/mock.yaml", "--tool", "aprove=true")
+	code, _, errOut = octrunIn(t, "", "trip-planner", "--mock", "trip-planner/mock.yaml", "--tool", "aprove=true")
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errOut, `the worker has no tool aprove (did you mean "approve"?)`)
 }
