@@ -33,9 +33,9 @@ var registry = map[string]func(*protocol.Step) Block{
 	protocol.KindRunWorker:       func(s *protocol.Step) Block { return &RunWorker{step: s, def: s.Block.(*protocol.RunWorker)} },
 	protocol.KindSerializeThread: func(s *protocol.Step) Block { return &SerializeThread{def: s.Block.(*protocol.SerializeThread)} },
 	protocol.KindSetResource:     func(s *protocol.Step) Block { return &SetResource{def: s.Block.(*protocol.SetResource)} },
-	protocol.KindGenerateImage:   func(s *protocol.Step) Block { return notYet(s) },
-	protocol.KindGenerateSpeech:  func(s *protocol.Step) Block { return notYet(s) },
-	protocol.KindTranscribeAudio: func(s *protocol.Step) Block { return notYet(s) },
+	protocol.KindGenerateImage:   func(s *protocol.Step) Block { return &GenerateImage{def: s.Block.(*protocol.GenerateImage)} },
+	protocol.KindGenerateSpeech:  func(s *protocol.Step) Block { return &GenerateSpeech{def: s.Block.(*protocol.GenerateSpeech)} },
+	protocol.KindTranscribeAudio: func(s *protocol.Step) Block { return &TranscribeAudio{def: s.Block.(*protocol.TranscribeAudio)} },
 }
 
 // New returns the runnable block of a step.
@@ -45,14 +45,4 @@ func New(s *protocol.Step) (Block, error) {
 		return nil, fmt.Errorf("block %q: no runner for kind %q", s.Name.Value, s.Block.Kind())
 	}
 	return build(s), nil
-}
-
-// unsupported is a block kind that validates but that this version of
-// octrun cannot run yet; running it fails the run with a clear error.
-type unsupported struct{ step *protocol.Step }
-
-func notYet(s *protocol.Step) Block { return unsupported{s} }
-
-func (u unsupported) Run(context.Context, *Env) error {
-	return &Error{Type: ErrExecution, Message: fmt.Sprintf("block %q: %s blocks are not supported by this version of octrun", u.step.Name.Value, u.step.Block.Kind())}
 }

@@ -84,6 +84,9 @@ type Effects interface {
 	ClientTool(name string) bool
 	// RunWorker runs a declared worker to its end and returns its output.
 	RunWorker(ctx context.Context, call WorkerInvocation) (WorkerOutcome, error)
+	// MediaClient asks media models for images, speech and transcripts
+	// (the media blocks, PROTOCOL.md 3.9).
+	llm.MediaClient
 }
 
 // ToolInvocation is one call of a tool.

@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -43,6 +44,15 @@ type Error struct {
 	// Attempts is how many calls a retrying client (WithRetry) made before
 	// it gave up with this error, 0 when no retrying client was involved.
 	Attempts int
+	// Unsupported is true when the endpoint, the provider or the client
+	// does not offer the API called (a media API); the error then matches
+	// errors.ErrUnsupported.
+	Unsupported bool
+}
+
+// Is reports whether target is errors.ErrUnsupported and e says so.
+func (e *Error) Is(target error) bool {
+	return e.Unsupported && target == errors.ErrUnsupported
 }
 
 // Error returns "provider/model: type (HTTP status): message", followed by

@@ -18,9 +18,12 @@ import (
 // OpenAI is a Client for any OpenAI-compatible chat completions endpoint
 // (OpenAI, Gemini's and Anthropic's compatibility layers, xAI, OpenRouter,
 // Ollama, vLLM, LiteLLM), built on go-openai. It always streams, with usage
-// requested. It is safe for concurrent use.
+// requested. It is a MediaClient too, through the endpoint's images and
+// audio APIs. It is safe for concurrent use.
 type OpenAI struct {
 	client *openai.Client
+	// http fetches the audio files given by URL (Transcribe).
+	http *http.Client
 }
 
 // OpenAIOption configures an OpenAI client.
@@ -56,7 +59,7 @@ func NewOpenAI(baseURL, apiKey string, opts ...OpenAIOption) *OpenAI {
 	cfg := openai.DefaultConfig(apiKey)
 	cfg.BaseURL = baseURL
 	cfg.HTTPClient = statusDoer{o.httpClient}
-	return &OpenAI{client: openai.NewClientWithConfig(cfg)}
+	return &OpenAI{client: openai.NewClientWithConfig(cfg), http: o.httpClient}
 }
 
 // Generate streams one chat completion for req, sending req.Model

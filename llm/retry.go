@@ -69,7 +69,9 @@ func WithIdleTimeout(d time.Duration) RetryOption {
 // sets Error.Attempts on the *Error it returns: when it gives up, the last
 // one. Other errors are returned at once. By default a generation gets 3
 // attempts, waits 1s then 2s (±25%), a Retry-After is capped at 30s and
-// calls have no timeout. The client is safe for concurrent use when c is.
+// calls have no timeout. The client is a MediaClient too, retrying the
+// media calls of c (see MediaOf) the same way. It is safe for concurrent
+// use when c is.
 func WithRetry(c Client, opts ...RetryOption) Client {
 	r := &retrier{
 		client:        c,
@@ -100,20 +102,68 @@ type retrier struct {
 // Generate calls the wrapped client until it succeeds, fails in a way not
 // worth retrying, or has used every attempt.
 func (r *retrier) Generate(ctx context.Context, req Request, onDelta func(Delta) error) (*Response, error) {
+	return retry(ctx, r, func() (*Response, bool, error) { return r.call(ctx, req, onDelta) })
+}
+
+// retry makes call until it succeeds, fails in a way not worth retrying
+// (call reports whether it delivered a delta), or has used every attempt.
+func retry[T any](ctx context.Context, r *retrier, call func() (T, bool, error)) (T, error) {
+	var zero T
 	for attempt := 1; ; attempt++ {
-		resp, delivered, err := r.call(ctx, req, onDelta)
+		v, delivered, err := call()
 		e, ok := errors.AsType[*Error](err)
 		if !ok {
-			return resp, err
+			return v, err
 		}
 		e.Attempts = attempt
 		if !e.Retryable || delivered || attempt == r.attempts {
-			return nil, err
+			return zero, err
 		}
 		if err := r.sleep(ctx, r.wait(attempt-1, e)); err != nil {
-			return nil, err
+			return zero, err
 		}
 	}
+}
+
+// GenerateImage implements MediaClient: the wrapped client's media calls
+// are retried like generations, each bounded by the call timeout (a media
+// call delivers no delta, so the idle timeout does not apply).
+func (r *retrier) GenerateImage(ctx context.Context, req ImageRequest) (*Media, error) {
+	return retryMedia(ctx, r, req.Model, func(ctx context.Context) (*Media, error) {
+		return MediaOf(r.client).GenerateImage(ctx, req)
+	})
+}
+
+// GenerateSpeech implements MediaClient like GenerateImage.
+func (r *retrier) GenerateSpeech(ctx context.Context, req SpeechRequest) (*Media, error) {
+	return retryMedia(ctx, r, req.Model, func(ctx context.Context) (*Media, error) {
+		return MediaOf(r.client).GenerateSpeech(ctx, req)
+	})
+}
+
+// Transcribe implements MediaClient like GenerateImage.
+func (r *retrier) Transcribe(ctx context.Context, req TranscriptionRequest) (*Transcript, error) {
+	return retryMedia(ctx, r, req.Model, func(ctx context.Context) (*Transcript, error) {
+		return MediaOf(r.client).Transcribe(ctx, req)
+	})
+}
+
+// retryMedia retries a media call, each attempt under the call timeout.
+func retryMedia[T any](ctx context.Context, r *retrier, model string, call func(context.Context) (T, error)) (T, error) {
+	return retry(ctx, r, func() (T, bool, error) {
+		if r.callTimeout <= 0 {
+			v, err := call(ctx)
+			return v, false, err
+		}
+		cctx, cancel := context.WithTimeoutCause(ctx, r.callTimeout, errCallTimeout)
+		defer cancel()
+		v, err := call(cctx)
+		if err != nil && ctx.Err() == nil && context.Cause(cctx) == errCallTimeout {
+			err = &Error{Type: TypeProviderTimeout, Retryable: true, Model: model,
+				Message: fmt.Sprintf("the call did not finish within %v", r.callTimeout)}
+		}
+		return v, false, err
+	})
 }
 
 // Causes of a call's end that become provider_timeout errors.

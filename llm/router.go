@@ -14,15 +14,18 @@ type provider struct {
 	baseURLVar string
 	baseURL    string // default endpoint
 	keyVar     string // "" when the provider needs no key
+	// noMedia is true for a provider known to offer none of the images and
+	// audio APIs; for the others the endpoint's answer tells.
+	noMedia bool
 }
 
 var providers = []provider{
-	{"openai", "OPENAI_BASE_URL", "https://api.openai.com/v1", "OPENAI_API_KEY"},
-	{"anthropic", "ANTHROPIC_BASE_URL", "https://api.anthropic.com/v1/", "ANTHROPIC_API_KEY"},
-	{"google", "GEMINI_BASE_URL", "https://generativelanguage.googleapis.com/v1beta/openai/", "GEMINI_API_KEY"},
-	{"x-ai", "XAI_BASE_URL", "https://api.x.ai/v1", "XAI_API_KEY"},
-	{"openrouter", "OPENROUTER_BASE_URL", "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY"},
-	{"ollama", "OLLAMA_BASE_URL", "http://127.0.0.1:11434/v1", ""},
+	{"openai", "OPENAI_BASE_URL", "https://api.openai.com/v1", "OPENAI_API_KEY", false},
+	{"anthropic", "ANTHROPIC_BASE_URL", "https://api.anthropic.com/v1/", "ANTHROPIC_API_KEY", true},
+	{"google", "GEMINI_BASE_URL", "https://generativelanguage.googleapis.com/v1beta/openai/", "GEMINI_API_KEY", false},
+	{"x-ai", "XAI_BASE_URL", "https://api.x.ai/v1", "XAI_API_KEY", false},
+	{"openrouter", "OPENROUTER_BASE_URL", "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY", false},
+	{"ollama", "OLLAMA_BASE_URL", "http://127.0.0.1:11434/v1", "", false},
 }
 
 // Environment variables of the one-endpoint override.
@@ -36,7 +39,8 @@ const (
 // every call to one endpoint with the model as written when an override is
 // set. Endpoints and keys come from the environment (CLI.md, Providers).
 // One OpenAI client per endpoint is created on first use and reused. A
-// Router is safe for concurrent use.
+// Router is a MediaClient too, routing media models the same way. It is
+// safe for concurrent use.
 type Router struct {
 	getenv      func(string) string
 	overrideURL string
@@ -111,6 +115,56 @@ func (r *Router) Generate(ctx context.Context, req Request, onDelta func(Delta) 
 		e.Provider, e.Model = prefix, id
 	}
 	return resp, err
+}
+
+// GenerateImage implements MediaClient, routing req.Model like Generate.
+// Anthropic offers no media API: its models fail with an unsupported
+// *Error without a request.
+func (r *Router) GenerateImage(ctx context.Context, req ImageRequest) (*Media, error) {
+	return routeMedia(r, req.Model, "image generation", func(m MediaClient, model string) (*Media, error) {
+		req.Model = model
+		return m.GenerateImage(ctx, req)
+	})
+}
+
+// GenerateSpeech implements MediaClient, routing req.Model like Generate.
+func (r *Router) GenerateSpeech(ctx context.Context, req SpeechRequest) (*Media, error) {
+	return routeMedia(r, req.Model, "speech generation", func(m MediaClient, model string) (*Media, error) {
+		req.Model = model
+		return m.GenerateSpeech(ctx, req)
+	})
+}
+
+// Transcribe implements MediaClient, routing req.Model like Generate.
+func (r *Router) Transcribe(ctx context.Context, req TranscriptionRequest) (*Transcript, error) {
+	return routeMedia(r, req.Model, "transcription", func(m MediaClient, model string) (*Transcript, error) {
+		req.Model = model
+		return m.Transcribe(ctx, req)
+	})
+}
+
+// routeMedia makes a media call on model's endpoint, with the model id as
+// that endpoint takes it; errors carry the provider and model.
+func routeMedia[T any](r *Router, model, api string, call func(m MediaClient, model string) (T, error)) (T, error) {
+	var zero T
+	prefix, id := splitModel(model)
+	client, err := r.client(model)
+	if err != nil {
+		return zero, err
+	}
+	if r.overrideURL == "" {
+		if p, _ := r.endpoint(model); p.noMedia {
+			e := unsupported(id, 0, fmt.Sprintf("provider %s offers no %s through an OpenAI-compatible API; use a model of another provider", prefix, api))
+			e.Provider = prefix
+			return zero, e
+		}
+		model = id
+	}
+	v, err := call(MediaOf(client), model)
+	if e, ok := errors.AsType[*Error](err); ok {
+		e.Provider, e.Model = prefix, id
+	}
+	return v, err
 }
 
 // Check reports, before a run, every model that could not be called: an

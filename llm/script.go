@@ -2,6 +2,7 @@ package llm
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,11 +36,27 @@ import (
 //	        id: call_1                # optional; default call_<n>
 //	  - error: {status: 429, message: "slow down", retryAfter: 2} # retryAfter: seconds (Retry-After)
 //	    model: openai/gpt-4o          # an error may only have a model besides
+//	  - image: {mediaType: image/png, data: iVBORw0KGgo=} # an image model's answer: base64 bytes
+//	  - image: {mediaType: image/jpeg, url: "https://example.com/cat.jpg"} # or a URL
+//	  - audio: {mediaType: audio/mpeg, data: SUQzBA==}     # a speech model's answer
+//	  - transcript: "Hello there."                         # a transcription model's answer
+//	  - transcript:                                        # with timed segments (seconds)
+//	      text: "Hello there. Bye."
+//	      segments: [{start: 0, end: 1.5, text: "Hello there."}, {start: 1.5, end: 2, text: "Bye."}]
 //	tools:                            # optional: answers of tool calls, for offline runs
 //	  web-search:
 //	    result: {hits: 3}             # every call of web-search returns this
 //	  fetch-page:
 //	    error: "timeout"              # every call of fetch-page fails with this
+//
+// Model calls and media calls (MediaClient) take the responses in one
+// sequence: a chat generation needs a response with text, reasoning or
+// tool calls, an image call one with image, a speech call one with audio,
+// a transcription one with transcript; an error answers any call. A media
+// response has nothing else but a model. On a media call an error with
+// status 405 or 501 stands for an endpoint without that API (an
+// unsupported *Error, as the OpenAI client reports it), while 404 is a
+// missing model.
 //
 // A fault makes a response with text, reasoning or tool calls misbehave,
 // for tests of failures. It has at most one of cutAfter, malformedAfter
@@ -94,6 +111,35 @@ type ScriptResponse struct {
 	// Fault, when its Kind is not NoFault or it has a Delay, makes the
 	// stream misbehave.
 	Fault Fault
+	// Image, Audio and Transcript answer a media call; at most one is set,
+	// and then none of the fields above but Line, Model and Error.
+	Image      *Media
+	Audio      *Media
+	Transcript *Transcript
+}
+
+// Kinds of calls and responses, as messages name them.
+const (
+	kindGeneration = "a generation"
+	kindImage      = "an image"
+	kindAudio      = "audio"
+	kindTranscript = "a transcript"
+)
+
+// kind says which call the response answers: one of the kind constants,
+// or "" for an error, which answers any.
+func (r *ScriptResponse) kind() string {
+	switch {
+	case r.Error != nil:
+		return ""
+	case r.Image != nil:
+		return kindImage
+	case r.Audio != nil:
+		return kindAudio
+	case r.Transcript != nil:
+		return kindTranscript
+	}
+	return kindGeneration
 }
 
 // FaultKind is how a scripted stream breaks.
@@ -153,7 +199,11 @@ func ParseScript(data []byte) (*Script, error) {
 }
 
 var (
-	responseKeys = []string{"text", "reasoning", "toolCalls", "error", "model", "usage", "finishReason", "fault"}
+	responseKeys = []string{"text", "reasoning", "toolCalls", "error", "model", "usage", "finishReason", "fault", "image", "audio", "transcript"}
+	mediaKeys    = []string{"image", "audio", "transcript"}
+	fileKeys     = []string{"mediaType", "data", "url"}
+	audioKeys    = []string{"mediaType", "data"}
+	segmentKeys  = []string{"start", "end", "text"}
 	toolCallKeys = []string{"name", "arguments", "id"}
 	errorKeys    = []string{"status", "message", "retryAfter"}
 	toolKeys     = []string{"result", "error"}
@@ -234,20 +284,110 @@ func (p *scriptParser) response(n *yaml.Node) ScriptResponse {
 			r.Usage = p.usage(v)
 		case "fault":
 			r.Fault = p.fault(v)
+		case "image":
+			r.Image = p.media(v, key, fileKeys)
+		case "audio":
+			r.Audio = p.media(v, key, audioKeys)
+		case "transcript":
+			r.Transcript = p.transcript(v)
 		}
 		if key != "model" && key != "error" {
 			content = append(content, key)
 		}
 	}
+	media := slices.IndexFunc(content, func(k string) bool { return slices.Contains(mediaKeys, k) })
 	switch {
 	case errNode != nil && len(content) > 0:
 		p.errorf(errNode, "a response with an error cannot also have %s", strings.Join(content, ", "))
+	case media >= 0 && len(content) > 1:
+		others := slices.Delete(slices.Clone(content), media, media+1)
+		p.errorf(n, "a response with %s cannot also have %s", content[media], strings.Join(others, ", "))
 	case errNode == nil && !slices.ContainsFunc(content, func(k string) bool {
-		return k == "text" || k == "reasoning" || k == "toolCalls"
+		return k == "text" || k == "reasoning" || k == "toolCalls" || slices.Contains(mediaKeys, k)
 	}):
-		p.errorf(n, "a response needs text, reasoning, toolCalls or error")
+		p.errorf(n, "a response needs text, reasoning, toolCalls, image, audio, transcript or error")
 	}
 	return r
+}
+
+// media reads the file of a media response: a media type and base64 data,
+// or (when known has url) a media type and a URL.
+func (p *scriptParser) media(n *yaml.Node, what string, known []string) *Media {
+	m := &Media{}
+	var sources []string
+	for key, v := range p.mapping(n, what, known, "mediaType") {
+		switch key {
+		case "mediaType":
+			m.MediaType = p.text(v, key)
+			if t, sub, ok := strings.Cut(m.MediaType, "/"); m.MediaType != "" && (!ok || t == "" || sub == "") {
+				p.errorf(v, "mediaType must be type/subtype, like image/png, got %q", m.MediaType)
+			}
+		case "data":
+			sources = append(sources, key)
+			data, err := base64.StdEncoding.DecodeString(p.text(v, key))
+			if err != nil {
+				p.errorf(v, "data must be base64: %v", err)
+			}
+			m.Data = data
+		case "url":
+			sources = append(sources, key)
+			m.URL = p.text(v, key)
+		}
+	}
+	if n.Kind == yaml.MappingNode && len(sources) != 1 {
+		if slices.Contains(known, "url") {
+			p.errorf(n, "%s needs exactly one of data (base64) or url", what)
+		} else if len(sources) == 0 {
+			p.errorf(n, "%s needs data (base64)", what)
+		}
+	}
+	return m
+}
+
+// transcript reads a transcript: its text, or a mapping of text and timed
+// segments.
+func (p *scriptParser) transcript(n *yaml.Node) *Transcript {
+	if n.Kind == yaml.ScalarNode {
+		return &Transcript{Text: p.text(n, "transcript")}
+	}
+	t := &Transcript{}
+	for key, v := range p.mapping(n, "transcript", []string{"text", "segments"}, "text") {
+		if key == "text" {
+			t.Text = p.text(v, key)
+			continue
+		}
+		if v.Kind != yaml.SequenceNode {
+			p.errorf(v, "segments must be a list, got %s", describe(v))
+			continue
+		}
+		for _, c := range v.Content {
+			t.Segments = append(t.Segments, p.segment(resolve(c)))
+		}
+	}
+	return t
+}
+
+func (p *scriptParser) segment(n *yaml.Node) Segment {
+	var s Segment
+	for key, v := range p.mapping(n, "a segment", segmentKeys, segmentKeys...) {
+		if key == "text" {
+			s.Text = p.text(v, key)
+			continue
+		}
+		var seconds float64
+		if err := v.Decode(&seconds); err != nil || (v.Tag != "!!int" && v.Tag != "!!float") || seconds < 0 {
+			p.errorf(v, "%s must be a number of seconds, got %s", key, describe(v))
+		}
+		if key == "start" {
+			s.Start = seconds
+		} else {
+			s.End = seconds
+		}
+	}
+	if s.End < s.Start {
+		p.errorf(n, "a segment cannot end (%g) before it starts (%g)", s.End, s.Start)
+	}
+	return s
 }
 
 // tools reads the tools section: tool name to {result} or {error}.

@@ -2,25 +2,39 @@ package llm
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"sync"
 	"unicode"
 )
 
-// Scripted is a Client that answers from a Script instead of a model, for
-// tests and offline runs (octrun --mock). Each call takes the next
-// response; text and reasoning stream word by word, and a fault (see
-// Script) fails the call as the OpenAI client would. It is safe for
-// concurrent use.
+// Scripted is a Client and MediaClient that answers from a Script instead
+// of a model, for tests and offline runs (octrun --mock). Each call, model
+// or media, takes the next response; text and reasoning stream word by
+// word, and a fault (see Script) fails the call as the OpenAI client would.
+// It is safe for concurrent use.
 type Scripted struct {
 	script *Script
 	// first is the index of the response the first call takes.
 	first int
 
 	mu       sync.Mutex
+	calls    int // calls made so far, model and media
 	requests []Request
+	media    []MediaCall
+}
+
+// MediaCall is a media request a Scripted client received: one of Image,
+// Speech and Transcription is set. N is the call's number among all the
+// client's calls, model and media, from 1.
+type MediaCall struct {
+	N             int
+	Image         *ImageRequest
+	Speech        *SpeechRequest
+	Transcription *TranscriptionRequest
 }
 
 // NewScripted returns a client answering from s. s must not change while
@@ -43,32 +57,54 @@ func (c *Scripted) Requests() []Request {
 	return slices.Clone(c.requests)
 }
 
-// Generate answers req with the script's next response. It fails with a
-// plain error when the script has no response left or the response names
-// another model, with a copy of the response's *Error when it has one,
-// and as its fault says when it has one.
+// MediaCalls returns every media request made so far, in order.
+func (c *Scripted) MediaCalls() []MediaCall {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.media)
+}
+
+// next takes the response of the next call, which asks for kind: it fails
+// with a plain error when the script has no response left, or the response
+// names another model or answers another kind of call, and with a copy of
+// the response's *Error when it has one. record, called with the call's
+// number, records the request.
+func (c *Scripted) next(model, kind string, record func(n int)) (int, *ScriptResponse, error) {
+	c.mu.Lock()
+	i := c.first + c.calls
+	c.calls++
+	record(c.calls)
+	c.mu.Unlock()
+
+	if i >= len(c.script.Responses) {
+		return i, nil, fmt.Errorf("scripted model: the script has %d responses and call %d was made (model %s)", len(c.script.Responses), i+1, model)
+	}
+	r := &c.script.Responses[i]
+	if r.Model != "" && r.Model != model {
+		return i, nil, fmt.Errorf("scripted model: %s expects model %s, but call %d was for %s", r.where(i), r.Model, i+1, model)
+	}
+	if k := r.kind(); k != "" && k != kind {
+		return i, nil, fmt.Errorf("scripted model: %s is %s, but call %d asks for %s (model %s)", r.where(i), k, i+1, kind, model)
+	}
+	if r.Error != nil {
+		e := *r.Error
+		e.Provider, e.Model = splitModel(model)
+		return i, nil, &e
+	}
+	return i, r, nil
+}
+
+// Generate answers req with the script's next response (see next), as its
+// fault says when it has one.
 func (c *Scripted) Generate(ctx context.Context, req Request, onDelta func(Delta) error) (*Response, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	req.Messages = slices.Clone(req.Messages)
 	req.Tools = slices.Clone(req.Tools)
-	c.mu.Lock()
-	i := c.first + len(c.requests)
-	c.requests = append(c.requests, req)
-	c.mu.Unlock()
-
-	if i >= len(c.script.Responses) {
-		return nil, fmt.Errorf("scripted model: the script has %d responses and call %d was made (model %s)", len(c.script.Responses), i+1, req.Model)
-	}
-	r := &c.script.Responses[i]
-	if r.Model != "" && r.Model != req.Model {
-		return nil, fmt.Errorf("scripted model: %s expects model %s, but call %d was for %s", r.where(i), r.Model, i+1, req.Model)
-	}
-	if r.Error != nil {
-		e := *r.Error
-		e.Provider, e.Model = splitModel(req.Model)
-		return nil, &e
+	i, r, err := c.next(req.Model, kindGeneration, func(int) { c.requests = append(c.requests, req) })
+	if err != nil {
+		return nil, err
 	}
 
 	sent := 0
@@ -136,6 +172,58 @@ func (c *Scripted) Generate(ctx context.Context, req Request, onDelta func(Delta
 		resp.Usage.TotalTokens = resp.Usage.InputTokens + resp.Usage.OutputTokens
 	}
 	return resp, nil
+}
+
+// GenerateImage implements MediaClient: it answers with the image of the
+// script's next response (see next).
+func (c *Scripted) GenerateImage(ctx context.Context, req ImageRequest) (*Media, error) {
+	req.ReferenceImages = slices.Clone(req.ReferenceImages)
+	r, err := c.nextMedia(ctx, req.Model, kindImage, MediaCall{Image: &req})
+	if err != nil {
+		return nil, err
+	}
+	img := *r.Image
+	return &img, nil
+}
+
+// GenerateSpeech implements MediaClient: it answers with the audio of the
+// script's next response (see next).
+func (c *Scripted) GenerateSpeech(ctx context.Context, req SpeechRequest) (*Media, error) {
+	r, err := c.nextMedia(ctx, req.Model, kindAudio, MediaCall{Speech: &req})
+	if err != nil {
+		return nil, err
+	}
+	audio := *r.Audio
+	return &audio, nil
+}
+
+// Transcribe implements MediaClient: it answers with the transcript of the
+// script's next response (see next). It reads no audio.
+func (c *Scripted) Transcribe(ctx context.Context, req TranscriptionRequest) (*Transcript, error) {
+	r, err := c.nextMedia(ctx, req.Model, kindTranscript, MediaCall{Transcription: &req})
+	if err != nil {
+		return nil, err
+	}
+	t := *r.Transcript
+	t.Segments = slices.Clone(t.Segments)
+	return &t, nil
+}
+
+// nextMedia records a media call and takes its response (see next). A
+// scripted status 405 or 501 is an endpoint without the API called: an
+// unsupported *Error, as the OpenAI client gives.
+func (c *Scripted) nextMedia(ctx context.Context, model, kind string, call MediaCall) (*ScriptResponse, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	_, r, err := c.next(model, kind, func(n int) {
+		call.N = n
+		c.media = append(c.media, call)
+	})
+	if e, ok := errors.AsType[*Error](err); ok && (e.StatusCode == http.StatusMethodNotAllowed || e.StatusCode == http.StatusNotImplemented) {
+		return nil, noAPI(e, mediaAPIs[kind])
+	}
+	return r, err
 }
 
 // breakStream returns the error of fault f when it is due before delta k

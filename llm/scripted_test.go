@@ -144,7 +144,7 @@ func TestScriptFileErrorsHavePositions(t *testing.T) {
 		{"empty", "", "1:1: the script is empty; it needs a responses list"},
 		{"no responses", "answers: []\n", "1:1: unknown key \"answers\" in the script (known: responses, tools)\n1:1: the script needs responses"},
 		{"responses not a list", "responses: {text: a}\n", "1:12: responses must be a list, got a mapping"},
-		{"unknown key", "responses:\n  - txt: hi\n", "2:5: unknown key \"txt\" in a response (known: text, reasoning, toolCalls, error, model, usage, finishReason, fault)\n2:5: a response needs text, reasoning, toolCalls or error"},
+		{"unknown key", "responses:\n  - txt: hi\n", "2:5: unknown key \"txt\" in a response (known: text, reasoning, toolCalls, error, model, usage, finishReason, fault, image, audio, transcript)\n2:5: a response needs text, reasoning, toolCalls, image, audio, transcript or error"},
 		{"error with text", "responses:\n  - text: hi\n    error: {status: 500}\n", "3:12: a response with an error cannot also have text"},
 		{"bad status", "responses:\n  - error: {status: 200}\n", "2:21: status must be an HTTP error status (400 to 599), got 200"},
 		{"missing status", "responses:\n  - error: {message: x}\n", "2:12: error needs status"},
@@ -162,7 +162,7 @@ func TestScriptFileErrorsHavePositions(t *testing.T) {
 		{"empty fault", "responses:\n  - text: a\n    fault: {}\n", "3:12: fault needs cutAfter, malformedAfter, stallAfter or delay"},
 		{"fault not a mapping", "responses:\n  - text: a\n    fault: cut\n", "3:12: fault must be a mapping, got \"cut\""},
 		{"fault with error", "responses:\n  - error: {status: 500}\n    fault: {cutAfter: 0}\n", "2:12: a response with an error cannot also have fault"},
-		{"fault alone", "responses:\n  - fault: {cutAfter: 0}\n", "2:5: a response needs text, reasoning, toolCalls or error"},
+		{"fault alone", "responses:\n  - fault: {cutAfter: 0}\n", "2:5: a response needs text, reasoning, toolCalls, image, audio, transcript or error"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -208,7 +208,7 @@ func TestLoadScriptNamesTheFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mock.yaml")
 	require.NoError(t, os.WriteFile(path, []byte("responses:\n  - text: a\n  - {}\n"), 0o600))
 	_, err := llm.LoadScript(path)
-	require.EqualError(t, err, path+":3:5: a response needs text, reasoning, toolCalls or error")
+	require.EqualError(t, err, path+":3:5: a response needs text, reasoning, toolCalls, image, audio, transcript or error")
 
 	require.NoError(t, os.WriteFile(path, []byte(`{"responses": [{"text": "json works"}]}`), 0o600))
 	s, err := llm.LoadScript(path)

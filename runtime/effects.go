@@ -60,3 +60,32 @@ func (f *effects) RunWorker(ctx context.Context, call blocks.WorkerInvocation) (
 	}
 	return out, err
 }
+
+// GenerateImage implements blocks.Effects through the recorder: the image
+// comes from the journal when replaying, else from the runner's client
+// (llm.MediaOf).
+func (f *effects) GenerateImage(ctx context.Context, req llm.ImageRequest) (*llm.Media, error) {
+	out, err := f.runner.rec.media(mediaImage, func() (MediaOutcome, error) {
+		image, err := llm.MediaOf(f.runner.client).GenerateImage(ctx, req)
+		return MediaOutcome{File: image}, err
+	})
+	return out.File, err
+}
+
+// GenerateSpeech implements blocks.Effects like GenerateImage.
+func (f *effects) GenerateSpeech(ctx context.Context, req llm.SpeechRequest) (*llm.Media, error) {
+	out, err := f.runner.rec.media(mediaSpeech, func() (MediaOutcome, error) {
+		audio, err := llm.MediaOf(f.runner.client).GenerateSpeech(ctx, req)
+		return MediaOutcome{File: audio}, err
+	})
+	return out.File, err
+}
+
+// Transcribe implements blocks.Effects like GenerateImage.
+func (f *effects) Transcribe(ctx context.Context, req llm.TranscriptionRequest) (*llm.Transcript, error) {
+	out, err := f.runner.rec.media(mediaTranscript, func() (MediaOutcome, error) {
+		t, err := llm.MediaOf(f.runner.client).Transcribe(ctx, req)
+		return MediaOutcome{Transcript: t}, err
+	})
+	return out.Transcript, err
+}

@@ -195,7 +195,7 @@ func runCase(t *testing.T, ar *txtar.Archive) map[string]string {
 	return map[string]string{
 		"want-events.jsonl": log.String(),
 		"want-result":       outcome.String(),
-		"want-requests":     renderRequests(client.Requests()),
+		"want-requests":     renderRequests(client.Requests(), client.MediaCalls()),
 	}
 }
 
@@ -223,11 +223,19 @@ func renderResult(res *runtime.Result, err error) string {
 	return fmt.Sprintf("output: %s\nusage: %+v\n", out, res.Usage)
 }
 
-// renderRequests writes each model request as a person reads it.
-func renderRequests(reqs []llm.Request) string {
+// renderRequests writes each model and media request as a person reads
+// it, in the order they were made.
+func renderRequests(reqs []llm.Request, media []llm.MediaCall) string {
 	var b strings.Builder
-	for i, r := range reqs {
-		fmt.Fprintf(&b, "=== call %d: %s\n", i+1, r.Model)
+	for n := 1; len(reqs)+len(media) > 0; n++ {
+		if len(media) > 0 && media[0].N == n {
+			renderMedia(&b, media[0])
+			media = media[1:]
+			continue
+		}
+		r := reqs[0]
+		reqs = reqs[1:]
+		fmt.Fprintf(&b, "=== call %d: %s\n", n, r.Model)
 		if r.Temperature != nil {
 			fmt.Fprintf(&b, "temperature: %g\n", *r.Temperature)
 		}
@@ -257,4 +265,54 @@ func renderRequests(reqs []llm.Request) string {
 		}
 	}
 	return b.String()
+}
+
+// renderMedia writes a media request: its settings, then its text.
+func renderMedia(b *strings.Builder, c llm.MediaCall) {
+	line := func(key, value string) {
+		if value != "" {
+			fmt.Fprintf(b, "%s: %s\n", key, value)
+		}
+	}
+	switch {
+	case c.Image != nil:
+		r := c.Image
+		fmt.Fprintf(b, "=== call %d: image %s\n", c.N, r.Model)
+		line("aspectRatio", r.AspectRatio)
+		line("size", r.Size)
+		line("resolution", r.Resolution)
+		for _, u := range r.ReferenceImages {
+			line("referenceImage", short(u))
+		}
+		fmt.Fprintf(b, "--- prompt\n%s\n", r.Prompt)
+	case c.Speech != nil:
+		r := c.Speech
+		fmt.Fprintf(b, "=== call %d: speech %s\n", c.N, r.Model)
+		line("voice", r.Voice)
+		line("format", r.Format)
+		line("language", r.Language)
+		if r.Speed != 0 {
+			line("speed", fmt.Sprint(r.Speed))
+		}
+		line("instructions", r.Instructions)
+		fmt.Fprintf(b, "--- text\n%s\n", r.Text)
+	case c.Transcription != nil:
+		r := c.Transcription
+		fmt.Fprintf(b, "=== call %d: transcription %s\n", c.N, r.Model)
+		line("audio", short(r.Audio.URL))
+		line("mediaType", r.Audio.MediaType)
+		line("filename", r.Audio.Filename)
+		line("language", r.Language)
+		if r.Timestamps {
+			line("timestamps", "true")
+		}
+	}
+}
+
+// short cuts a long URL (a data: URL) for reading.
+func short(s string) string {
+	if len(s) > 72 {
+		return s[:72] + "..."
+	}
+	return s
 }

@@ -12,14 +12,34 @@ import (
 )
 
 // Journal records the result of every effect of a run, in the order the
-// run asked for them: model generations and tool calls, nested workers'
-// included. Blocks are deterministic given these results, so replaying the
-// journal brings a fresh interpreter exactly to where a paused run stopped
-// (the way a durable workflow engine replays its history).
+// run asked for them: model generations, tool calls and media calls,
+// nested workers' included. Blocks are deterministic given these results,
+// so replaying the journal brings a fresh interpreter exactly to where a
+// paused run stopped (the way a durable workflow engine replays its
+// history).
 type Journal struct {
 	Generations []llm.Response `json:"generations"`
 	Tools       []ToolOutcome  `json:"tools"`
+	// Media holds the results of media calls; a generated file is kept
+	// whole (its bytes as base64).
+	Media []MediaOutcome `json:"media,omitempty"`
 }
+
+// MediaOutcome is the recorded result of one media call: the file of an
+// image or speech call, or the transcript of a transcription.
+type MediaOutcome struct {
+	// Kind is image, speech or transcript.
+	Kind       string          `json:"kind"`
+	File       *llm.Media      `json:"file,omitempty"`
+	Transcript *llm.Transcript `json:"transcript,omitempty"`
+}
+
+// Kinds of MediaOutcome.
+const (
+	mediaImage      = "image"
+	mediaSpeech     = "speech"
+	mediaTranscript = "transcript"
+)
 
 // ToolOutcome is the recorded result of one tool call. A client tool call
 // waiting for its result has Pending set.
@@ -40,6 +60,7 @@ type recorder struct {
 	journal *Journal
 	gen     int // next generation to replay
 	tool    int // next tool outcome to replay
+	med     int // next media outcome to replay
 	// replaying is true until the replay reaches its first fresh or live
 	// effect; the run's sink drops events meanwhile.
 	replaying bool
@@ -131,6 +152,28 @@ func (r *recorder) callTool(ctx context.Context, call blocks.ToolInvocation, h T
 	r.journal.Tools = append(r.journal.Tools, out)
 	r.tool++
 	return result, err
+}
+
+// media replays the next recorded media outcome, or makes the call and
+// records its outcome. A failed call is not recorded: it ends the run.
+func (r *recorder) media(kind string, call func() (MediaOutcome, error)) (MediaOutcome, error) {
+	if r.med < len(r.journal.Media) {
+		out := r.journal.Media[r.med]
+		r.med++
+		if out.Kind != kind {
+			return MediaOutcome{}, fmt.Errorf("the run does not replay as recorded: a %s call was expected, not a %s call", out.Kind, kind)
+		}
+		return out, nil
+	}
+	r.live()
+	out, err := call()
+	if err != nil {
+		return MediaOutcome{}, err
+	}
+	out.Kind = kind
+	r.journal.Media = append(r.journal.Media, out)
+	r.med++
+	return out, nil
 }
 
 // toolError is a tool's failure as recorded.

@@ -79,7 +79,7 @@ func continueRun(ctx context.Context, args []string, std stdio) int {
 		fmt.Fprintf(std.err, "octrun: --results: %v\n", err)
 		return exitUsage
 	}
-	opts, err := b.options(p, snap.Input, len(snap.Journal.Generations))
+	opts, err := b.options(p, snap.Input, len(snap.Journal.Generations)+len(snap.Journal.Media))
 	if err != nil {
 		fmt.Fprintf(std.err, "octrun: %v\n", err)
 		return exitUsage

@@ -225,9 +225,9 @@ func visit(p *protocol.Protocol, fn func(*protocol.Protocol)) {
 	walk(p)
 }
 
-// models lists the models the worker and the workers it declares may call,
-// with variable settings resolved from the input (or, for declared
-// workers, their input defaults) where possible.
+// models lists the models the worker and the workers it declares may call
+// (chat and media), with variable settings resolved from the input (or,
+// for declared workers, their input defaults) where possible.
 func models(p *protocol.Protocol, values map[string]any) []string {
 	var out []string
 	visit(p, func(q *protocol.Protocol) {
@@ -235,19 +235,27 @@ func models(p *protocol.Protocol, values map[string]any) []string {
 		if q != p {
 			vals = defaults(q)
 		}
-		for _, s := range q.Steps {
-			st, ok := s.Block.(*protocol.StartThread)
-			if !ok {
-				continue
+		add := func(m string) {
+			if m != "" && !slices.Contains(out, m) {
+				out = append(out, m)
 			}
-			for _, setting := range []protocol.Setting{st.Model, st.BackupModel} {
-				m, ok := setting.Literal.(string)
-				if setting.Var != "" {
-					m, ok = vals[setting.Var].(string)
+		}
+		for _, s := range q.Steps {
+			switch b := s.Block.(type) {
+			case *protocol.StartThread:
+				for _, setting := range []protocol.Setting{b.Model, b.BackupModel} {
+					m, _ := setting.Literal.(string)
+					if setting.Var != "" {
+						m, _ = vals[setting.Var].(string)
+					}
+					add(m)
 				}
-				if ok && m != "" && !slices.Contains(out, m) {
-					out = append(out, m)
-				}
+			case *protocol.GenerateImage:
+				add(b.ImageModel.Value)
+			case *protocol.GenerateSpeech:
+				add(b.SpeechModel.Value)
+			case *protocol.TranscribeAudio:
+				add(b.TranscriptionModel.Value)
 			}
 		}
 	})

@@ -1,18 +1,29 @@
-// Package fakeopenai is an in-process OpenAI chat completions server for
-// tests and benchmarks. It answers from an llm.Script, one response per
-// request in order, streaming Server-Sent Events shaped like the real API:
+// Package fakeopenai is an in-process OpenAI-compatible server for tests
+// and benchmarks. It answers from an llm.Script, one response per request
+// in order. Chat completions stream Server-Sent Events shaped like the real
+// API:
 // chat.completion.chunk objects, tool call arguments in several fragments,
 // a usage chunk when stream_options.include_usage is set, then [DONE]. A
 // scripted error is answered with its HTTP status, an OpenAI error body
 // and, when it has a retryAfter, a Retry-After header. A scripted fault
 // (llm.Fault) breaks the stream on the wire: the connection is cut (closed
 // without the end of the chunked body), a data line is not JSON, or the
-// stream stalls until the client leaves; its delay slows the chunks. It
+// stream stalls until the client leaves; its delay slows the chunks.
+//
+// The media APIs answer the script's media responses: POST
+// /images/generations a JSON body with the image as b64_json (or its url),
+// /audio/speech the audio's bytes with its media type as Content-Type, and
+// /audio/transcriptions (multipart) the transcript as json, text or
+// verbose_json with segments, as response_format asks. A request of one
+// API that meets a response for another is answered 400. WithoutMedia
+// makes those paths answer 404, like a chat-only endpoint. The server
 // listens on 127.0.0.1 only.
 package fakeopenai
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -50,10 +61,24 @@ type Request struct {
 	Path string
 	// Authorization is the Authorization header as sent.
 	Authorization string
-	// Body is the JSON body as sent, to check which fields were omitted.
+	// Body is the body as sent, to check which fields were omitted.
 	Body []byte
-	// Chat is Body decoded.
+	// Chat is Body decoded, for a chat completions request.
 	Chat openai.ChatCompletionRequest
+	// Image, Speech and Transcription are the decoded body of a request to
+	// a media API; nil for the others.
+	Image         *openai.ImageRequest
+	Speech        *openai.CreateSpeechRequest
+	Transcription *Transcription
+}
+
+// Transcription is the multipart form of a transcription request.
+type Transcription struct {
+	Model, Language, ResponseFormat string
+	TimestampGranularities          []string
+	// Filename and ContentType are the uploaded file's, File its bytes.
+	Filename, ContentType string
+	File                  []byte
 }
 
 type options struct {
@@ -61,6 +86,13 @@ type options struct {
 	delay      time.Duration
 	loop       bool
 	interleave bool
+	noMedia    bool
+}
+
+// WithoutMedia makes the media paths answer 404 like an endpoint that
+// serves chat completions only.
+func WithoutMedia() Option {
+	return func(o *options) { o.noMedia = true }
 }
 
 // Option configures a Server.
@@ -105,7 +137,8 @@ func New(script *llm.Script, opts ...Option) *Server {
 }
 
 // URL returns the base URL for clients: http://127.0.0.1:PORT. The server
-// answers both URL()+"/chat/completions" and URL()+"/v1/chat/completions".
+// answers its paths both at URL()+"/chat/completions" and at
+// URL()+"/v1/chat/completions".
 func (s *Server) URL() string { return s.srv.URL }
 
 // Close shuts the server down, ending stalled streams and waiting for
@@ -115,20 +148,31 @@ func (s *Server) Close() {
 	s.srv.Close()
 }
 
-// Requests returns every chat completions request received, in order.
+// Requests returns every request received, in order.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Request(nil), s.requests...)
 }
 
-// ServeHTTP answers POST /chat/completions and /v1/chat/completions.
+// The paths of the APIs the server answers, without /v1.
+const (
+	pathChat           = "/chat/completions"
+	pathImages         = "/images/generations"
+	pathSpeech         = "/audio/speech"
+	pathTranscriptions = "/audio/transcriptions"
+)
+
+// ServeHTTP answers POST on the paths of the APIs above, with or without
+// a /v1 prefix.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != "/chat/completions" && r.URL.Path != "/v1/chat/completions" {
+	api := strings.TrimPrefix(r.URL.Path, "/v1")
+	switch {
+	case api != pathChat && api != pathImages && api != pathSpeech && api != pathTranscriptions,
+		api != pathChat && s.opts.noMedia:
 		writeError(w, http.StatusNotFound, "", "Invalid URL ("+r.Method+" "+r.URL.Path+")")
 		return
-	}
-	if r.Method != http.MethodPost {
+	case r.Method != http.MethodPost:
 		writeError(w, http.StatusMethodNotAllowed, "", "fake OpenAI server: use POST")
 		return
 	}
@@ -137,8 +181,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := Request{Path: r.URL.Path, Authorization: r.Header.Get("Authorization"), Body: body}
-	if err := json.Unmarshal(body, &req.Chat); err != nil {
-		writeError(w, http.StatusBadRequest, "", "fake OpenAI server: invalid JSON body: "+err.Error())
+	model, err := decode(r, api, &req)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "", "fake OpenAI server: invalid body: "+err.Error())
 		return
 	}
 	s.mu.Lock()
@@ -151,14 +196,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.opts.loop && n > 0 {
 		call %= n
 	}
-	model := req.Chat.Model
+	var resp *llm.ScriptResponse
+	if call < n {
+		resp = &s.script.Responses[call]
+	}
 	switch {
-	case call >= n:
+	case resp == nil:
 		writeError(w, http.StatusBadRequest, "", fmt.Sprintf("fake OpenAI server: the script has %d responses and call %d was made (model %s)", n, call+1, model))
-	case s.script.Responses[call].Model != "" && s.script.Responses[call].Model != model:
-		writeError(w, http.StatusBadRequest, "", fmt.Sprintf("fake OpenAI server: script response %d expects model %s, but the request was for %s", call+1, s.script.Responses[call].Model, model))
-	case s.script.Responses[call].Error != nil:
-		e := s.script.Responses[call].Error
+	case resp.Model != "" && resp.Model != model:
+		writeError(w, http.StatusBadRequest, "", fmt.Sprintf("fake OpenAI server: script response %d expects model %s, but the request was for %s", call+1, resp.Model, model))
+	case resp.Error != nil:
+		e := resp.Error
 		status := e.StatusCode
 		if status < 400 {
 			status = http.StatusInternalServerError
@@ -167,11 +215,119 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Round(time.Second)/time.Second)))
 		}
 		writeError(w, status, errorCodes[status], e.Message)
+	case pathFor(resp) != api:
+		writeError(w, http.StatusBadRequest, "", fmt.Sprintf("fake OpenAI server: script response %d answers %s, but the request was to %s", call+1, pathFor(resp), api))
+	case api == pathImages:
+		writeImage(w, resp.Image)
+	case api == pathSpeech:
+		w.Header().Set("Content-Type", resp.Audio.MediaType)
+		_, _ = w.Write(resp.Audio.Data)
+	case api == pathTranscriptions:
+		writeTranscript(w, req.Transcription.ResponseFormat, resp.Transcript)
 	case !req.Chat.Stream:
 		writeError(w, http.StatusBadRequest, "", "fake OpenAI server: only streaming requests (stream: true) are served")
 	default:
 		s.stream(w, r, &req.Chat, call)
 	}
+}
+
+// decode decodes the body of a request to api into req and returns the
+// model it asks for.
+func decode(r *http.Request, api string, req *Request) (string, error) {
+	switch api {
+	case pathImages:
+		req.Image = &openai.ImageRequest{}
+		err := json.Unmarshal(req.Body, req.Image)
+		return req.Image.Model, err
+	case pathSpeech:
+		req.Speech = &openai.CreateSpeechRequest{}
+		err := json.Unmarshal(req.Body, req.Speech)
+		return string(req.Speech.Model), err
+	case pathTranscriptions:
+		t, err := transcription(r, req.Body)
+		req.Transcription = t
+		return t.Model, err
+	}
+	err := json.Unmarshal(req.Body, &req.Chat)
+	return req.Chat.Model, err
+}
+
+// transcription reads the multipart form of a transcription request.
+func transcription(r *http.Request, body []byte) (*Transcription, error) {
+	t := &Transcription{}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err := r.ParseMultipartForm(32 << 20); err != nil {
+		return t, err
+	}
+	t.Model = r.FormValue("model")
+	t.Language = r.FormValue("language")
+	t.ResponseFormat = r.FormValue("response_format")
+	t.TimestampGranularities = r.MultipartForm.Value["timestamp_granularities[]"]
+	f, h, err := r.FormFile("file")
+	if err != nil {
+		return t, err
+	}
+	defer f.Close()
+	t.Filename, t.ContentType = h.Filename, h.Header.Get("Content-Type")
+	t.File, err = io.ReadAll(f)
+	return t, err
+}
+
+// pathFor is the path of the API a script response answers.
+func pathFor(r *llm.ScriptResponse) string {
+	switch {
+	case r.Image != nil:
+		return pathImages
+	case r.Audio != nil:
+		return pathSpeech
+	case r.Transcript != nil:
+		return pathTranscriptions
+	}
+	return pathChat
+}
+
+// writeImage answers an images request with one image: b64_json when the
+// script gives its bytes, else its url.
+func writeImage(w http.ResponseWriter, img *llm.Media) {
+	item := map[string]string{"url": img.URL}
+	if img.URL == "" {
+		item = map[string]string{"b64_json": base64.StdEncoding.EncodeToString(img.Data)}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"created": time.Now().Unix(), "data": []any{item}})
+}
+
+// writeTranscript answers a transcription request in the response format
+// asked for: json (the default), text, or verbose_json with segments.
+func writeTranscript(w http.ResponseWriter, format string, t *llm.Transcript) {
+	type segment struct {
+		ID    int     `json:"id"`
+		Start float64 `json:"start"`
+		End   float64 `json:"end"`
+		Text  string  `json:"text"`
+	}
+	var body any
+	switch format {
+	case "", "json":
+		body = map[string]string{"text": t.Text}
+	case "text":
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, t.Text+"\n")
+		return
+	case "verbose_json":
+		segments := make([]segment, len(t.Segments))
+		duration := 0.0
+		for i, s := range t.Segments {
+			segments[i] = segment{ID: i, Start: s.Start, End: s.End, Text: " " + s.Text}
+			duration = max(duration, s.End)
+		}
+		body = map[string]any{"task": "transcribe", "language": "english", "duration": duration, "text": t.Text, "segments": segments}
+	default:
+		writeError(w, http.StatusBadRequest, "", "fake OpenAI server: response_format "+format+" is not served")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(body)
 }
 
 // errorCodes are the codes OpenAI gives with scripted statuses.

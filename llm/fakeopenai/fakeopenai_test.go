@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
@@ -274,4 +275,52 @@ func TestFaultDelaySlowsChunks(t *testing.T) {
 	assert.True(t, done)
 	assert.GreaterOrEqual(t, time.Since(start), 80*time.Millisecond, "role, 2 deltas and finish, 20ms each")
 	assert.Less(t, time.Since(start), 2*time.Second, "instead of the server's delay of 1s")
+}
+
+// transcribe posts a transcription form asking for format.
+func transcribe(t *testing.T, url, format string) (int, string) {
+	t.Helper()
+	var body strings.Builder
+	w := multipart.NewWriter(&body)
+	require.NoError(t, w.WriteField("model", "whisper-1"))
+	require.NoError(t, w.WriteField("response_format", format))
+	f, err := w.CreateFormFile("file", "a.mp3")
+	require.NoError(t, err)
+	_, _ = f.Write([]byte("ID3"))
+	require.NoError(t, w.Close())
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url+"/v1/audio/transcriptions", strings.NewReader(body.String()))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(out)
+}
+
+func TestTranscriptionFormats(t *testing.T) {
+	srv := start(t, `responses: [{transcript: {text: "Hi.", segments: [{start: 0, end: 0.5, text: "Hi."}]}}]`, fakeopenai.WithLoop())
+	status, body := transcribe(t, srv.URL(), "text")
+	assert.Equal(t, http.StatusOK, status)
+	assert.Equal(t, "Hi.\n", body)
+	_, body = transcribe(t, srv.URL(), "json")
+	assert.JSONEq(t, `{"text": "Hi."}`, body)
+	_, body = transcribe(t, srv.URL(), "verbose_json")
+	assert.JSONEq(t, `{"task": "transcribe", "language": "english", "duration": 0.5, "text": "Hi.", "segments": [{"id": 0, "start": 0, "end": 0.5, "text": " Hi."}]}`, body)
+	status, body = transcribe(t, srv.URL(), "srt")
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Contains(t, body, "response_format srt is not served")
+	got := srv.Requests()[0]
+	assert.Equal(t, "/v1/audio/transcriptions", got.Path)
+	assert.Equal(t, &fakeopenai.Transcription{Model: "whisper-1", ResponseFormat: "text", Filename: "a.mp3", ContentType: "application/octet-stream", File: []byte("ID3")}, got.Transcription)
+}
+
+func TestWithoutMediaServesChatOnly(t *testing.T) {
+	srv := start(t, `responses: [{text: hi}]`, fakeopenai.WithoutMedia())
+	resp := post(t, srv.URL()+"/v1/images/generations", `{"model": "dall-e-3", "prompt": "x"}`)
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	resp = post(t, srv.URL()+"/v1/chat/completions", `{"model": "gpt-4o", "stream": true, "messages": [{"role": "user", "content": "x"}]}`)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Len(t, srv.Requests(), 1, "the 404 is not a call")
 }
