@@ -63,6 +63,8 @@ type ThreadConfig struct {
 	MaxToolOutputTokens int      `json:"maxToolOutputTokens,omitempty"`
 	Tools               []string `json:"tools,omitempty"`
 	Workers             []string `json:"workers,omitempty"`
+	// MCPServers are the MCP namespaces whose tools the thread offers.
+	MCPServers []string `json:"mcpServers,omitempty"`
 	// References are the reference documents the thread's model may read.
 	References []string `json:"references,omitempty"`
 	// LoopGuard stops a generation that repeats itself (D15).
@@ -84,6 +86,9 @@ type Effects interface {
 	ClientTool(name string) bool
 	// RunWorker runs a declared worker to its end and returns its output.
 	RunWorker(ctx context.Context, call WorkerInvocation) (WorkerOutcome, error)
+	// MCPTools lists the tools of the protocol's MCP server namespace,
+	// named namespace__tool; CallTool calls them.
+	MCPTools(ctx context.Context, namespace string) ([]llm.Tool, error)
 	// MediaClient asks media models for images, speech and transcripts
 	// (the media blocks, PROTOCOL.md 3.9).
 	llm.MediaClient

@@ -27,7 +27,10 @@ type NextMessage struct {
 func (b *NextMessage) Run(ctx context.Context, env *Env) error {
 	d := b.def
 	t := env.State.Threads[d.ThreadName]
-	tools := newToolset(env, t.Config)
+	tools, err := newToolset(ctx, env, t.Config)
+	if err != nil {
+		return err
+	}
 	req := llm.Request{
 		Model:           t.Config.Model,
 		Messages:        toLLM(&t.Thread, t.Config.MaxToolOutputTokens),

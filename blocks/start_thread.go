@@ -64,6 +64,9 @@ func (b *StartThread) Run(_ context.Context, env *Env) error {
 	for _, w := range d.Workers {
 		cfg.Workers = append(cfg.Workers, w.Value)
 	}
+	for _, ns := range d.MCPServers {
+		cfg.MCPServers = append(cfg.MCPServers, ns.Value)
+	}
 	for _, r := range d.References {
 		cfg.References = append(cfg.References, r.Value)
 	}

@@ -21,6 +21,8 @@ type toolset struct {
 	offered []llm.Tool
 	tools   map[string]*protocol.ToolDef
 	workers map[string]*protocol.WorkerDecl
+	// mcp holds the MCP tools offered, by name, with their server.
+	mcp map[string]mcpTool
 	// references are the reference documents the thread may read through
 	// the built-in reference tools.
 	references []string
@@ -28,9 +30,17 @@ type toolset struct {
 	maxResultTokens int
 }
 
-func newToolset(env *Env, cfg ThreadConfig) *toolset {
+// mcpTool is a tool of an MCP server offered to a thread.
+type mcpTool struct {
+	server      *protocol.MCPServerDef
+	description string
+}
+
+// newToolset gathers a thread's tools; listing the tools of its MCP servers
+// is the only part that can fail.
+func newToolset(ctx context.Context, env *Env, cfg ThreadConfig) (*toolset, error) {
 	ts := &toolset{env: env, tools: map[string]*protocol.ToolDef{}, workers: map[string]*protocol.WorkerDecl{},
-		references: cfg.References, maxResultTokens: cfg.MaxToolOutputTokens}
+		mcp: map[string]mcpTool{}, references: cfg.References, maxResultTokens: cfg.MaxToolOutputTokens}
 	for _, name := range cfg.Tools {
 		def := findTool(env.Protocol, name)
 		ts.tools[name] = def
@@ -41,10 +51,34 @@ func newToolset(env *Env, cfg ThreadConfig) *toolset {
 		ts.workers[slug] = decl
 		ts.offered = append(ts.offered, llm.Tool{Name: slug, Description: workerDescription(decl), Parameters: decl.Protocol.InputSchema()})
 	}
+	for _, ns := range cfg.MCPServers {
+		tools, err := env.Effects.MCPTools(ctx, ns)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, &Error{Type: ErrTool, Source: events.ErrorSourceTool, Tool: ns, Err: err,
+				Message: fmt.Sprintf("block %q: the tools of MCP server %q could not be listed: %v", env.Step.Name.Value, ns, err)}
+		}
+		server := findMCPServer(env.Protocol, ns)
+		for _, t := range tools {
+			ts.mcp[t.Name] = mcpTool{server: server, description: t.Description}
+			ts.offered = append(ts.offered, t)
+		}
+	}
 	if len(cfg.References) > 0 {
 		ts.offered = append(ts.offered, referenceTools()...)
 	}
-	return ts
+	return ts, nil
+}
+
+func findMCPServer(p *protocol.Protocol, namespace string) *protocol.MCPServerDef {
+	for _, s := range p.MCPServers {
+		if s.Name.Value == namespace {
+			return s
+		}
+	}
+	return nil
 }
 
 // builtin reports whether name is a built-in tool of this thread.
@@ -76,6 +110,9 @@ func (ts *toolset) streamsInput(name string) bool {
 func (ts *toolset) card(name string) toolCard {
 	if d := ts.workers[name]; d != nil {
 		return cardFor(ts.env.Events, workerDisplay(d), workerDescription(d), d.Title.Value)
+	}
+	if t, ok := ts.mcp[name]; ok {
+		return cardFor(ts.env.Events, t.server.Display.Or(events.DisplayDescription), t.description, t.server.Title.Value)
 	}
 	return newToolCard(ts.env.Events, ts.tools[name])
 }
@@ -184,11 +221,13 @@ func (ts *toolset) execute(ctx context.Context, call llm.ToolCall, workerID stri
 		return callReferenceTool(ts.env.Protocol, ts.references, call.Name, args)
 	}
 	tool := ts.tools[call.Name]
-	if tool == nil {
+	if _, isMCP := ts.mcp[call.Name]; tool == nil && !isMCP {
 		return nil, fmt.Errorf("Tool %q is not available. It is not one of this thread's tools", call.Name)
 	}
-	if err := ts.checkArgs(tool, args); err != nil {
-		return nil, err
+	if tool != nil {
+		if err := ts.checkArgs(tool, args); err != nil {
+			return nil, err
+		}
 	}
 	return ts.env.Effects.CallTool(ctx, ToolInvocation{Name: call.Name, CallID: call.ID, Args: args})
 }

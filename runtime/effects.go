@@ -6,6 +6,7 @@ import (
 
 	"github.com/octrun/octrun/blocks"
 	"github.com/octrun/octrun/llm"
+	"github.com/octrun/octrun/protocol"
 )
 
 // effects is the in-process implementation of blocks.Effects: model calls
@@ -13,6 +14,8 @@ import (
 // through the run's recorder; nested workers run in this process.
 type effects struct {
 	runner *runner
+	// protocol is the running protocol, whose MCP servers the effects reach.
+	protocol *protocol.Protocol
 }
 
 // Generate implements blocks.Effects.
@@ -22,13 +25,23 @@ func (f *effects) Generate(ctx context.Context, req llm.Request, onDelta func(ll
 
 // CallTool implements blocks.Effects.
 func (f *effects) CallTool(ctx context.Context, call blocks.ToolInvocation) (any, error) {
-	return f.runner.rec.callTool(ctx, call, f.runner.tool(call.Name))
+	return f.runner.rec.callTool(ctx, call, f.handler(call.Name))
 }
 
 // ClientTool implements blocks.Effects: a tool without a handler here is
 // answered by the caller of the run.
 func (f *effects) ClientTool(name string) bool {
-	return f.runner.tool(name) == nil
+	return f.handler(name) == nil
+}
+
+// handler returns what answers a tool here: a registered handler (through
+// the tool mapping of nested workers), or the protocol's MCP server; nil
+// for a client tool.
+func (f *effects) handler(name string) ToolHandler {
+	if h := f.runner.tool(name); h != nil {
+		return h
+	}
+	return f.mcpHandler(name)
 }
 
 // RunWorker implements blocks.Effects: the nested worker runs with its own
@@ -40,7 +53,7 @@ func (f *effects) RunWorker(ctx context.Context, call blocks.WorkerInvocation) (
 		mapped[m.Label.Value] = m.Source.Value
 	}
 	parent := f.runner
-	child := &runner{client: parent.client, rec: parent.rec, tool: func(name string) ToolHandler {
+	child := &runner{client: parent.client, rec: parent.rec, servers: parent.servers, tool: func(name string) ToolHandler {
 		if to, ok := mapped[name]; ok {
 			return parent.tool(to)
 		}

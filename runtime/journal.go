@@ -23,6 +23,14 @@ type Journal struct {
 	// Media holds the results of media calls; a generated file is kept
 	// whole (its bytes as base64).
 	Media []MediaOutcome `json:"media,omitempty"`
+	// MCPTools holds the tool lists of MCP servers, in the order asked.
+	MCPTools []MCPListing `json:"mcpTools,omitempty"`
+}
+
+// MCPListing is the recorded tool list of one MCP server.
+type MCPListing struct {
+	Namespace string     `json:"namespace"`
+	Tools     []llm.Tool `json:"tools"`
 }
 
 // MediaOutcome is the recorded result of one media call: the file of an
@@ -61,6 +69,7 @@ type recorder struct {
 	gen     int // next generation to replay
 	tool    int // next tool outcome to replay
 	med     int // next media outcome to replay
+	mcp     int // next MCP tool list to replay
 	// replaying is true until the replay reaches its first fresh or live
 	// effect; the run's sink drops events meanwhile.
 	replaying bool
@@ -235,4 +244,25 @@ func decodeValue(raw json.RawMessage) (any, error) {
 		return nil, fmt.Errorf("a recorded tool result is not JSON: %w", err)
 	}
 	return v, nil
+}
+
+// mcpTools replays the next recorded tool list of an MCP server, or asks
+// the server and records its answer.
+func (r *recorder) mcpTools(namespace string, list func() ([]llm.Tool, error)) ([]llm.Tool, error) {
+	if r.mcp < len(r.journal.MCPTools) {
+		out := r.journal.MCPTools[r.mcp]
+		r.mcp++
+		if out.Namespace != namespace {
+			return nil, fmt.Errorf("the run does not replay as recorded: the tools of MCP server %s were expected, not of %s", out.Namespace, namespace)
+		}
+		return out.Tools, nil
+	}
+	r.live()
+	tools, err := list()
+	if err != nil {
+		return nil, err
+	}
+	r.journal.MCPTools = append(r.journal.MCPTools, MCPListing{Namespace: namespace, Tools: tools})
+	r.mcp++
+	return tools, nil
 }

@@ -111,7 +111,9 @@ func (cfg *config) execute(ctx context.Context, p *protocol.Protocol, snap *Snap
 	em.Emit(events.Start{ExecutionID: execID})
 	rec.replaying = replay
 
-	r := &runner{client: cfg.client, rec: rec, tool: func(name string) ToolHandler { return cfg.handlers[name] }}
+	servers := &mcpServers{}
+	defer servers.close()
+	r := &runner{client: cfg.client, rec: rec, servers: servers, tool: func(name string) ToolHandler { return cfg.handlers[name] }}
 	out, err := r.worker(ctx, p, workerIdentity{id: execID, slug: p.Settings.Slug.Value, description: p.Settings.Description.Value}, snap.Input, em)
 	rec.live()
 	result := &Result{Output: out.Output, HasOutput: out.HasOutput, Usage: out.Usage, ExecutionID: execID}
@@ -188,8 +190,9 @@ func newExecutionID() string {
 // the same model client and recorder, and resolve their tools through
 // their parent.
 type runner struct {
-	client llm.Client
-	rec    *recorder
+	client  llm.Client
+	rec     *recorder
+	servers *mcpServers
 	// tool returns the handler of a tool name as the running protocol
 	// calls it, or nil.
 	tool func(name string) ToolHandler
@@ -263,7 +266,7 @@ func nestedID(who workerIdentity) string {
 
 // steps runs the steps from state.Step on, in order.
 func (r *runner) steps(ctx context.Context, p *protocol.Protocol, state *blocks.State, em *events.Emitter, workerID string) error {
-	fx := &effects{runner: r}
+	fx := &effects{runner: r, protocol: p}
 	for ; state.Step < len(p.Steps); state.Step++ {
 		if err := ctx.Err(); err != nil {
 			return err

@@ -1,0 +1,137 @@
+package runtime_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/octrun/octrun/events"
+	"github.com/octrun/octrun/llm"
+	"github.com/octrun/octrun/protocol"
+	"github.com/octrun/octrun/runtime"
+)
+
+// mcpAgent writes a worker whose thread uses the MCP server calc, a real
+// MCP server process (the mcp package's test server) run over stdio.
+func mcpAgent(t *testing.T, command string) string {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]string{
+		"settings.json": `{"slug": "calculator", "name": "Calculator", "format": "worker"}`,
+		"protocol.yaml": fmt.Sprintf(`mcpServers:
+  calc:
+    description: A calculator
+    source: consumer
+    display: stream
+    connection:
+      command: %q
+      timeout: 5s
+variables:
+  ANSWER: { type: string }
+steps:
+  Start:
+    block: start-thread
+    thread: main
+    model: openai/gpt-4o-mini
+    system: system
+    mcpServers: [calc]
+    maxSteps: 4
+  Answer:
+    block: next-message
+    output: ANSWER
+output: ANSWER
+`, command),
+		"prompts/system.md": "You calculate with the calc tools.\n",
+	}
+	for name, text := range files {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
+	}
+	return dir
+}
+
+func buildMCPServer(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "mcp-testserver")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/octrun/octrun/mcp/internal/testserver").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	return bin
+}
+
+// An MCP tool used inside the model's tool loop: the thread offers the
+// server's tools as calc__<tool>; a call goes to the server process; a
+// crashed server is a tool error the model reads, and the next call
+// reaches a restarted server.
+func TestMCPToolsInTheLoop(t *testing.T) {
+	p, err := protocol.Load(mcpAgent(t, buildMCPServer(t)))
+	require.NoError(t, err, "%v", p.Diagnostics)
+	script, err := llm.ParseScript([]byte(`responses:
+  - toolCalls:
+      - name: calc__add
+        arguments: {a: 2, b: 3}
+  - toolCalls:
+      - name: calc__crash
+        arguments: {}
+  - toolCalls:
+      - name: calc__echo
+        arguments: {text: still here}
+  - text: 2 + 3 = 5
+`))
+	require.NoError(t, err)
+	client := llm.NewScripted(script)
+	var c events.Collector
+	res, err := runtime.Run(context.Background(), p, nil, runtime.WithLLM(client), runtime.WithEventSink(c.Send))
+	require.NoError(t, err)
+	assert.Equal(t, "2 + 3 = 5", res.Output)
+
+	reqs := client.Requests()
+	require.Len(t, reqs, 4)
+	var offered []string
+	for _, tool := range reqs[0].Tools {
+		offered = append(offered, tool.Name)
+	}
+	assert.Contains(t, offered, "calc__add")
+	assert.Contains(t, offered, "calc__echo")
+	results := func(i int) string {
+		msgs := reqs[i].Messages
+		return msgs[len(msgs)-1].Content
+	}
+	assert.JSONEq(t, `{"sum": 5}`, results(1))
+	assert.Contains(t, results(2), `"error"`)
+	assert.Contains(t, results(2), "calc", "the error names the server")
+	assert.Equal(t, "still here", results(3))
+
+	var outputs, failures int
+	for _, ev := range c.Events() {
+		switch ev.(type) {
+		case events.ToolOutputAvailable:
+			outputs++
+		case events.ToolOutputError:
+			failures++
+		}
+	}
+	assert.Equal(t, 2, outputs)
+	assert.Equal(t, 1, failures)
+}
+
+// A server that cannot start fails the block that needs its tools, with a
+// tool_error naming it.
+func TestMCPServerThatCannotStart(t *testing.T) {
+	p, err := protocol.Load(mcpAgent(t, filepath.Join(t.TempDir(), "no-such-server")))
+	require.NoError(t, err)
+	client := llm.NewScripted(&llm.Script{Responses: []llm.ScriptResponse{{Text: "never"}}})
+	_, err = runtime.Run(context.Background(), p, nil, runtime.WithLLM(client))
+	var re *runtime.Error
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, events.ErrorTypeTool, re.Type)
+	assert.True(t, strings.Contains(re.Message, `MCP server "calc"`), re.Message)
+	assert.Empty(t, client.Requests(), "the model is not called without its tools")
+}
