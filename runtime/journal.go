@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/octrun/octrun/blocks"
 	"github.com/octrun/octrun/events"
@@ -90,13 +92,60 @@ func (r *recorder) generate(ctx context.Context, client llm.Client, req llm.Requ
 		return &resp, nil
 	}
 	r.live()
-	resp, err := client.Generate(ctx, req, onDelta)
+	seen := &partial{onDelta: onDelta}
+	resp, err := client.Generate(ctx, req, seen.deliver)
 	if err != nil {
-		return nil, err
+		if seen.aborted == nil || !errors.Is(err, seen.aborted) || ctx.Err() != nil {
+			return nil, err
+		}
+		// The block stopped the generation itself (the loop guard): what it
+		// saw is recorded, so a replay stops it at the same point.
+		resp = seen.response()
+		err = seen.aborted
 	}
 	r.journal.Generations = append(r.journal.Generations, *resp)
 	r.gen++
+	if err != nil {
+		return nil, err
+	}
 	return resp, nil
+}
+
+// partial keeps what a generation delivered, in case the caller aborts it.
+type partial struct {
+	onDelta         func(llm.Delta) error
+	text, reasoning strings.Builder
+	calls           []llm.ToolCall
+	aborted         error
+}
+
+// deliver passes a fragment on and keeps it.
+func (p *partial) deliver(d llm.Delta) error {
+	switch d.Kind {
+	case llm.TextDelta:
+		p.text.WriteString(d.Text)
+	case llm.ReasoningDelta:
+		p.reasoning.WriteString(d.Text)
+	case llm.ToolCallStart:
+		p.calls = append(p.calls, llm.ToolCall{ID: d.ToolID, Name: d.ToolName})
+	case llm.ToolCallArgs:
+		if d.ToolIndex < len(p.calls) {
+			p.calls[d.ToolIndex].Arguments += d.Text
+		}
+	}
+	if p.onDelta == nil {
+		return nil
+	}
+	if err := p.onDelta(d); err != nil {
+		p.aborted = err
+		return err
+	}
+	return nil
+}
+
+// response is what was delivered, as a response stopped by its caller.
+func (p *partial) response() *llm.Response {
+	return &llm.Response{Text: p.text.String(), Reasoning: p.reasoning.String(), ToolCalls: p.calls, FinishReason: "other"}
 }
 
 // replayDeltas streams a recorded response again, in the fragments a block
