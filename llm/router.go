@@ -1,6 +1,8 @@
 package llm
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"fmt"
@@ -256,4 +258,18 @@ func splitModel(model string) (prefix, id string) {
 		return "", model
 	}
 	return prefix, id
+}
+
+// Default limits of a model call (DefaultRetries).
+const (
+	DefaultCallTimeout = 10 * time.Minute
+	DefaultIdleTimeout = 2 * time.Minute
+)
+
+// DefaultRetries is the router option octrun runs with: retries with their
+// default back-off, a call that lasts longer than DefaultCallTimeout or
+// whose stream is silent for DefaultIdleTimeout fails with
+// provider_timeout (and is retried while nothing was streamed).
+func DefaultRetries() RouterOption {
+	return WithRetries(WithCallTimeout(DefaultCallTimeout), WithIdleTimeout(DefaultIdleTimeout))
 }

@@ -37,7 +37,7 @@ func newConfig(opts []Option) *config {
 		o(cfg)
 	}
 	if cfg.client == nil {
-		cfg.client = llm.NewRouter(os.Getenv, llm.WithRetries())
+		cfg.client = llm.NewRouter(os.Getenv, llm.DefaultRetries())
 	}
 	return cfg
 }

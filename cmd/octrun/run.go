@@ -172,7 +172,7 @@ func (b backend) options(p *protocol.Protocol, input map[string]any, replayed in
 		if b.LLMBaseURL != "" {
 			routerOpts = append(routerOpts, llm.WithBaseURL(b.LLMBaseURL, os.Getenv(llm.EnvAPIKey)))
 		}
-		router := llm.NewRouter(os.Getenv, append(routerOpts, llm.WithRetries())...)
+		router := llm.NewRouter(os.Getenv, append(routerOpts, llm.DefaultRetries())...)
 		values, _ := p.ResolveInput(input)
 		if err := router.Check(models(p, values)); err != nil {
 			return nil, usagef("%v", err)
