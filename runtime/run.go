@@ -57,11 +57,7 @@ func Run(ctx context.Context, p *protocol.Protocol, input map[string]any, opts .
 		return nil, &Error{Type: events.ErrorTypeValidation, Message: "the protocol is invalid: load it with protocol.Load and fix its errors first"}
 	}
 	cfg := newConfig(opts)
-	dir, err := filepath.Abs(p.Dir)
-	if err != nil {
-		return nil, err
-	}
-	snap := &Snapshot{ExecutionID: cfg.executionID, ProtocolDir: dir, Fingerprint: p.Fingerprint(), Input: input}
+	snap := &Snapshot{ExecutionID: cfg.executionID, Input: input}
 	if snap.ExecutionID == "" {
 		snap.ExecutionID = newExecutionID()
 	}
@@ -96,6 +92,19 @@ func Continue(ctx context.Context, executionID string, results []events.ToolResu
 	return cfg.execute(ctx, p, snap, true)
 }
 
+// save stores a paused run's snapshot, naming its protocol by folder and
+// fingerprint the first time (only paused runs pay for hashing the files).
+func (cfg *config) save(ctx context.Context, p *protocol.Protocol, snap *Snapshot) error {
+	if snap.Fingerprint == "" {
+		dir, err := filepath.Abs(p.Dir)
+		if err != nil {
+			return err
+		}
+		snap.ProtocolDir, snap.Fingerprint = dir, p.Fingerprint()
+	}
+	return cfg.store.Save(ctx, snap)
+}
+
 // execute runs one leg of a run: from the start, or replaying the journal
 // of a paused run silently up to where it stopped.
 func (cfg *config) execute(ctx context.Context, p *protocol.Protocol, snap *Snapshot, replay bool) (*Result, error) {
@@ -120,7 +129,7 @@ func (cfg *config) execute(ctx context.Context, p *protocol.Protocol, snap *Snap
 	var pause *blocks.Pause
 	if errors.As(err, &pause) {
 		snap.Pending = pause.Calls
-		if saveErr := cfg.store.Save(ctx, snap); saveErr != nil {
+		if saveErr := cfg.save(ctx, p, snap); saveErr != nil {
 			err = fmt.Errorf("the run paused but its snapshot could not be saved: %w", saveErr)
 		} else {
 			em.Emit(events.ClientToolRequest{ExecutionID: execID, ToolCalls: pause.Calls})
