@@ -44,9 +44,7 @@ output: ANSWER
 `,
 		"prompts/system.md": "You ask before you answer.\n",
 	} {
-		path := filepath.Join(dir, filepath.FromSlash(name))
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
+		writeFile(t, dir, name, text)
 	}
 	return dir
 }
