@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sashabaranov/go-openai"
 	"github.com/stretchr/testify/assert"
@@ -125,4 +126,30 @@ func jsonValue(t *testing.T, v any) any {
 	var out any
 	require.NoError(t, json.Unmarshal([]byte(mustJSON(t, v)), &out))
 	return out
+}
+
+// The library's short path pauses for a client tool and continues.
+func TestRunWorkerPausesAndContinues(t *testing.T) {
+	p, err := octrun.Load("examples/trip-planner")
+	require.NoError(t, err)
+	script, err := llm.LoadScript("examples/trip-planner/mock.yaml")
+	require.NoError(t, err)
+	client := llm.NewScripted(script)
+	store := octrun.NewMemoryStore()
+	opts := []octrun.Option{octrun.WithLLM(client), octrun.WithStore(store), octrun.WithTool("lookup", func(context.Context, map[string]any) (any, error) {
+		return []string{"9:02"}, nil
+	})}
+	_, err = octrun.RunWorker(context.Background(), p, nil, opts...)
+	var pause *octrun.PauseError
+	require.ErrorAs(t, err, &pause)
+	require.Len(t, pause.Calls, 1)
+	res, err := octrun.Continue(context.Background(), pause.ExecutionID,
+		[]events.ToolResult{{ToolCallID: pause.Calls[0].ToolCallID, Result: json.RawMessage(`"Brest"`)}},
+		append(opts, octrun.WithTool("approve", octrun.CommandTool(`echo '{"approved": true}'`, time.Second)))...)
+	require.NoError(t, err)
+	assert.Equal(t, "Approved: the 9:02 train to Brest.", res.Output)
+	last := client.Requests()[len(client.Requests())-1].Messages
+	assert.Equal(t, `The manager answered: {
+  "approved": true
+}`, last[len(last)-1].Content, "the command's JSON result reached the prompt")
 }

@@ -32,13 +32,27 @@ type ToolHandler = runtime.ToolHandler
 // Error is a failed or cancelled run.
 type Error = runtime.Error
 
-// Options of a run; see the runtime package for each.
+// PauseError is a run that stopped for the results of client tools.
+type PauseError = runtime.PauseError
+
+// Store keeps the snapshots of paused runs.
+type Store = runtime.Store
+
+// DirStore keeps the snapshots of paused runs as JSON files in a folder.
+type DirStore = runtime.DirStore
+
+// Options of a run, and the helpers that go with them; see the runtime
+// package for each.
 var (
 	WithLLM         = runtime.WithLLM
 	WithTool        = runtime.WithTool
 	WithEventSink   = runtime.WithEventSink
 	WithAllEvents   = runtime.WithAllEvents
 	WithExecutionID = runtime.WithExecutionID
+	WithStore       = runtime.WithStore
+	WithProtocol    = runtime.WithProtocol
+	CommandTool     = runtime.CommandTool
+	NewMemoryStore  = runtime.NewMemoryStore
 )
 
 // Load reads and validates the agent folder at path (or its
@@ -51,6 +65,12 @@ func Load(path string) (*protocol.Protocol, error) {
 // RunWorker runs the worker with input to its end and returns its output.
 func RunWorker(ctx context.Context, p *protocol.Protocol, input map[string]any, opts ...Option) (*Result, error) {
 	return runtime.Run(ctx, p, input, opts...)
+}
+
+// Continue resumes a run that paused for client tools with their results
+// (one for every pending call of the *PauseError).
+func Continue(ctx context.Context, executionID string, results []events.ToolResult, opts ...Option) (*Result, error) {
+	return runtime.Continue(ctx, executionID, results, opts...)
 }
 
 // Execute runs the worker and yields its events as they happen; a failed
