@@ -244,7 +244,7 @@ func parseScript(file string, data []byte) (*Script, error) {
 			continue
 		}
 		for _, n := range v.Content {
-			s.Responses = append(s.Responses, p.response(resolve(n)))
+			s.Responses = append(s.Responses, p.response(n))
 		}
 	}
 	if err := p.err(); err != nil {
@@ -275,7 +275,7 @@ func (p *scriptParser) response(n *yaml.Node) ScriptResponse {
 				continue
 			}
 			for _, c := range v.Content {
-				r.ToolCalls = append(r.ToolCalls, p.toolCall(resolve(c)))
+				r.ToolCalls = append(r.ToolCalls, p.toolCall(c))
 			}
 		case "error":
 			errNode = v
@@ -361,7 +361,7 @@ func (p *scriptParser) transcript(n *yaml.Node) *Transcript {
 			continue
 		}
 		for _, c := range v.Content {
-			t.Segments = append(t.Segments, p.segment(resolve(c)))
+			t.Segments = append(t.Segments, p.segment(c))
 		}
 	}
 	return t
@@ -398,7 +398,7 @@ func (p *scriptParser) tools(n *yaml.Node) map[string]ScriptTool {
 		return tools
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		name, body := n.Content[i].Value, resolve(n.Content[i+1])
+		name, body := n.Content[i].Value, n.Content[i+1]
 		var t ScriptTool
 		count := 0
 		for key, v := range p.mapping(body, fmt.Sprintf("tool %q", name), toolKeys) {
@@ -537,7 +537,7 @@ func (p *scriptParser) mapping(n *yaml.Node, what string, known []string, requir
 		}
 		seen := map[string]bool{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], resolve(n.Content[i+1])
+			k, v := n.Content[i], n.Content[i+1]
 			switch {
 			case !slices.Contains(known, k.Value):
 				p.errorf(k, "unknown key %q in %s (known: %s)", k.Value, what, strings.Join(known, ", "))
@@ -582,14 +582,6 @@ func (p *scriptParser) err() error {
 	return errors.New(strings.Join(p.problems, "\n"))
 }
 
-// resolve follows aliases to the node they name.
-func resolve(n *yaml.Node) *yaml.Node {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	return n
-}
-
 func describe(n *yaml.Node) string {
 	switch {
 	case n.Kind == yaml.MappingNode:
@@ -604,7 +596,6 @@ func describe(n *yaml.Node) string {
 
 // appendJSON writes n as JSON, keeping the order of mapping keys.
 func appendJSON(b *bytes.Buffer, n *yaml.Node) error {
-	n = resolve(n)
 	switch n.Kind {
 	case yaml.MappingNode:
 		b.WriteByte('{')
