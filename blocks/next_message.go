@@ -209,7 +209,7 @@ func (b *NextMessage) output(env *Env, msg *threads.Message, final *llm.Response
 	if rt == "" {
 		return msg.FinalStepText(), nil
 	}
-	value, err := decodeJSON(final.Text)
+	value, err := events.DecodeValue([]byte(final.Text))
 	if err != nil {
 		e := executionError("block %q: the model's answer is not the JSON of %s: %v", env.Step.Name.Value, rt, err)
 		e.Err = fmt.Errorf("it is not JSON (%v)", err)

@@ -271,7 +271,7 @@ func callArgs(text string) (map[string]any, error) {
 	if strings.TrimSpace(text) == "" {
 		return map[string]any{}, nil
 	}
-	v, err := decodeJSON(text)
+	v, err := events.DecodeValue([]byte(text))
 	if err != nil {
 		return nil, fmt.Errorf("the arguments are not valid JSON: %v", err)
 	}

@@ -16,6 +16,7 @@ package events
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 )
 
 // Event is one stream event. The types of this package implement it, and
@@ -173,4 +174,19 @@ func RawValue(v any) json.RawMessage {
 		return json.RawMessage("null")
 	}
 	return b
+}
+
+// DecodeValue is the inverse of RawValue: it decodes one free-form JSON
+// value, numbers kept exact as json.Number, and refuses anything after it.
+func DecodeValue(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, errors.New("unexpected text after the JSON value")
+	}
+	return v, nil
 }

@@ -303,3 +303,17 @@ func TestRawValue(t *testing.T) {
 	assert.Equal(t, `null`, string(RawValue(nil)))
 	assert.Equal(t, `null`, string(RawValue(func() {})), "what JSON cannot encode is null")
 }
+
+func TestDecodeValue(t *testing.T) {
+	v, err := DecodeValue([]byte(`{"n": 12345678901234567890, "s": "<b>"}`))
+	assert.NoError(t, err)
+	assert.Equal(t, map[string]any{"n": json.Number("12345678901234567890"), "s": "<b>"}, v, "numbers stay exact")
+	_, err = DecodeValue([]byte(`{"a": 1} {"b": 2}`))
+	assert.EqualError(t, err, "unexpected text after the JSON value")
+	_, err = DecodeValue([]byte(`{"a": `))
+	assert.Error(t, err)
+	raw := RawValue(map[string]any{"a": json.Number("1.50")})
+	back, err := DecodeValue(raw)
+	assert.NoError(t, err)
+	assert.Equal(t, map[string]any{"a": json.Number("1.50")}, back, "RawValue and DecodeValue round-trip")
+}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/octrun/octrun/events"
 )
 
 // CommandTool returns a handler that runs command with sh -c for each call:
@@ -52,10 +54,7 @@ func CommandTool(command string, timeout time.Duration) ToolHandler {
 
 // commandResult reads a command's output: JSON when it is, text otherwise.
 func commandResult(out []byte) any {
-	dec := json.NewDecoder(bytes.NewReader(out))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err == nil && !dec.More() {
+	if v, err := events.DecodeValue(out); err == nil {
 		return v
 	}
 	return strings.TrimRight(string(out), "\n")

@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -189,7 +188,14 @@ func (r *recorder) callTool(ctx context.Context, call blocks.ToolInvocation, h T
 		case out.Error != "":
 			return nil, toolError(out.Error)
 		}
-		return decodeValue(out.Result)
+		if len(out.Result) == 0 {
+			return nil, nil
+		}
+		v, err := events.DecodeValue(out.Result)
+		if err != nil {
+			return nil, fmt.Errorf("a recorded tool result is not JSON: %w", err)
+		}
+		return v, nil
 	}
 	r.live()
 	if h == nil {
@@ -279,20 +285,6 @@ func (j *Journal) supply(results []events.ToolResult) error {
 		return fmt.Errorf("tool call %s is not waiting for a result", id)
 	}
 	return nil
-}
-
-// decodeValue decodes a recorded JSON value, numbers as json.Number.
-func decodeValue(raw json.RawMessage) (any, error) {
-	var v any
-	if len(raw) == 0 {
-		return nil, nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("a recorded tool result is not JSON: %w", err)
-	}
-	return v, nil
 }
 
 // mcpTools replays the next recorded tool list of an MCP server, or asks
