@@ -1,11 +1,9 @@
 package blocks
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"strings"
 
+	"github.com/octrun/octrun/effect"
 	"github.com/octrun/octrun/events"
 	"github.com/octrun/octrun/llm"
 	"github.com/octrun/octrun/protocol"
@@ -26,6 +24,9 @@ type State struct {
 	Step int `json:"step"`
 	// Counter numbers the ids handed out so far.
 	Counter int `json:"counter"`
+	// Effects numbers the effects asked for so far: an effect's key is the
+	// execution id and this number (effect.Key).
+	Effects int `json:"effects"`
 	// Usage adds up the tokens of every model call of the run.
 	Usage llm.Usage `json:"usage"`
 }
@@ -40,6 +41,17 @@ func NewState(executionID string, values map[string]any) *State {
 func (s *State) NewID(kind string) string {
 	s.Counter++
 	return fmt.Sprintf("%s-%s%d", s.ExecutionID, kind, s.Counter)
+}
+
+// key returns the key of the block's next effect.
+func (env *Env) key() effect.Key {
+	env.State.Effects++
+	return effect.Key{ID: fmt.Sprintf("%s#%d", env.State.ExecutionID, env.State.Effects), Step: env.State.Step, Block: env.Step.Name.Value}
+}
+
+// ids returns the run's id counter for an effect that hands out ids.
+func (env *Env) ids() effect.IDs {
+	return effect.IDs{Prefix: env.State.ExecutionID, Counter: env.State.Counter}
 }
 
 // Thread is a started thread: its conversation and its resolved settings.
@@ -71,87 +83,20 @@ type ThreadConfig struct {
 	LoopGuard bool `json:"loopGuard,omitempty"`
 }
 
-// Effects is everything a block may ask of the world. The in-process
-// runtime implements it directly; a durable runtime implements it with
-// activities and child workflows.
-type Effects interface {
-	// Generate asks a model for a response, streaming its fragments.
-	Generate(ctx context.Context, req llm.Request, onDelta func(llm.Delta) error) (*llm.Response, error)
-	// CallTool runs a tool and returns its JSON-compatible result. It
-	// returns ErrClientTool for a client tool whose result the caller of
-	// the run must supply.
-	CallTool(ctx context.Context, call ToolInvocation) (any, error)
-	// ClientTool reports whether calls of the tool are answered by the
-	// caller of the run (no handler runs it here): the run pauses for them.
-	ClientTool(name string) bool
-	// RunWorker runs a declared worker to its end and returns its output.
-	RunWorker(ctx context.Context, call WorkerInvocation) (WorkerOutcome, error)
-	// MCPTools lists the tools of the protocol's MCP server namespace,
-	// named namespace__tool; CallTool calls them.
-	MCPTools(ctx context.Context, namespace string) ([]llm.Tool, error)
-	// MediaClient asks media models for images, speech and transcripts
-	// (the media blocks, PROTOCOL.md 3.9).
-	llm.MediaClient
-}
-
-// ToolInvocation is one call of a tool.
-type ToolInvocation struct {
-	// Name is the tool's name in the protocol that calls it.
-	Name   string
-	CallID string
-	Args   map[string]any
-}
-
-// WorkerInvocation is one run of a nested worker.
-type WorkerInvocation struct {
-	Decl *protocol.WorkerDecl
-	// WorkerID identifies the nested run; its events carry it (D8).
-	WorkerID string
-	// Label is how worker-start describes the run: the worker's title in
-	// title display mode, else its description.
-	Label string
-	Input map[string]any
-	// Events receives the nested worker's events, already tagged and
-	// filtered for its display mode.
-	Events *events.Emitter
-}
-
-// WorkerOutcome is what a nested worker returned.
-type WorkerOutcome struct {
-	Output    any
-	HasOutput bool
-	Usage     llm.Usage
-}
-
 // Env is what a block runs with.
 type Env struct {
 	Protocol *protocol.Protocol
 	State    *State
-	Effects  Effects
-	Events   *events.Emitter
+	Effects  effect.Effects
+	// Events emits the block's events; the block's own content is in the
+	// block's scope.
+	Events *events.Emitter
 	// Step is the step being run and BlockID its block id in events.
 	Step    *protocol.Step
 	BlockID string
 	// WorkerID is the id of a nested worker run, "" at the top level: it
 	// routes the results of paused tool calls (PROTOCOL.md 6.3).
 	WorkerID string
-}
-
-// ErrClientTool is what Effects.CallTool returns for a client tool.
-var ErrClientTool = errors.New("the tool is a client tool: its result comes from the caller")
-
-// Pause stops a run that needs the results of client tools. Calls are the
-// pending calls; the run continues when their results are supplied.
-type Pause struct {
-	Calls []events.PendingToolCall
-}
-
-func (p *Pause) Error() string {
-	names := make([]string, len(p.Calls))
-	for i, c := range p.Calls {
-		names[i] = c.ToolName
-	}
-	return fmt.Sprintf("the run paused for the results of client tools: %s", strings.Join(names, ", "))
 }
 
 // Error is a failure of a block, classified for the error event

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/octrun/octrun/effect"
 	"github.com/octrun/octrun/events"
 	"github.com/octrun/octrun/llm"
 	"github.com/octrun/octrun/protocol"
@@ -40,11 +41,11 @@ func (b *GenerateImage) Run(ctx context.Context, env *Env) error {
 		}
 		req.ReferenceImages = append(req.ReferenceImages, image.URL)
 	}
-	image, err := env.Effects.GenerateImage(ctx, req)
+	res, err := env.Effects.Media(ctx, effect.MediaRequest{Key: env.key(), Image: &req})
 	if err != nil {
 		return mediaFailed(env, err)
 	}
-	deliver(env, image, d.Output)
+	deliver(env, res.File, d.Output)
 	return nil
 }
 
@@ -68,11 +69,11 @@ func (b *GenerateSpeech) Run(ctx context.Context, env *Env) error {
 	if d.Speed.IsSet() {
 		req.Speed = d.Speed.Value
 	}
-	audio, err := env.Effects.GenerateSpeech(ctx, req)
+	res, err := env.Effects.Media(ctx, effect.MediaRequest{Key: env.key(), Speech: &req})
 	if err != nil {
 		return mediaFailed(env, err)
 	}
-	deliver(env, audio, d.Output)
+	deliver(env, res.File, d.Output)
 	return nil
 }
 
@@ -96,11 +97,12 @@ func (b *TranscribeAudio) Run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	t, err := env.Effects.Transcribe(ctx, llm.TranscriptionRequest{Model: d.TranscriptionModel.Value, Audio: audio,
-		Language: d.Language.Value, Timestamps: d.Timestamps.Value})
+	res, err := env.Effects.Media(ctx, effect.MediaRequest{Key: env.key(), Transcription: &llm.TranscriptionRequest{
+		Model: d.TranscriptionModel.Value, Audio: audio, Language: d.Language.Value, Timestamps: d.Timestamps.Value}})
 	if err != nil {
 		return mediaFailed(env, err)
 	}
+	t := res.Transcript
 	text := t.Text
 	if d.Timestamps.Value {
 		text = t.Timed()

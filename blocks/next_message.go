@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/octrun/octrun/effect"
 	"github.com/octrun/octrun/events"
 	"github.com/octrun/octrun/llm"
 	"github.com/octrun/octrun/protocol"
@@ -47,10 +48,11 @@ func (b *NextMessage) Run(ctx context.Context, env *Env) error {
 	var final *llm.Response
 	for step := 1; ; step++ {
 		msg.Parts = append(msg.Parts, threads.Part{Type: threads.PartStepStart})
-		resp, s, err := b.generate(ctx, env, tools, req, t.Config.BackupModel)
+		res, err := b.generate(ctx, env, tools, req, t.Config.BackupModel)
 		if err != nil {
 			return err
 		}
+		resp := &res.Response
 		final = resp
 		if resp.Reasoning != "" {
 			msg.Parts = append(msg.Parts, threads.Part{Type: threads.PartReasoning, Text: resp.Reasoning})
@@ -61,29 +63,16 @@ func (b *NextMessage) Run(ctx context.Context, env *Env) error {
 		if len(resp.ToolCalls) == 0 {
 			break
 		}
-		assistant := llm.Message{Role: llm.RoleAssistant, Content: resp.Text}
-		var results []llm.Message
-		var pending []events.PendingToolCall
-		for _, i := range tools.serverFirst(resp.ToolCalls) {
-			call := resp.ToolCalls[i]
-			call.ID = s.callID(i, call)
-			part, result, err := tools.run(ctx, call, s.workerIDs[i])
-			if errors.Is(err, ErrClientTool) {
-				pending = append(pending, events.PendingToolCall{
-					ToolCallID: call.ID, ToolName: call.Name, Args: argsJSON(call.Arguments),
-					Source: events.ToolSourceLLM, Thread: d.ThreadName, WorkerID: env.WorkerID,
-				})
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			msg.Parts = append(msg.Parts, threads.Part{Type: threads.PartToolCall, ToolCall: part})
-			assistant.ToolCalls = append(assistant.ToolCalls, call)
-			results = append(results, llm.Message{Role: llm.RoleTool, ToolCallID: call.ID, Content: result})
+		calls, err := tools.runAll(ctx, resp.ToolCalls, res.WorkerIDs, d.ThreadName)
+		if err != nil {
+			return err
 		}
-		if len(pending) > 0 {
-			return &Pause{Calls: pending}
+		assistant := llm.Message{Role: llm.RoleAssistant, Content: resp.Text}
+		results := make([]llm.Message, 0, len(calls))
+		for _, c := range calls {
+			msg.Parts = append(msg.Parts, threads.Part{Type: threads.PartToolCall, ToolCall: c.part})
+			assistant.ToolCalls = append(assistant.ToolCalls, c.call)
+			results = append(results, llm.Message{Role: llm.RoleTool, ToolCallID: c.call.ID, Content: c.modelText})
 		}
 		req.Messages = append(append(req.Messages, assistant), results...)
 		if step >= t.Config.MaxSteps {
@@ -121,41 +110,35 @@ func (b *NextMessage) repair(ctx context.Context, env *Env, tools *toolset, req 
 		llm.Message{Role: llm.RoleUser, Content: fmt.Sprintf(
 			"Your answer is not a valid %s: %s. Answer again with only the corrected JSON object, matching the schema.", rt, problemText(problem))},
 	)
-	resp, _, err := b.generate(ctx, env, tools, req, backup)
-	return resp, err
-}
-
-// generate makes one model call of the turn, streaming it as events. A
-// transient failure before anything was streamed is tried once more on the
-// thread's backupModel (PROTOCOL.md 9.4); when the backup fails too, the
-// original error stands.
-func (b *NextMessage) generate(ctx context.Context, env *Env, tools *toolset, req llm.Request, backup string) (*llm.Response, *stepStream, error) {
-	s := &stepStream{env: env, tools: tools, responseType: b.def.ResponseType.Value, loopGuard: env.State.Threads[b.def.ThreadName].Config.LoopGuard}
-	resp, err := env.Effects.Generate(ctx, req, s.onDelta)
-	if errors.Is(err, errLoopGuard) {
-		// D15: the runaway tail is trimmed and the step ends as if the
-		// output cap was hit.
-		resp, err = &llm.Response{Text: s.text.String()[:s.loopCut], FinishReason: "length"}, nil
-	}
-	if err != nil && backup != "" && !s.streamed && transient(err) && ctx.Err() == nil {
-		req.Model = backup
-		if backupResp, backupErr := env.Effects.Generate(ctx, req, s.onDelta); backupErr == nil {
-			resp, err = backupResp, nil
-		}
-	}
-	s.close(resp)
+	res, err := b.generate(ctx, env, tools, req, backup)
 	if err != nil {
-		return nil, s, err
+		return nil, err
 	}
-	env.State.Usage = env.State.Usage.Add(resp.Usage)
-	return resp, s, nil
+	return &res.Response, nil
 }
 
-// transient reports whether a model error may pass on another model: a
-// rate limit, an outage, a timeout — not a bad key or a bad request.
-func transient(err error) bool {
-	var e *llm.Error
-	return errors.As(err, &e) && e.Retryable
+// generate makes one model call of the turn, streamed as events by the
+// effect side, which also fails over to the thread's backupModel
+// (docs/rules.md §9.4) and applies the loop guard (D15).
+func (b *NextMessage) generate(ctx context.Context, env *Env, tools *toolset, req llm.Request, backup string) (effect.GenerateResult, error) {
+	res, err := env.Effects.Generate(ctx, effect.GenerateRequest{
+		Key:         env.key(),
+		Request:     req,
+		BackupModel: backup,
+		Stream: effect.Stream{
+			Scope:        env.Events.Scope(),
+			IDs:          env.ids(),
+			ResponseType: b.def.ResponseType.Value,
+			LoopGuard:    env.State.Threads[b.def.ThreadName].Config.LoopGuard,
+			Cards:        tools.cards,
+		},
+	})
+	if err != nil {
+		return res, err
+	}
+	env.State.Counter = res.Counter
+	env.State.Usage = env.State.Usage.Add(res.Response.Usage)
+	return res, nil
 }
 
 // problemText is the part of an output error the model needs.
@@ -230,117 +213,6 @@ func (b *NextMessage) output(env *Env, msg *threads.Message, final *llm.Response
 	}
 	msg.Parts = append(msg.Parts, threads.Part{Type: threads.PartObject, Object: &threads.Object{TypeName: rt, Value: events.RawValue(value)}})
 	return value, nil
-}
-
-// stepStream turns the fragments of one model step into events: text and
-// reasoning parts, and a tool card per tool call.
-type stepStream struct {
-	env          *Env
-	tools        *toolset
-	responseType string
-
-	textID, reasoningID string
-	// streamed is true once any fragment reached the events.
-	streamed bool
-	// loopGuard watches the text for a runaway repetition (D15); text is
-	// the text so far and loopCut where a runaway was cut.
-	loopGuard bool
-	text      strings.Builder
-	loopCut   int
-	// ids and workerIDs of the tool calls by index, as first seen.
-	ids       map[int]string
-	names     map[int]string
-	workerIDs map[int]string
-}
-
-func (s *stepStream) onDelta(d llm.Delta) error {
-	s.streamed = true
-	ev := s.env.Events
-	switch d.Kind {
-	case llm.TextDelta:
-		if s.textID == "" {
-			s.endReasoning()
-			s.textID = s.env.State.NewID("text")
-			ev.Emit(events.TextStart{ID: s.textID, ResponseType: s.responseType})
-		}
-		ev.Emit(events.TextDelta{ID: s.textID, Delta: d.Text})
-		if s.loopGuard {
-			s.text.WriteString(d.Text)
-			if cut, found := runaway(s.text.String()); found {
-				s.loopCut = cut
-				return errLoopGuard
-			}
-		}
-	case llm.ReasoningDelta:
-		if s.reasoningID == "" {
-			s.reasoningID = s.env.State.NewID("reasoning")
-			ev.Emit(events.ReasoningStart{ID: s.reasoningID})
-		}
-		ev.Emit(events.ReasoningDelta{ID: s.reasoningID, Delta: d.Text})
-	case llm.ToolCallStart:
-		s.endText()
-		s.endReasoning()
-		if s.ids == nil {
-			s.ids, s.names, s.workerIDs = map[int]string{}, map[int]string{}, map[int]string{}
-		}
-		id := d.ToolID
-		if id == "" {
-			id = s.env.State.NewID("call")
-		}
-		s.ids[d.ToolIndex], s.names[d.ToolIndex] = id, d.ToolName
-		s.workerIDs[d.ToolIndex] = s.tools.startCall(id, d.ToolName)
-	case llm.ToolCallArgs:
-		if id, ok := s.ids[d.ToolIndex]; ok {
-			s.tools.argsDelta(id, s.names[d.ToolIndex], s.workerIDs[d.ToolIndex], d.Text)
-		}
-	}
-	return s.env.Events.Err()
-}
-
-func (s *stepStream) endText() {
-	if s.textID != "" {
-		s.env.Events.Emit(events.TextEnd{ID: s.textID})
-		s.textID = ""
-	}
-}
-
-func (s *stepStream) endReasoning() {
-	if s.reasoningID != "" {
-		s.env.Events.Emit(events.ReasoningEnd{ID: s.reasoningID})
-		s.reasoningID = ""
-	}
-}
-
-// close ends the open parts; with a response, it also ends the arguments
-// of every tool call.
-func (s *stepStream) close(resp *llm.Response) {
-	s.endText()
-	s.endReasoning()
-	if resp == nil {
-		return
-	}
-	for i, call := range resp.ToolCalls {
-		id := s.callID(i, call)
-		s.tools.endArgs(id, call.Name, s.workerIDs[i], call.Arguments)
-	}
-}
-
-// callID is the id of tool call i: the one seen while streaming, the
-// model's, or a new one.
-func (s *stepStream) callID(i int, call llm.ToolCall) string {
-	if id, ok := s.ids[i]; ok {
-		return id
-	}
-	if s.ids == nil {
-		s.ids, s.names, s.workerIDs = map[int]string{}, map[int]string{}, map[int]string{}
-	}
-	id := call.ID
-	if id == "" {
-		id = s.env.State.NewID("call")
-	}
-	s.ids[i], s.names[i] = id, call.Name
-	s.workerIDs[i] = s.tools.startCall(id, call.Name)
-	return id
 }
 
 // toLLM converts a thread into the messages of a model request: the system

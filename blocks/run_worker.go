@@ -2,16 +2,15 @@ package blocks
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
+	"github.com/octrun/octrun/effect"
 	"github.com/octrun/octrun/events"
-
 	"github.com/octrun/octrun/protocol"
 )
 
 // RunWorker runs a declared worker as a nested execution with its own
-// variables and threads, and stores its output (PROTOCOL.md 3.6, D12).
+// variables and threads, and stores its output (docs/rules.md §3.6, D12).
 type RunWorker struct {
 	step *protocol.Step
 	def  *protocol.RunWorker
@@ -27,20 +26,27 @@ func (b *RunWorker) Run(ctx context.Context, env *Env) error {
 			input[m.Label.Value] = v
 		}
 	}
-	outcome, err := runNested(ctx, env, decl, input, b.step.DisplayMode(env.Protocol), "")
+	res, err := runNested(ctx, env, decl, input, b.step.DisplayMode(env.Protocol), "")
 	if err != nil {
 		return err
 	}
 	if d.Output.IsSet() {
-		env.State.Values[d.Output.Value] = outcome.Output
+		var output any
+		if len(res.Output) > 0 {
+			if output, err = events.DecodeValue(res.Output); err != nil {
+				return executionError("block %q: the output of worker %q is not JSON: %v", b.step.Name.Value, decl.Slug.Value, err)
+			}
+		}
+		env.State.Values[d.Output.Value] = output
 	}
 	return nil
 }
 
 // runNested runs a declared worker with its display mode and counts its
 // tokens in this run's usage. workerID is the nested run's id, or "" for a
-// new one.
-func runNested(ctx context.Context, env *Env, decl *protocol.WorkerDecl, input map[string]any, display, workerID string) (WorkerOutcome, error) {
+// new one. A failure of the nested worker is returned under its name; a
+// cancellation, pause or diverged replay as it is.
+func runNested(ctx context.Context, env *Env, decl *protocol.WorkerDecl, input map[string]any, display, workerID string) (effect.WorkerResult, error) {
 	if workerID == "" {
 		workerID = env.State.NewID("worker")
 	}
@@ -48,25 +54,24 @@ func runNested(ctx context.Context, env *Env, decl *protocol.WorkerDecl, input m
 	if display == events.DisplayTitle {
 		label = decl.Title.Value
 	}
-	outcome, err := env.Effects.RunWorker(ctx, WorkerInvocation{
-		Decl:     decl,
+	res, err := env.Effects.RunWorker(ctx, effect.WorkerRequest{
+		Key:      env.key(),
+		Slug:     decl.Slug.Value,
 		WorkerID: workerID,
 		Label:    label,
 		Input:    input,
-		Events:   env.Events.Nested(workerID, display),
+		Scope:    env.Events.Scope().Nested(workerID, display),
 	})
-	env.State.Usage = env.State.Usage.Add(outcome.Usage)
-	var pause *Pause
+	env.State.Usage = env.State.Usage.Add(res.Usage)
 	switch {
 	case err == nil:
+		return res, nil
 	case ctx.Err() != nil:
-		return outcome, ctx.Err()
-	case errors.As(err, &pause):
-		return outcome, pause
-	default:
-		return outcome, fmt.Errorf("worker %q: %w", decl.Slug.Value, err)
+		return res, ctx.Err()
+	case isRunFailure(err):
+		return res, err
 	}
-	return outcome, nil
+	return res, fmt.Errorf("worker %q: %w", decl.Slug.Value, err)
 }
 
 // findWorker returns the declaration of a worker, or nil.

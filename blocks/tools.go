@@ -7,22 +7,27 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/octrun/octrun/effect"
 	"github.com/octrun/octrun/events"
 	"github.com/octrun/octrun/llm"
 	"github.com/octrun/octrun/protocol"
 	"github.com/octrun/octrun/threads"
 )
 
-// toolset is what a thread offers its model: the protocol tools it lists
-// and the declared workers it lists, as tools. It emits each call's events
-// and runs the calls, turning failures into results the model reads (D11).
+// toolset is what a thread offers its model: the protocol tools it lists,
+// the declared workers it lists (as tools), the tools of its MCP servers
+// and the built-in reference tools. It runs the calls of a model step,
+// turning failures into results the model reads (D11), and shows each
+// call's outcome on the call's card.
 type toolset struct {
 	env     *Env
 	offered []llm.Tool
+	// cards says how each offered tool's calls show (effect.Stream.Cards).
+	cards   map[string]effect.Card
 	tools   map[string]*protocol.ToolDef
 	workers map[string]*protocol.WorkerDecl
-	// mcp holds the MCP tools offered, by name, with their server.
-	mcp map[string]mcpTool
+	// mcp holds the names of the MCP tools offered.
+	mcp map[string]bool
 	// references are the reference documents the thread may read through
 	// the built-in reference tools.
 	references []string
@@ -30,39 +35,36 @@ type toolset struct {
 	maxResultTokens int
 }
 
-// mcpTool is a tool of an MCP server offered to a thread.
-type mcpTool struct {
-	server      *protocol.MCPServerDef
-	description string
-}
-
 // newToolset gathers a thread's tools; listing the tools of its MCP servers
 // is the only part that can fail.
 func newToolset(ctx context.Context, env *Env, cfg ThreadConfig) (*toolset, error) {
-	ts := &toolset{env: env, tools: map[string]*protocol.ToolDef{}, workers: map[string]*protocol.WorkerDecl{},
-		mcp: map[string]mcpTool{}, references: cfg.References, maxResultTokens: cfg.MaxToolOutputTokens}
+	ts := &toolset{env: env, cards: map[string]effect.Card{}, tools: map[string]*protocol.ToolDef{},
+		workers: map[string]*protocol.WorkerDecl{}, mcp: map[string]bool{}, references: cfg.References, maxResultTokens: cfg.MaxToolOutputTokens}
 	for _, name := range cfg.Tools {
 		def := findTool(env.Protocol, name)
 		ts.tools[name] = def
+		ts.cards[name] = toolCard(def)
 		ts.offered = append(ts.offered, llm.Tool{Name: name, Description: def.Description.Value, Parameters: env.Protocol.ToolSchema(def)})
 	}
 	for _, slug := range cfg.Workers {
 		decl := findWorker(env.Protocol, slug)
 		ts.workers[slug] = decl
+		ts.cards[slug] = workerCard(decl)
 		ts.offered = append(ts.offered, llm.Tool{Name: slug, Description: workerDescription(decl), Parameters: decl.Protocol.InputSchema()})
 	}
 	for _, ns := range cfg.MCPServers {
-		tools, err := env.Effects.MCPTools(ctx, ns)
+		listing, err := env.Effects.ListMCPTools(ctx, effect.MCPListRequest{Key: env.key(), Namespace: ns})
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
+			if ctx.Err() != nil || isRunFailure(err) {
+				return nil, err
 			}
 			return nil, &Error{Type: ErrTool, Source: events.ErrorSourceTool, Tool: ns, Err: err,
 				Message: fmt.Sprintf("block %q: the tools of MCP server %q could not be listed: %v", env.Step.Name.Value, ns, err)}
 		}
 		server := findMCPServer(env.Protocol, ns)
-		for _, t := range tools {
-			ts.mcp[t.Name] = mcpTool{server: server, description: t.Description}
+		for _, t := range listing.Tools {
+			ts.mcp[t.Name] = true
+			ts.cards[t.Name] = cardOf(server.Display.Or(events.DisplayDescription), t.Description, server.Title.Value)
 			ts.offered = append(ts.offered, t)
 		}
 	}
@@ -98,138 +100,188 @@ func workerDisplay(d *protocol.WorkerDecl) string {
 	return d.Display.Or(events.DisplayStream)
 }
 
-// streamsInput reports whether a call of name is a worker in stream mode,
-// whose input streams as worker-input events instead of a tool card
-// (PROTOCOL.md 8.3).
-func (ts *toolset) streamsInput(name string) bool {
-	d := ts.workers[name]
-	return d != nil && workerDisplay(d) == events.DisplayStream
+// toolCard is how the calls of a protocol tool show (docs/rules.md §6.4);
+// a tool the protocol does not declare shows in description mode without a
+// label.
+func toolCard(tool *protocol.ToolDef) effect.Card {
+	if tool == nil {
+		return effect.Card{Display: events.DisplayDescription}
+	}
+	return cardOf(tool.Display.Or(events.DisplayDescription), tool.Description.Value, tool.Title.Value)
 }
 
-// card returns the tool card of a call of name.
-func (ts *toolset) card(name string) toolCard {
-	if d := ts.workers[name]; d != nil {
-		return cardFor(ts.env.Events, workerDisplay(d), workerDescription(d), d.Title.Value)
+// workerCard is how the calls of a worker offered as a tool show: in
+// stream mode its input streams as worker-input events (docs/rules.md
+// §8.3), otherwise as a tool card.
+func workerCard(d *protocol.WorkerDecl) effect.Card {
+	if workerDisplay(d) == events.DisplayStream {
+		return effect.Card{Display: events.DisplayStream, WorkerInput: true, Description: workerDescription(d)}
 	}
-	if t, ok := ts.mcp[name]; ok {
-		return cardFor(ts.env.Events, t.server.Display.Or(events.DisplayDescription), t.description, t.server.Title.Value)
-	}
-	return newToolCard(ts.env.Events, ts.tools[name])
+	return cardOf(workerDisplay(d), workerDescription(d), d.Title.Value)
 }
 
-// startCall opens the events of a call and returns the workerId of a
-// stream-mode worker call ("" otherwise).
-func (ts *toolset) startCall(id, name string) string {
-	if !ts.streamsInput(name) {
-		ts.card(name).start(id, name)
-		return ""
+// cardOf is the card of a display mode: its label is the title in title
+// mode, the description in description and stream modes, none otherwise.
+func cardOf(display, description, title string) effect.Card {
+	c := effect.Card{Display: display}
+	switch display {
+	case events.DisplayTitle:
+		c.Title = title
+	case events.DisplayDescription, events.DisplayStream:
+		c.Title = description
 	}
-	d := ts.workers[name]
-	workerID := ts.env.State.NewID("worker")
-	ts.env.Events.Emit(events.WorkerInputStart{WorkerID: workerID, WorkerSlug: name, Description: workerDescription(d)})
-	return workerID
+	return c
 }
 
-func (ts *toolset) argsDelta(id, name, workerID, text string) {
-	if workerID != "" {
-		ts.env.Events.Emit(events.WorkerInputDelta{WorkerID: workerID, Delta: text})
-		return
+// card returns the card of a call of name.
+func (ts *toolset) card(name string) effect.Card {
+	if c, ok := ts.cards[name]; ok {
+		return c
 	}
-	ts.card(name).delta(id, text)
+	return toolCard(nil)
 }
 
-func (ts *toolset) endArgs(id, name, workerID, args string) {
-	raw := argsJSON(args)
-	if workerID != "" {
-		ts.env.Events.Emit(events.WorkerInputReady{WorkerID: workerID, Input: raw})
-		return
-	}
-	ts.card(name).input(id, name, raw)
+// toolOutcome is one finished call of a model step: the call with its id,
+// the part stored on the thread and the text the model reads.
+type toolOutcome struct {
+	call      llm.ToolCall
+	part      *threads.ToolCall
+	modelText string
 }
 
-// argsJSON is the arguments as valid JSON: {} when empty, a JSON string of
-// the text when the model wrote something that is not JSON.
-func argsJSON(args string) json.RawMessage {
-	if strings.TrimSpace(args) == "" {
-		return json.RawMessage("{}")
-	}
-	if json.Valid([]byte(args)) {
-		return json.RawMessage(args)
-	}
-	return events.RawValue(args)
-}
-
-// serverFirst orders a step's tool calls: the ones this run executes
-// first, then the client tools, whose results pause the run. Every leg of a
-// paused run executes them in this same order.
-func (ts *toolset) serverFirst(calls []llm.ToolCall) []int {
-	order := make([]int, 0, len(calls))
-	for pass := range 2 {
-		for i, c := range calls {
-			if ts.isClient(c.Name) == (pass == 1) {
-				order = append(order, i)
-			}
+// runAll runs the tool calls of a model step in order. The calls of client
+// tools are answered by the caller of the run: their results are awaited
+// together, after the other calls ran, and their outcomes follow the
+// others'. workerIDs holds the ids handed to stream-mode worker calls.
+func (ts *toolset) runAll(ctx context.Context, calls []llm.ToolCall, workerIDs []string, thread string) ([]toolOutcome, error) {
+	done := make([]toolOutcome, 0, len(calls))
+	var waiting []llm.ToolCall
+	var pending []events.PendingToolCall
+	for i, call := range calls {
+		workerID := ""
+		if i < len(workerIDs) {
+			workerID = workerIDs[i]
 		}
-	}
-	return order
-}
-
-// isClient reports whether a call goes to the caller of the run: an
-// offered protocol tool that has no handler here.
-func (ts *toolset) isClient(name string) bool {
-	return ts.tools[name] != nil && ts.env.Effects.ClientTool(name)
-}
-
-// run executes one call and returns the part stored on the thread and the
-// text the model reads. A failed call is a result, not an error; only a
-// cancelled context or a client tool (ErrClientTool, or a Pause from a
-// nested worker) stops the loop.
-func (ts *toolset) run(ctx context.Context, call llm.ToolCall, workerID string) (*threads.ToolCall, string, error) {
-	part := &threads.ToolCall{ID: call.ID, Name: call.Name, Arguments: argsJSON(call.Arguments)}
-	result, err := ts.execute(ctx, call, workerID)
-	if ctx.Err() != nil {
-		return nil, "", ctx.Err()
-	}
-	var pause *Pause
-	if errors.Is(err, ErrClientTool) || errors.As(err, &pause) {
-		return nil, "", err
-	}
-	if err != nil {
-		part.Status, part.Error = threads.ToolError, err.Error()
-		if workerID == "" {
-			ts.card(call.Name).failed(call.ID, part.Error)
+		res, err := ts.execute(ctx, call, workerID)
+		if err != nil {
+			return nil, err
 		}
-	} else {
-		part.Status, part.Result = threads.ToolAvailable, events.RawValue(result)
-		if workerID == "" {
-			ts.card(call.Name).output(call.ID, part.Result)
+		if res.Client {
+			waiting = append(waiting, call)
+			pending = append(pending, events.PendingToolCall{
+				ToolCallID: call.ID, ToolName: call.Name, Args: effect.ArgsJSON(call.Arguments),
+				Source: events.ToolSourceLLM, Thread: thread, WorkerID: ts.env.WorkerID,
+			})
+			continue
 		}
+		done = append(done, ts.finish(call, workerID, res))
 	}
-	return part, boundResult(toolResultText(part), ts.maxResultTokens), nil
-}
-
-func (ts *toolset) execute(ctx context.Context, call llm.ToolCall, workerID string) (any, error) {
-	args, err := callArgs(call.Arguments)
+	if len(pending) == 0 {
+		return done, nil
+	}
+	answers, err := ts.env.Effects.AwaitToolResults(ctx, effect.AwaitRequest{Key: ts.env.key(), Calls: pending})
 	if err != nil {
 		return nil, err
 	}
-	if d := ts.workers[call.Name]; d != nil {
-		outcome, err := runNested(ctx, ts.env, d, args, workerDisplay(d), workerID)
-		return outcome.Output, err
-	}
-	if ts.builtin(call.Name) {
-		return callReferenceTool(ts.env.Protocol, ts.references, call.Name, args)
-	}
-	tool := ts.tools[call.Name]
-	if _, isMCP := ts.mcp[call.Name]; tool == nil && !isMCP {
-		return nil, fmt.Errorf("Tool %q is not available. It is not one of this thread's tools", call.Name)
-	}
-	if tool != nil {
-		if err := ts.checkArgs(tool, args); err != nil {
+	for _, call := range waiting {
+		res, err := clientResult(answers, call.ID)
+		if err != nil {
 			return nil, err
 		}
+		done = append(done, ts.finish(call, "", res))
 	}
-	return ts.env.Effects.CallTool(ctx, ToolInvocation{Name: call.Name, CallID: call.ID, Args: args})
+	return done, nil
+}
+
+// finish shows the outcome of a call on its card (a stream-mode worker
+// call shows through its own events instead) and returns what the thread
+// keeps of it and what the model reads.
+func (ts *toolset) finish(call llm.ToolCall, workerID string, res effect.ToolResult) toolOutcome {
+	part := &threads.ToolCall{ID: call.ID, Name: call.Name, Arguments: effect.ArgsJSON(call.Arguments)}
+	display := ts.card(call.Name).Display
+	if res.Error != "" {
+		part.Status, part.Error = threads.ToolError, res.Error
+		if workerID == "" {
+			ts.env.Events.EmitTool(display, events.ToolOutputError{ToolCallID: call.ID, Error: part.Error})
+		}
+	} else {
+		part.Status, part.Result = threads.ToolAvailable, res.Output
+		if len(part.Result) == 0 {
+			part.Result = json.RawMessage("null")
+		}
+		if workerID == "" {
+			ts.env.Events.EmitTool(display, events.ToolOutputAvailable{ToolCallID: call.ID, Output: part.Result})
+		}
+	}
+	return toolOutcome{call: call, part: part, modelText: boundResult(toolResultText(part), ts.maxResultTokens)}
+}
+
+// clientResult is the awaited result of a client tool call, its JSON
+// written the way octrun writes any value.
+func clientResult(answers effect.AwaitResult, callID string) (effect.ToolResult, error) {
+	ans, ok := answers.ByID(callID)
+	switch {
+	case !ok:
+		return effect.ToolResult{}, executionError("the results of the client tools hold none for tool call %s", callID)
+	case ans.Error != "":
+		return effect.ToolResult{Error: ans.Error}, nil
+	case len(ans.Result) == 0:
+		return effect.ToolResult{Output: json.RawMessage("null")}, nil
+	}
+	v, err := events.DecodeValue(ans.Result)
+	if err != nil {
+		return effect.ToolResult{Error: fmt.Sprintf("the result is not JSON: %v", err)}, nil
+	}
+	return effect.ToolResult{Output: events.RawValue(v)}, nil
+}
+
+// isRunFailure reports whether an effect's error ends the run rather than
+// being a failure the model reads: a pause for client tools or a replay
+// that diverged.
+func isRunFailure(err error) bool {
+	var pause *effect.Pause
+	var diverged *effect.DivergedError
+	return errors.As(err, &pause) || errors.As(err, &diverged)
+}
+
+// execute runs one call: a nested worker, a built-in reference tool, or a
+// tool through Effects. A failure the model can read (bad arguments, an
+// unknown tool, a tool's or a nested worker's error) is the result's
+// error; the error return ends the run (cancellation, a pause, a replay
+// that diverged).
+func (ts *toolset) execute(ctx context.Context, call llm.ToolCall, workerID string) (effect.ToolResult, error) {
+	args, err := callArgs(call.Arguments)
+	if err != nil {
+		return effect.ToolResult{Error: err.Error()}, nil
+	}
+	var value any
+	switch {
+	case ts.workers[call.Name] != nil:
+		d := ts.workers[call.Name]
+		res, err := runNested(ctx, ts.env, d, args, workerDisplay(d), workerID)
+		if err != nil {
+			if ctx.Err() != nil || isRunFailure(err) {
+				return effect.ToolResult{}, err
+			}
+			return effect.ToolResult{Error: err.Error()}, nil
+		}
+		return effect.ToolResult{Output: res.Output}, nil
+	case ts.builtin(call.Name):
+		value, err = callReferenceTool(ts.env.Protocol, ts.references, call.Name, args)
+	case ts.tools[call.Name] == nil && !ts.mcp[call.Name]:
+		err = fmt.Errorf("Tool %q is not available. It is not one of this thread's tools", call.Name)
+	default:
+		if tool := ts.tools[call.Name]; tool != nil {
+			if err := ts.checkArgs(tool, args); err != nil {
+				return effect.ToolResult{Error: err.Error()}, nil
+			}
+		}
+		return ts.env.Effects.CallTool(ctx, effect.ToolRequest{Key: ts.env.key(), Name: call.Name, CallID: call.ID, Args: args})
+	}
+	if err != nil {
+		return effect.ToolResult{Error: err.Error()}, nil
+	}
+	return effect.ToolResult{Output: events.RawValue(value)}, nil
 }
 
 // checkArgs validates a model's arguments against the tool's parameters

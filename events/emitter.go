@@ -1,160 +1,234 @@
 package events
 
-import "sync"
+import (
+	"slices"
+	"sync"
+)
 
-// Sink receives the events that reach a consumer, in order. An error means
-// the consumer is gone: the Emitter records it and sends nothing more. The
-// Emitter calls its sink with a lock held, so a sink must not call back
-// into the Emitter.
-type Sink func(Event) error
-
-// Option configures an Emitter.
-type Option func(*output)
-
-// AllEvents makes the Emitter ignore display modes when all is true: every
-// event of every block and of every nested worker reaches the sink (CLI
-// --all-events, for debugging). workerId tagging is unchanged.
-func AllEvents(all bool) Option {
-	return func(o *output) { o.all = all }
+// Scope says where in a run an event was emitted, as plain data: the chain
+// of nested worker runs it comes from and the display modes that govern
+// it. Route decides from a Scope alone what a consumer sees of an event, so
+// whichever process emits an event (the interpreter, or an effect executor
+// on another host) can route it the same way (docs/rules.md D8, D9).
+type Scope struct {
+	// Workers is the chain of nested worker runs the event comes from,
+	// outermost first; empty at the top level.
+	Workers []WorkerScope `json:"workers,omitempty"`
+	// Block is the display mode of the block the event is content of, ""
+	// outside a block (and for block-start and block-end themselves).
+	Block string `json:"block,omitempty"`
+	// Tool is the display mode of the tool card the event belongs to, ""
+	// for events that are not part of a tool card.
+	Tool string `json:"tool,omitempty"`
 }
 
-// output is what an Emitter and all its nested emitters share.
-type output struct {
-	mu   sync.Mutex // serialises sink calls and guards all emitter state
-	sink Sink
-	all  bool
-	err  error
+// WorkerScope is one nested worker run of a Scope.
+type WorkerScope struct {
+	ID      string `json:"id"`
+	Display string `json:"display,omitempty"`
 }
 
-// Emitter sends the events of a worker run to a sink, applying rules D8
-// (workerId tagging) and D9 (display filtering) of PROTOCOL.md.
-//
-// Within one worker, every event passes except the content of a block
-// whose display is not stream: Emit tracks the BlockStart and BlockEnd
-// events it is given, and drops the events between them unless the block
-// displays stream. block-start and block-end themselves always pass, and so
-// do the events that are not block content: start, finish, error, usage,
-// tool-request, client-tool-request, resource-update and the worker events
-// (worker-start, worker-result, worker-input-*), which a worker's own
-// display governs instead.
-//
-// A nested emitter (see Nested) forwards to its parent. The top level tags
-// nothing. Emitters are safe for concurrent use; sink calls are serialised
-// and never made concurrently, and an Emitter starts no goroutines.
+// Nested returns the scope of a worker run nested in s, with its workerId
+// and display mode ("" means stream).
+func (s Scope) Nested(workerID, display string) Scope {
+	return Scope{Workers: append(slices.Clip(s.Workers), WorkerScope{ID: workerID, Display: display})}
+}
+
+// InBlock returns s for the content of a block displayed as display.
+func (s Scope) InBlock(display string) Scope {
+	s.Tool = ""
+	s.Block = display
+	return s
+}
+
+// ForTool returns s for the events of a tool card displayed as display.
+func (s Scope) ForTool(display string) Scope {
+	s.Tool = display
+	return s
+}
+
+// Target receives a run's events with their scopes, unfiltered: it is
+// where a host routes (Route) and records them.
+type Target func(Scope, Event)
+
+// Emitter emits the events of one part of a run with their Scope. The
+// interpreter gives each worker run an Emitter; block-start and block-end
+// open and close a block's scope, so the events emitted in between are that
+// block's content. Emitters are safe for concurrent use and start no
+// goroutines; they filter nothing themselves (see Route).
 type Emitter struct {
-	out      *output
-	parent   *Emitter // nil at the top level
-	workerID string
-	display  string
-	blocks   []string // displays of the open blocks, innermost last
+	target Target
+	scope  Scope
+
+	mu     *sync.Mutex
+	blocks []string // displays of the open blocks, innermost last
 }
 
-// NewEmitter returns the top-level emitter of a run writing to sink.
-func NewEmitter(sink Sink, opts ...Option) *Emitter {
-	out := &output{sink: sink}
-	for _, opt := range opts {
-		opt(out)
-	}
-	return &Emitter{out: out}
+// NewEmitter returns the top-level emitter of a run sending to target.
+func NewEmitter(target Target) *Emitter {
+	return &Emitter{target: target, mu: &sync.Mutex{}}
 }
 
-// Nested returns the emitter of a nested worker run with the given workerId
-// and display mode ("" means stream, the documented default). A nested
-// worker's events are filtered by that display alone, not by the display of
-// e's open block (a run-worker block shows its worker by the worker's mode);
-// what reaches e goes on by e's own forwarding rules if e is nested too.
-// What it forwards to e:
-//
-//   - hidden: nothing, not even worker-start and worker-result;
-//   - name, description, title: only the worker's own worker-start (with
-//     its input removed) and worker-result;
-//   - stream: everything, each event that has a workerId field tagged with
-//     workerID unless it already carries one (so the events of a worker
-//     nested deeper keep the innermost workerId).
-//
-// Whatever the mode, tool-request is always forwarded (tagged), since a
-// paused run needs the consumer, and start, finish, error, usage,
-// resource-update and client-tool-request are never forwarded: they belong
-// to the top-level stream, and a nested run reports its end through
-// worker-result.
+// At returns an emitter that emits with the fixed scope s: the emitter of
+// an effect executor, which received the scope with its request.
+func (e *Emitter) At(s Scope) *Emitter {
+	return &Emitter{target: e.target, scope: s, mu: &sync.Mutex{}}
+}
+
+// Nested returns the emitter of a worker run nested in e's, with the given
+// workerId and display mode ("" means stream).
 func (e *Emitter) Nested(workerID, display string) *Emitter {
-	return &Emitter{out: e.out, parent: e, workerID: workerID, display: display}
+	return e.At(e.scope.Nested(workerID, display))
 }
 
-// Emit sends ev according to the rules above. After a sink error it does
-// nothing; Err returns that error.
-func (e *Emitter) Emit(ev Event) {
-	e.out.mu.Lock()
-	defer e.out.mu.Unlock()
-	if e.out.err != nil {
-		return
+// Scope returns the scope an event emitted now with Emit would have.
+func (e *Emitter) Scope() Scope {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.current()
+}
+
+// current is the scope of content emitted now; e.mu must be held.
+func (e *Emitter) current() Scope {
+	if len(e.blocks) == 0 {
+		return e.scope
 	}
+	return e.scope.InBlock(e.blocks[len(e.blocks)-1])
+}
+
+// Emit sends ev to the target with its scope. BlockStart opens a block and
+// BlockEnd closes it; both are outside the block they delimit.
+func (e *Emitter) Emit(ev Event) {
+	e.mu.Lock()
+	var s Scope
 	switch ev := ev.(type) {
 	case BlockStart:
+		s = e.current()
+		s.Block, s.Tool = "", ""
 		e.blocks = append(e.blocks, ev.Display)
 	case BlockEnd:
 		if len(e.blocks) > 0 {
 			e.blocks = e.blocks[:len(e.blocks)-1]
 		}
+		s = e.current()
+		s.Block, s.Tool = "", ""
 	default:
-		if !e.out.all && len(e.blocks) > 0 && e.blocks[len(e.blocks)-1] != DisplayStream && isBlockContent(ev) {
-			return
-		}
+		s = e.current()
 	}
-	e.send(ev)
+	e.mu.Unlock()
+	e.target(s, ev)
 }
 
-// Err returns the first error of the sink, or nil.
-func (e *Emitter) Err() error {
-	e.out.mu.Lock()
-	defer e.out.mu.Unlock()
-	return e.out.err
+// EmitTool sends ev as part of the card of a tool call displayed as
+// display (docs/rules.md §6.4).
+func (e *Emitter) EmitTool(display string, ev Event) {
+	e.mu.Lock()
+	s := e.current().ForTool(display)
+	e.mu.Unlock()
+	e.target(s, ev)
 }
 
-// send passes ev up the chain of nested emitters to the sink.
-func (e *Emitter) send(ev Event) {
-	for ; e.parent != nil; e = e.parent {
+// Route decides what a consumer sees of an event emitted in scope s: the
+// event, possibly reduced and tagged with a workerId, and whether it is
+// seen at all. It is the one place where display modes apply; with all set
+// (--all-events) nothing is hidden or reduced, only tagged.
+//
+// Tool cards (docs/rules.md §6.4): hidden shows nothing; name and title
+// show the call without its arguments and result; description and stream
+// show everything.
+//
+// Blocks (D9): the content of a block whose display is not stream is not
+// shown. block-start and block-end always are, and so are the events that
+// are not block content: start, finish, error, usage, tool-request,
+// client-tool-request, resource-update and the worker events
+// (worker-start, worker-result, worker-input-*), which a worker's own
+// display governs instead.
+//
+// Nested workers (D8), from the innermost out; a nested worker's events
+// are filtered by its own display alone, not by the display of the block
+// that runs it:
+//
+//   - hidden: nothing, not even worker-start and worker-result;
+//   - name, description, title: only the worker's own worker-start (with
+//     its input removed) and worker-result;
+//   - stream: everything, each event that has a workerId field tagged with
+//     the worker's id unless it already carries one (so the events of a
+//     worker nested deeper keep the innermost workerId).
+//
+// Whatever the mode, tool-request is always forwarded (tagged), since a
+// paused run needs the consumer, and start, finish, error, usage,
+// resource-update and client-tool-request never leave a nested worker:
+// they belong to the top-level stream.
+func Route(s Scope, ev Event, all bool) (Event, bool) {
+	if !all {
 		var ok bool
-		if ev, ok = e.relay(ev); !ok {
-			return
+		if ev, ok = toolView(s.Tool, ev); !ok {
+			return nil, false
+		}
+		if s.Block != "" && s.Block != DisplayStream && isBlockContent(ev) {
+			return nil, false
 		}
 	}
-	if err := e.out.sink(ev); err != nil {
-		e.out.err = err
+	for i := len(s.Workers) - 1; i >= 0; i-- {
+		var ok bool
+		if ev, ok = relay(s.Workers[i], ev, all); !ok {
+			return nil, false
+		}
 	}
+	return ev, true
 }
 
-// relay applies the forwarding rules of a nested emitter (see Nested) to
-// ev, reporting whether it reaches the parent and in what form.
-func (e *Emitter) relay(ev Event) (Event, bool) {
-	full := e.out.all || e.display == DisplayStream || e.display == ""
+// toolView applies a tool card's display to one of its events.
+func toolView(display string, ev Event) (Event, bool) {
+	switch display {
+	case "", DisplayDescription, DisplayStream:
+		return ev, true
+	case DisplayHidden:
+		return nil, false
+	}
+	switch ev := ev.(type) {
+	case ToolInputDelta:
+		return nil, false
+	case ToolInputAvailable:
+		ev.Input = []byte("{}")
+		return ev, true
+	case ToolOutputAvailable:
+		ev.Output = []byte("null")
+		return ev, true
+	}
+	return ev, true
+}
+
+// relay applies the forwarding rules of nested worker w to ev.
+func relay(w WorkerScope, ev Event, all bool) (Event, bool) {
+	full := all || w.Display == DisplayStream || w.Display == ""
 	switch ev := ev.(type) {
 	case Start, Finish, Error, Usage, ResourceUpdate, ClientToolRequest:
 		return nil, false
 	case ToolRequest:
-		return e.tag(ev), true
+		return tag(ev, w.ID), true
 	case WorkerStart:
-		if ev.WorkerID == e.workerID && !full {
+		if ev.WorkerID == w.ID && !full {
 			ev.Input = nil
-			return ev, e.display != DisplayHidden
+			return ev, w.Display != DisplayHidden
 		}
 	case WorkerResult:
-		if ev.WorkerID == e.workerID && !full {
-			return ev, e.display != DisplayHidden
+		if ev.WorkerID == w.ID && !full {
+			return ev, w.Display != DisplayHidden
 		}
 	}
 	if !full {
 		return nil, false
 	}
-	return e.tag(ev), true
+	return tag(ev, w.ID), true
 }
 
-// tag sets the workerId of ev to the emitter's unless ev already has one.
-func (e *Emitter) tag(ev Event) Event {
+// tag sets the workerId of ev to id unless ev already has one.
+func tag(ev Event, id string) Event {
 	if ev.EventWorkerID() != "" {
 		return ev
 	}
-	return ev.WithWorkerID(e.workerID)
+	return ev.WithWorkerID(id)
 }
 
 // isBlockContent reports whether ev is content of the block it is emitted
@@ -166,4 +240,16 @@ func isBlockContent(ev Event) bool {
 		return false
 	}
 	return true
+}
+
+// Routed returns a Target that routes each event (Route) and passes what a
+// consumer sees to sink, ignoring the sink's errors: the simplest way to
+// watch a run's events in order, for tests and small tools. Hosts record
+// events in a Log instead.
+func Routed(sink Sink, all bool) Target {
+	return func(s Scope, ev Event) {
+		if ev, ok := Route(s, ev, all); ok {
+			_ = sink(ev)
+		}
+	}
 }

@@ -1,7 +1,8 @@
 package events
 
 import (
-	"errors"
+	"encoding/json"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -12,12 +13,11 @@ import (
 
 // collect runs f on an emitter built with opts and returns the wire form of
 // every event that reached the sink.
-func collect(t *testing.T, f func(e *Emitter), opts ...Option) []string {
+func collect(t *testing.T, f func(e *Emitter), all ...bool) []string {
 	t.Helper()
 	var c Collector
-	e := NewEmitter(c.Send, opts...)
+	e := NewEmitter(Routed(c.Send, len(all) > 0 && all[0]))
 	f(e)
-	require.NoError(t, e.Err())
 	var lines []string
 	for _, ev := range c.Events() {
 		b, err := ev.MarshalJSON()
@@ -94,7 +94,7 @@ func TestBlockDisplayFiltering(t *testing.T) {
 			name += "/all-events"
 		}
 		t.Run(name, func(t *testing.T) {
-			got := collect(t, func(e *Emitter) { block(e, "b", tc.display) }, AllEvents(tc.all))
+			got := collect(t, func(e *Emitter) { block(e, "b", tc.display) }, tc.all)
 			assert.Equal(t, tc.want, got)
 		})
 	}
@@ -129,7 +129,7 @@ func TestBlockDisplayNeverFiltersControlEvents(t *testing.T) {
 		WorkerInputStart{WorkerID: "w2", WorkerSlug: "s"}, WorkerInputDelta{WorkerID: "w2"}, WorkerInputReady{WorkerID: "w2"},
 	}
 	var c Collector
-	e := NewEmitter(c.Send)
+	e := NewEmitter(Routed(c.Send, false))
 	e.Emit(BlockStart{BlockID: "b", Display: DisplayHidden})
 	for _, ev := range control {
 		e.Emit(ev)
@@ -197,7 +197,7 @@ func TestNestedDisplayModes(t *testing.T) {
 			name += "/all-events"
 		}
 		t.Run(name, func(t *testing.T) {
-			got := collect(t, func(e *Emitter) { nestedRun(e.Nested("w1", tc.display), "w1") }, AllEvents(tc.all))
+			got := collect(t, func(e *Emitter) { nestedRun(e.Nested("w1", tc.display), "w1") }, tc.all)
 			assert.Equal(t, tc.want, got)
 		})
 	}
@@ -247,7 +247,7 @@ func TestNestedTwoDeep(t *testing.T) {
 			name += "/all-events"
 		}
 		t.Run(name, func(t *testing.T) {
-			assert.Equal(t, tc.want, collect(t, run(tc.outer, tc.inner), AllEvents(tc.all)))
+			assert.Equal(t, tc.want, collect(t, run(tc.outer, tc.inner), tc.all))
 		})
 	}
 }
@@ -284,40 +284,13 @@ func TestNestedBlockDisplayFiltering(t *testing.T) {
 	}, got)
 }
 
-func TestEmitterStopsAtFirstSinkError(t *testing.T) {
-	first, second := errors.New("consumer gone"), errors.New("still gone")
-	var calls []string
-	sink := func(ev Event) error {
-		calls = append(calls, ev.EventType())
-		switch len(calls) {
-		case 2:
-			return first
-		case 3:
-			return second
-		}
-		return nil
-	}
-	e := NewEmitter(sink)
-	child := e.Nested("w1", DisplayStream)
-	e.Emit(Start{})
-	assert.NoError(t, e.Err())
-	child.Emit(TextDelta{ID: "t"})
-	e.Emit(TextDelta{ID: "t2"})
-	child.Emit(TextDelta{ID: "t3"})
-	e.Emit(Finish{FinishReason: FinishStop})
-
-	assert.Equal(t, []string{"start", "text-delta"}, calls)
-	assert.Same(t, first, e.Err())
-	assert.Same(t, first, child.Err())
-}
-
 func TestEmitterWithSlowSinkIsRaceFree(t *testing.T) {
 	var c Collector
 	slow := func(ev Event) error {
 		time.Sleep(time.Millisecond)
 		return c.Send(ev)
 	}
-	e := NewEmitter(slow)
+	e := NewEmitter(Routed(slow, false))
 	var wg sync.WaitGroup
 	for g := range 4 {
 		wg.Go(func() {
@@ -326,13 +299,11 @@ func TestEmitterWithSlowSinkIsRaceFree(t *testing.T) {
 				em.Emit(BlockStart{BlockID: "b", Display: DisplayStream})
 				em.Emit(TextDelta{ID: "t", Delta: string(rune('0' + i))})
 				em.Emit(BlockEnd{BlockID: "b"})
-				_ = e.Err()
 				_ = c.Events()
 			}
 		})
 	}
 	wg.Wait()
-	require.NoError(t, e.Err())
 	events := c.Events()
 	assert.Len(t, events, 4*5*3)
 	// Each worker's events arrive in the order it emitted them.
@@ -344,4 +315,66 @@ func TestEmitterWithSlowSinkIsRaceFree(t *testing.T) {
 			next[d.WorkerID]++
 		}
 	}
+}
+
+// The display of a tool card applies to its events, and --all-events shows
+// them whole (docs/rules.md §6.4).
+func TestToolDisplay(t *testing.T) {
+	card := func(e *Emitter, display string) {
+		e.EmitTool(display, ToolInputStart{ToolCallID: "c", ToolName: "n", Display: display})
+		e.EmitTool(display, ToolInputDelta{ToolCallID: "c", InputTextDelta: `{"a":`})
+		e.EmitTool(display, ToolInputAvailable{ToolCallID: "c", ToolName: "n", Input: raw(`{"a":1}`)})
+		e.EmitTool(display, ToolOutputAvailable{ToolCallID: "c", Output: raw(`"secret"`)})
+	}
+	start := func(d string) string {
+		return `{"type":"tool-input-start","toolCallId":"c","toolName":"n","display":"` + d + `"}`
+	}
+	const (
+		delta     = `{"type":"tool-input-delta","toolCallId":"c","inputTextDelta":"{\"a\":"}`
+		input     = `{"type":"tool-input-available","toolCallId":"c","toolName":"n","input":{"a":1}}`
+		noInput   = `{"type":"tool-input-available","toolCallId":"c","toolName":"n","input":{}}`
+		output    = `{"type":"tool-output-available","toolCallId":"c","output":"secret"}`
+		noOutput  = `{"type":"tool-output-available","toolCallId":"c","output":null}`
+		streaming = "stream"
+	)
+	tests := []struct {
+		display string
+		all     bool
+		want    []string
+	}{
+		{DisplayHidden, false, nil},
+		{DisplayName, false, []string{start("name"), noInput, noOutput}},
+		{DisplayTitle, false, []string{start("title"), noInput, noOutput}},
+		{DisplayDescription, false, []string{start("description"), delta, input, output}},
+		{DisplayStream, false, []string{start(streaming), delta, input, output}},
+		{DisplayHidden, true, []string{start("hidden"), delta, input, output}},
+		{DisplayName, true, []string{start("name"), delta, input, output}},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("%s/all=%v", tc.display, tc.all), func(t *testing.T) {
+			assert.Equal(t, tc.want, collect(t, func(e *Emitter) { card(e, tc.display) }, tc.all))
+		})
+	}
+}
+
+// A scope is plain data: an event routed from a scope sent elsewhere (an
+// effect executor on another host) is routed exactly as at home.
+func TestScopeTravels(t *testing.T) {
+	var home, away []string
+	homeEm := NewEmitter(Routed(func(ev Event) error { home = append(home, ev.EventType()); return nil }, false))
+	child := homeEm.Nested("w1", DisplayStream)
+	child.Emit(BlockStart{BlockID: "b", Display: DisplayName})
+	child.Emit(TextDelta{ID: "t"})
+	scope := child.Scope()
+	child.Emit(BlockEnd{BlockID: "b"})
+
+	data, err := json.Marshal(scope)
+	require.NoError(t, err)
+	var back Scope
+	require.NoError(t, json.Unmarshal(data, &back))
+	assert.Equal(t, scope, back)
+	awayEm := NewEmitter(Routed(func(ev Event) error { away = append(away, ev.EventType()); return nil }, true)).At(back)
+	awayEm.Emit(TextDelta{ID: "t"})
+	assert.Equal(t, []string{"block-start", "block-end"}, home, "the name-mode block hides its text")
+	assert.Equal(t, []string{"text-delta"}, away, "all events show it")
 }

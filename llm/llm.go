@@ -20,50 +20,50 @@ const (
 
 // Message is one message sent to the model.
 type Message struct {
-	Role    Role
-	Content string
+	Role    Role   `json:"role"`
+	Content string `json:"content,omitempty"`
 	// ToolCalls are the calls an assistant message asked for.
-	ToolCalls []ToolCall
+	ToolCalls []ToolCall `json:"toolCalls,omitempty"`
 	// ToolCallID ties a tool message to the call it answers.
-	ToolCallID string
+	ToolCallID string `json:"toolCallId,omitempty"`
 }
 
 // ToolCall is one call of a tool by the model.
 type ToolCall struct {
-	ID   string
-	Name string
+	ID   string `json:"id"`
+	Name string `json:"name"`
 	// Arguments is the JSON text of the arguments as the model wrote it.
-	Arguments string
+	Arguments string `json:"arguments"`
 }
 
 // Tool is a tool offered to the model.
 type Tool struct {
-	Name        string
-	Description string
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
 	// Parameters is the JSON Schema of the arguments object.
-	Parameters map[string]any
+	Parameters map[string]any `json:"parameters"`
 }
 
 // ResponseFormat asks for structured output matching a JSON Schema.
 type ResponseFormat struct {
-	Name   string
-	Schema map[string]any
-	Strict bool
+	Name   string         `json:"name"`
+	Schema map[string]any `json:"schema"`
+	Strict bool           `json:"strict,omitempty"`
 }
 
 // Request is one generation.
 type Request struct {
 	// Model is the model id as the protocol writes it: provider/model-id.
-	Model    string
-	Messages []Message
-	Tools    []Tool
+	Model    string    `json:"model"`
+	Messages []Message `json:"messages"`
+	Tools    []Tool    `json:"tools,omitempty"`
 	// Temperature is nil when the provider's default applies.
-	Temperature *float64
+	Temperature *float64 `json:"temperature,omitempty"`
 	// Thinking is "", low, medium, high, max or off.
-	Thinking string
+	Thinking string `json:"thinking,omitempty"`
 	// MaxOutputTokens caps the generation; 0 means the provider default.
-	MaxOutputTokens int
-	ResponseFormat  *ResponseFormat
+	MaxOutputTokens int             `json:"maxOutputTokens,omitempty"`
+	ResponseFormat  *ResponseFormat `json:"responseFormat,omitempty"`
 }
 
 // DeltaKind tells what a Delta carries.
@@ -108,14 +108,14 @@ func (u Usage) Add(o Usage) Usage {
 
 // Response is a finished generation.
 type Response struct {
-	Text      string
-	Reasoning string
+	Text      string `json:"text"`
+	Reasoning string `json:"reasoning,omitempty"`
 	// ToolCalls are the calls asked for, assembled from their fragments,
 	// in the order they started (Delta.ToolIndex).
-	ToolCalls []ToolCall
+	ToolCalls []ToolCall `json:"toolCalls,omitempty"`
 	// FinishReason is stop, tool-calls, length, content-filter or other.
-	FinishReason string
-	Usage        Usage
+	FinishReason string `json:"finishReason"`
+	Usage        Usage  `json:"usage"`
 }
 
 // Client generates model responses. Generate streams every fragment to

@@ -31,51 +31,51 @@ type MediaClient interface {
 // ImageRequest asks for one image.
 type ImageRequest struct {
 	// Model is the model id as the protocol writes it: provider/model-id.
-	Model  string
-	Prompt string
+	Model  string `json:"model"`
+	Prompt string `json:"prompt"`
 	// AspectRatio is W:H; "" means Size's ratio, else 1:1. A provider with
 	// fixed sizes is asked for the supported size nearest to it (see
 	// OpenAI.GenerateImage).
-	AspectRatio string
+	AspectRatio string `json:"aspectRatio,omitempty"`
 	// Size is the deprecated WxH form of the aspect ratio (1024x1792 means
 	// 9:16), read only when AspectRatio is "".
-	Size string
+	Size string `json:"size,omitempty"`
 	// Resolution is 1K, 2K or 4K for the models that take it; others
 	// ignore it.
-	Resolution string
+	Resolution string `json:"resolution,omitempty"`
 	// ReferenceImages are the URLs (data: or http(s)) of images to edit or
 	// draw from.
-	ReferenceImages []string
+	ReferenceImages []string `json:"referenceImages,omitempty"`
 }
 
 // SpeechRequest asks for a text read aloud.
 type SpeechRequest struct {
 	// Model is the model id as the protocol writes it: provider/model-id.
-	Model string
-	Text  string
+	Model string `json:"model"`
+	Text  string `json:"text"`
 	// Voice is the provider's voice id; "" lets the client choose.
-	Voice string
+	Voice string `json:"voice,omitempty"`
 	// Format is mp3 (when ""), opus, aac, flac or wav.
-	Format string
+	Format string `json:"format,omitempty"`
 	// Instructions say how to speak, for the models that take them.
-	Instructions string
+	Instructions string `json:"instructions,omitempty"`
 	// Language is the text's ISO 639-1 code, for the models that take it.
-	Language string
+	Language string `json:"language,omitempty"`
 	// Speed is from 0.25 to 4.0; 0 means the provider's default (1.0).
-	Speed float64
+	Speed float64 `json:"speed,omitempty"`
 }
 
 // TranscriptionRequest asks for the text of audio.
 type TranscriptionRequest struct {
 	// Model is the model id as the protocol writes it: provider/model-id.
-	Model string
+	Model string `json:"model"`
 	// Audio is the audio: its bytes, or a data: or http(s) URL, which the
 	// client reads or fetches.
-	Audio Media
+	Audio Media `json:"audio"`
 	// Language is the audio's ISO 639-1 code; "" lets the model detect it.
-	Language string
+	Language string `json:"language,omitempty"`
 	// Timestamps asks for the start and end of each segment.
-	Timestamps bool
+	Timestamps bool `json:"timestamps,omitempty"`
 }
 
 // Media is a file given to or made by a model: its bytes with their media

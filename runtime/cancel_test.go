@@ -40,14 +40,13 @@ func TestCancelMidStreamLeavesNothingBehind(t *testing.T) {
 	deltas := 0
 	start := time.Now()
 	_, err = runtime.Run(ctx, p, map[string]any{"SUMMARY": "the sea"}, runtime.WithLLM(router),
-		runtime.WithEventSink(func(ev events.Event) error {
-			got = append(got, ev)
-			if ev.EventType() == "text-delta" {
+		runtime.WithEventObserver(func(r events.Record) {
+			got = append(got, r.Event)
+			if r.Event.EventType() == "text-delta" {
 				if deltas++; deltas == 3 {
 					cancel()
 				}
 			}
-			return nil
 		}))
 	elapsed := time.Since(start)
 

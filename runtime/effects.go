@@ -3,65 +3,142 @@ package runtime
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"time"
 
-	"github.com/octrun/octrun/blocks"
+	"github.com/octrun/octrun/effect"
+	"github.com/octrun/octrun/events"
+	"github.com/octrun/octrun/interp"
 	"github.com/octrun/octrun/llm"
 	"github.com/octrun/octrun/protocol"
 )
 
-// effects is the in-process implementation of blocks.Effects: model calls
-// go to the runner's client and tool calls to the registered handlers,
-// through the run's recorder; nested workers run in this process.
+// host is what the effects of one leg of an in-process run share: the
+// model client, the journal, the MCP servers, where events go and the
+// logger.
+type host struct {
+	client  llm.Client
+	rec     *recorder
+	servers *mcpServers
+	events  *events.Emitter
+	log     *slog.Logger
+}
+
+// effects is the in-process implementation of effect.Effects for one
+// worker run: model and media calls go to the host's client and tool calls
+// to the registered handlers, all through the journal; nested workers run
+// in this process; awaiting client tools suspends the run.
 type effects struct {
-	runner *runner
-	// protocol is the running protocol, whose MCP servers the effects reach.
+	host *host
+	// protocol is the running protocol, whose MCP servers and declared
+	// workers the effects reach.
 	protocol *protocol.Protocol
+	// tool returns the handler of a tool name as the running protocol
+	// calls it, or nil.
+	tool func(name string) ToolHandler
 }
 
-// Generate implements blocks.Effects.
-func (f *effects) Generate(ctx context.Context, req llm.Request, onDelta func(llm.Delta) error) (*llm.Response, error) {
-	return f.runner.rec.generate(ctx, f.runner.client, req, onDelta)
+// logged runs an effect and logs it with its duration.
+func logged[Res any](ctx context.Context, h *host, kind effect.Kind, key effect.Key, run func() (Res, error)) (Res, error) {
+	start := time.Now()
+	res, err := run()
+	attrs := []any{"effect", key.ID, "kind", kind, "step", key.Step + 1, "block", key.Block, "duration", time.Since(start)}
+	var pause *effect.Pause
+	switch {
+	case err == nil, errors.As(err, &pause):
+		h.log.DebugContext(ctx, "effect", attrs...)
+	default:
+		h.log.WarnContext(ctx, "effect failed", append(attrs, "error", err)...)
+	}
+	return res, err
 }
 
-// CallTool implements blocks.Effects.
-func (f *effects) CallTool(ctx context.Context, call blocks.ToolInvocation) (any, error) {
-	return f.runner.rec.callTool(ctx, call, f.handler(call.Name))
+// Generate implements effect.Effects.
+func (f *effects) Generate(ctx context.Context, req effect.GenerateRequest) (effect.GenerateResult, error) {
+	return logged(ctx, f.host, effect.KindGenerate, req.Key, func() (effect.GenerateResult, error) {
+		return journaled(f.host.rec, effect.KindGenerate, req.Key, req, func() (effect.GenerateResult, error) {
+			return effect.Generate(ctx, f.host.client, req, f.host.events)
+		})
+	})
 }
 
-// ClientTool implements blocks.Effects: a tool without a handler here is
-// answered by the caller of the run.
-func (f *effects) ClientTool(name string) bool {
-	return f.handler(name) == nil
+// CallTool implements effect.Effects: a tool without a handler here is a
+// client tool.
+func (f *effects) CallTool(ctx context.Context, req effect.ToolRequest) (effect.ToolResult, error) {
+	return logged(ctx, f.host, effect.KindTool, req.Key, func() (effect.ToolResult, error) {
+		return journaled(f.host.rec, effect.KindTool, req.Key, req, func() (effect.ToolResult, error) {
+			h := f.handler(req.Name)
+			if h == nil {
+				return effect.ToolResult{Client: true}, nil
+			}
+			return effect.RunTool(ctx, req, h)
+		})
+	})
 }
 
 // handler returns what answers a tool here: a registered handler (through
 // the tool mapping of nested workers), or the protocol's MCP server; nil
 // for a client tool.
 func (f *effects) handler(name string) ToolHandler {
-	if h := f.runner.tool(name); h != nil {
+	if h := f.tool(name); h != nil {
 		return h
 	}
 	return f.mcpHandler(name)
 }
 
-// RunWorker implements blocks.Effects: the nested worker runs with its own
-// state; its tool calls reach this run's handlers through the declaration's
-// tool mapping, unmapped names as they are (PROTOCOL.md 6.5, A17).
-func (f *effects) RunWorker(ctx context.Context, call blocks.WorkerInvocation) (blocks.WorkerOutcome, error) {
+// ListMCPTools implements effect.Effects.
+func (f *effects) ListMCPTools(ctx context.Context, req effect.MCPListRequest) (effect.MCPListResult, error) {
+	return logged(ctx, f.host, effect.KindMCPList, req.Key, func() (effect.MCPListResult, error) {
+		return journaled(f.host.rec, effect.KindMCPList, req.Key, req, func() (effect.MCPListResult, error) {
+			tools, err := f.host.servers.tools(ctx, f.protocol, req.Namespace)
+			return effect.MCPListResult{Tools: tools}, err
+		})
+	})
+}
+
+// Media implements effect.Effects with the client's media API
+// (llm.MediaOf).
+func (f *effects) Media(ctx context.Context, req effect.MediaRequest) (effect.MediaResult, error) {
+	return logged(ctx, f.host, effect.KindMedia, req.Key, func() (effect.MediaResult, error) {
+		return journaled(f.host.rec, effect.KindMedia, req.Key, req, func() (effect.MediaResult, error) {
+			return effect.RunMedia(ctx, llm.MediaOf(f.host.client), req)
+		})
+	})
+}
+
+// AwaitToolResults implements effect.Effects: the results come from the
+// journal when the run continues; the first time, the run pauses.
+func (f *effects) AwaitToolResults(ctx context.Context, req effect.AwaitRequest) (effect.AwaitResult, error) {
+	return logged(ctx, f.host, effect.KindAwait, req.Key, func() (effect.AwaitResult, error) {
+		return f.host.rec.await(req)
+	})
+}
+
+// RunWorker implements effect.Effects: the nested worker runs here with
+// its own state, its effects journaled like its caller's; its tool calls
+// reach this run's handlers through the declaration's tool mapping,
+// unmapped names as they are (docs/rules.md §6.5).
+func (f *effects) RunWorker(ctx context.Context, req effect.WorkerRequest) (effect.WorkerResult, error) {
+	decl := findWorker(f.protocol, req.Slug)
+	if decl == nil {
+		return effect.WorkerResult{}, fmt.Errorf("the protocol declares no worker %q", req.Slug)
+	}
 	mapped := map[string]string{}
-	for _, m := range call.Decl.Tools {
+	for _, m := range decl.Tools {
 		mapped[m.Label.Value] = m.Source.Value
 	}
-	parent := f.runner
-	child := &runner{client: parent.client, rec: parent.rec, servers: parent.servers, tool: func(name string) ToolHandler {
+	parent := f.tool
+	child := &effects{host: f.host, protocol: decl.Protocol, tool: func(name string) ToolHandler {
 		if to, ok := mapped[name]; ok {
-			return parent.tool(to)
+			return parent(to)
 		}
-		return parent.tool(name)
+		return parent(name)
 	}}
-	d := call.Decl
-	out, err := child.worker(ctx, d.Protocol, workerIdentity{id: call.WorkerID, slug: d.Slug.Value, description: call.Label, nested: true}, call.Input, call.Events)
-	var pause *blocks.Pause
+	out, err := interp.Run(ctx, child, f.host.events.At(req.Scope), interp.Worker{
+		Protocol: decl.Protocol, ID: req.WorkerID, Slug: decl.Slug.Value, Description: req.Label, Nested: true, Input: req.Input,
+	})
+	var pause *effect.Pause
 	if errors.As(err, &pause) {
 		// The caller of the run answers client tools under this protocol's
 		// names: map each pending call's tool name up one level.
@@ -71,34 +148,19 @@ func (f *effects) RunWorker(ctx context.Context, call blocks.WorkerInvocation) (
 			}
 		}
 	}
-	return out, err
+	res := effect.WorkerResult{HasOutput: out.HasOutput, Usage: out.Usage}
+	if err == nil && out.HasOutput {
+		res.Output = events.RawValue(out.Output)
+	}
+	return res, err
 }
 
-// GenerateImage implements blocks.Effects through the recorder: the image
-// comes from the journal when replaying, else from the runner's client
-// (llm.MediaOf).
-func (f *effects) GenerateImage(ctx context.Context, req llm.ImageRequest) (*llm.Media, error) {
-	out, err := f.runner.rec.media(mediaImage, func() (MediaOutcome, error) {
-		image, err := llm.MediaOf(f.runner.client).GenerateImage(ctx, req)
-		return MediaOutcome{File: image}, err
-	})
-	return out.File, err
-}
-
-// GenerateSpeech implements blocks.Effects like GenerateImage.
-func (f *effects) GenerateSpeech(ctx context.Context, req llm.SpeechRequest) (*llm.Media, error) {
-	out, err := f.runner.rec.media(mediaSpeech, func() (MediaOutcome, error) {
-		audio, err := llm.MediaOf(f.runner.client).GenerateSpeech(ctx, req)
-		return MediaOutcome{File: audio}, err
-	})
-	return out.File, err
-}
-
-// Transcribe implements blocks.Effects like GenerateImage.
-func (f *effects) Transcribe(ctx context.Context, req llm.TranscriptionRequest) (*llm.Transcript, error) {
-	out, err := f.runner.rec.media(mediaTranscript, func() (MediaOutcome, error) {
-		t, err := llm.MediaOf(f.runner.client).Transcribe(ctx, req)
-		return MediaOutcome{Transcript: t}, err
-	})
-	return out.Transcript, err
+// findWorker returns the declaration of a worker, or nil.
+func findWorker(p *protocol.Protocol, slug string) *protocol.WorkerDecl {
+	for _, w := range p.Workers {
+		if w.Slug.Value == slug {
+			return w
+		}
+	}
+	return nil
 }

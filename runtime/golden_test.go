@@ -170,11 +170,10 @@ func runCase(t *testing.T, ar *txtar.Archive) map[string]string {
 			t.Fatalf("unknown option %q", o)
 		}
 	}
-	opts = append(opts, runtime.WithEventSink(func(ev events.Event) error {
-		if ev.EventType() == cancelOn {
+	opts = append(opts, runtime.WithEventSink(jsonl), runtime.WithEventObserver(func(r events.Record) {
+		if r.Event.EventType() == cancelOn {
 			cancel()
 		}
-		return jsonl(ev)
 	}))
 	opts = append(opts, runtime.WithStore(runtime.NewMemoryStore()))
 	res, err := runtime.Run(ctx, p, input, opts...)

@@ -1,264 +1,84 @@
 package runtime
 
 import (
-	"context"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
+	"slices"
 
-	"github.com/octrun/octrun/blocks"
+	"github.com/octrun/octrun/effect"
 	"github.com/octrun/octrun/events"
-	"github.com/octrun/octrun/llm"
 )
 
-// Journal records the result of every effect of a run, in the order the
-// run asked for them: model generations, tool calls and media calls,
-// nested workers' included. Blocks are deterministic given these results,
-// so replaying the journal brings a fresh interpreter exactly to where a
-// paused run stopped (the way a durable workflow engine replays its
-// history).
+// Journal records the result of every effect of a run, keyed by the
+// effect's key (effect.Key) with a hash of its request. The interpreter is
+// deterministic given these results, so replaying the journal brings a
+// fresh interpreter exactly to where a paused run stopped, the way a
+// durable workflow engine replays its history. A replay that asks for an
+// effect other than the one recorded under its key, or with another
+// request, or that leaves recorded effects unasked, fails with an
+// *effect.DivergedError instead of going on with results that belong to
+// another run.
 type Journal struct {
-	Generations []llm.Response `json:"generations"`
-	Tools       []ToolOutcome  `json:"tools"`
-	// Media holds the results of media calls; a generated file is kept
-	// whole (its bytes as base64).
-	Media []MediaOutcome `json:"media,omitempty"`
-	// MCPTools holds the tool lists of MCP servers, in the order asked.
-	MCPTools []MCPListing `json:"mcpTools,omitempty"`
+	Entries []Entry `json:"entries"`
 }
 
-// MCPListing is the recorded tool list of one MCP server.
-type MCPListing struct {
-	Namespace string     `json:"namespace"`
-	Tools     []llm.Tool `json:"tools"`
+// Entry is the recorded result of one effect.
+type Entry struct {
+	Key  effect.Key  `json:"key"`
+	Kind effect.Kind `json:"kind"`
+	// Hash is a hash of the request (requestHash).
+	Hash string `json:"hash"`
+	// Result is the effect's result as JSON.
+	Result json.RawMessage `json:"result,omitempty"`
+	// Pending marks an await for client tools whose results the caller has
+	// not supplied yet; Calls are the calls it waits for.
+	Pending bool                     `json:"pending,omitempty"`
+	Calls   []events.PendingToolCall `json:"calls,omitempty"`
+
+	// fresh marks results supplied by Continue: the replay ends there.
+	fresh bool
+	// value is the result before it is encoded: a run that never pauses
+	// never pays for encoding its results (see seal).
+	value any
 }
 
-// MediaOutcome is the recorded result of one media call: the file of an
-// image or speech call, or the transcript of a transcription.
-type MediaOutcome struct {
-	// Kind is image, speech or transcript.
-	Kind       string          `json:"kind"`
-	File       *llm.Media      `json:"file,omitempty"`
-	Transcript *llm.Transcript `json:"transcript,omitempty"`
-}
-
-// Kinds of MediaOutcome.
-const (
-	mediaImage      = "image"
-	mediaSpeech     = "speech"
-	mediaTranscript = "transcript"
-)
-
-// ToolOutcome is the recorded result of one tool call. A client tool call
-// waiting for its result has Pending set.
-type ToolOutcome struct {
-	CallID  string          `json:"callId"`
-	Result  json.RawMessage `json:"result,omitempty"`
-	Error   string          `json:"error,omitempty"`
-	Pending bool            `json:"pending,omitempty"`
-	// Fresh marks a result supplied by Continue: the first one replayed
-	// ends the silent part of the replay.
-	Fresh bool `json:"-"`
-}
-
-// recorder is the Effects of one run leg: it serves recorded results while
-// replaying, silences the events of the replayed part, and records every
-// live result.
-type recorder struct {
-	journal *Journal
-	gen     int // next generation to replay
-	tool    int // next tool outcome to replay
-	med     int // next media outcome to replay
-	mcp     int // next MCP tool list to replay
-	// replaying is true until the replay reaches its first fresh or live
-	// effect; the run's sink drops events meanwhile.
-	replaying bool
-}
-
-// live ends the silent replay.
-func (r *recorder) live() { r.replaying = false }
-
-// generate replays the next recorded generation, or calls the client and
-// records its response.
-func (r *recorder) generate(ctx context.Context, client llm.Client, req llm.Request, onDelta func(llm.Delta) error) (*llm.Response, error) {
-	if r.gen < len(r.journal.Generations) {
-		resp := r.journal.Generations[r.gen]
-		r.gen++
-		if err := replayDeltas(&resp, onDelta); err != nil {
-			return nil, err
+// seal encodes the results not encoded yet, before the journal is saved.
+func (j *Journal) seal() error {
+	for i := range j.Entries {
+		e := &j.Entries[i]
+		if e.value == nil {
+			continue
 		}
-		return &resp, nil
-	}
-	r.live()
-	seen := &partial{onDelta: onDelta}
-	resp, err := client.Generate(ctx, req, seen.deliver)
-	if err != nil {
-		if seen.aborted == nil || !errors.Is(err, seen.aborted) || ctx.Err() != nil {
-			return nil, err
-		}
-		// The block stopped the generation itself (the loop guard): what it
-		// saw is recorded, so a replay stops it at the same point.
-		resp = seen.response()
-		err = seen.aborted
-	}
-	r.journal.Generations = append(r.journal.Generations, *resp)
-	r.gen++
-	if err != nil {
-		return nil, err
-	}
-	return resp, nil
-}
-
-// partial keeps what a generation delivered, in case the caller aborts it.
-type partial struct {
-	onDelta         func(llm.Delta) error
-	text, reasoning strings.Builder
-	calls           []llm.ToolCall
-	aborted         error
-}
-
-// deliver passes a fragment on and keeps it.
-func (p *partial) deliver(d llm.Delta) error {
-	switch d.Kind {
-	case llm.TextDelta:
-		p.text.WriteString(d.Text)
-	case llm.ReasoningDelta:
-		p.reasoning.WriteString(d.Text)
-	case llm.ToolCallStart:
-		p.calls = append(p.calls, llm.ToolCall{ID: d.ToolID, Name: d.ToolName})
-	case llm.ToolCallArgs:
-		if d.ToolIndex < len(p.calls) {
-			p.calls[d.ToolIndex].Arguments += d.Text
-		}
-	}
-	if p.onDelta == nil {
-		return nil
-	}
-	if err := p.onDelta(d); err != nil {
-		p.aborted = err
-		return err
-	}
-	return nil
-}
-
-// response is what was delivered, as a response stopped by its caller.
-func (p *partial) response() *llm.Response {
-	return &llm.Response{Text: p.text.String(), Reasoning: p.reasoning.String(), ToolCalls: p.calls, FinishReason: "other"}
-}
-
-// replayDeltas streams a recorded response again, in the fragments a block
-// needs to take the same decisions: reasoning, text, then each tool call.
-func replayDeltas(resp *llm.Response, onDelta func(llm.Delta) error) error {
-	var deltas []llm.Delta
-	if resp.Reasoning != "" {
-		deltas = append(deltas, llm.Delta{Kind: llm.ReasoningDelta, Text: resp.Reasoning})
-	}
-	if resp.Text != "" {
-		deltas = append(deltas, llm.Delta{Kind: llm.TextDelta, Text: resp.Text})
-	}
-	for i, c := range resp.ToolCalls {
-		deltas = append(deltas,
-			llm.Delta{Kind: llm.ToolCallStart, ToolIndex: i, ToolID: c.ID, ToolName: c.Name},
-			llm.Delta{Kind: llm.ToolCallArgs, ToolIndex: i, ToolID: c.ID, ToolName: c.Name, Text: c.Arguments})
-	}
-	for _, d := range deltas {
-		if err := onDelta(d); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// callTool replays the next recorded tool outcome, or runs the handler (nil
-// for a client tool) and records the outcome.
-func (r *recorder) callTool(ctx context.Context, call blocks.ToolInvocation, h ToolHandler) (any, error) {
-	if r.tool < len(r.journal.Tools) {
-		out := r.journal.Tools[r.tool]
-		r.tool++
-		if out.CallID != call.CallID {
-			return nil, fmt.Errorf("the run does not replay as recorded: tool call %s was expected, not %s", out.CallID, call.CallID)
-		}
-		if out.Fresh {
-			r.live()
-		}
-		switch {
-		case out.Pending:
-			return nil, blocks.ErrClientTool
-		case out.Error != "":
-			return nil, toolError(out.Error)
-		}
-		if len(out.Result) == 0 {
-			return nil, nil
-		}
-		v, err := events.DecodeValue(out.Result)
+		raw, err := json.Marshal(e.value)
 		if err != nil {
-			return nil, fmt.Errorf("a recorded tool result is not JSON: %w", err)
+			return fmt.Errorf("effect %s: %w", e.Key.ID, err)
 		}
-		return v, nil
+		e.Result, e.value = raw, nil
 	}
-	r.live()
-	if h == nil {
-		r.journal.Tools = append(r.journal.Tools, ToolOutcome{CallID: call.CallID, Pending: true})
-		r.tool++
-		return nil, blocks.ErrClientTool
-	}
-	result, err := runHandler(ctx, call, h)
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
-	out := ToolOutcome{CallID: call.CallID}
-	if err != nil {
-		out.Error = err.Error()
-	} else {
-		out.Result = events.RawValue(result)
-	}
-	r.journal.Tools = append(r.journal.Tools, out)
-	r.tool++
-	return result, err
+	return nil
 }
 
-// media replays the next recorded media outcome, or makes the call and
-// records its outcome. A failed call is not recorded: it ends the run.
-func (r *recorder) media(kind string, call func() (MediaOutcome, error)) (MediaOutcome, error) {
-	if r.med < len(r.journal.Media) {
-		out := r.journal.Media[r.med]
-		r.med++
-		if out.Kind != kind {
-			return MediaOutcome{}, fmt.Errorf("the run does not replay as recorded: a %s call was expected, not a %s call", out.Kind, kind)
+// pending returns the await entry waiting for results, or nil.
+func (j *Journal) pending() *Entry {
+	for i := range j.Entries {
+		if j.Entries[i].Pending {
+			return &j.Entries[i]
 		}
-		return out, nil
 	}
-	r.live()
-	out, err := call()
-	if err != nil {
-		return MediaOutcome{}, err
-	}
-	out.Kind = kind
-	r.journal.Media = append(r.journal.Media, out)
-	r.med++
-	return out, nil
+	return nil
 }
 
-// toolError is a tool's failure as recorded.
-type toolError string
-
-func (e toolError) Error() string { return string(e) }
-
-// runHandler calls a tool handler; a panic is a failed call, not a crashed
-// engine.
-func runHandler(ctx context.Context, call blocks.ToolInvocation, h ToolHandler) (result any, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			result, err = nil, fmt.Errorf("tool %q panicked: %v", call.Name, p)
-		}
-	}()
-	return h(ctx, call.Args)
-}
-
-// supply fills the pending tool outcomes with the caller's results. Every
-// pending call needs exactly one result.
+// supply records the caller's results for the pending await: every
+// pending call needs exactly one result, and no other result is taken.
 func (j *Journal) supply(results []events.ToolResult) error {
+	e := j.pending()
+	if e == nil {
+		return errors.New("the run is not waiting for tool results")
+	}
 	byID := map[string]events.ToolResult{}
 	for _, r := range results {
 		if _, dup := byID[r.ToolCallID]; dup {
@@ -266,44 +86,143 @@ func (j *Journal) supply(results []events.ToolResult) error {
 		}
 		byID[r.ToolCallID] = r
 	}
-	for i := range j.Tools {
-		out := &j.Tools[i]
-		if !out.Pending {
-			continue
-		}
-		r, ok := byID[out.CallID]
+	answers := effect.AwaitResult{Results: make([]events.ToolResult, 0, len(e.Calls))}
+	for _, c := range e.Calls {
+		r, ok := byID[c.ToolCallID]
 		if !ok {
-			return fmt.Errorf("no result for the pending tool call %s", out.CallID)
+			return fmt.Errorf("no result for the pending tool call %s", c.ToolCallID)
 		}
-		delete(byID, out.CallID)
-		*out = ToolOutcome{CallID: out.CallID, Result: r.Result, Error: r.Error, Fresh: true}
-		if len(out.Result) == 0 && out.Error == "" {
-			out.Result = json.RawMessage("null")
-		}
+		delete(byID, c.ToolCallID)
+		answers.Results = append(answers.Results, r)
 	}
 	for id := range byID {
 		return fmt.Errorf("tool call %s is not waiting for a result", id)
 	}
+	raw, err := json.Marshal(answers)
+	if err != nil {
+		return err
+	}
+	e.Result, e.Pending, e.Calls, e.fresh = raw, false, nil, true
 	return nil
 }
 
-// mcpTools replays the next recorded tool list of an MCP server, or asks
-// the server and records its answer.
-func (r *recorder) mcpTools(namespace string, list func() ([]llm.Tool, error)) ([]llm.Tool, error) {
-	if r.mcp < len(r.journal.MCPTools) {
-		out := r.journal.MCPTools[r.mcp]
-		r.mcp++
-		if out.Namespace != namespace {
-			return nil, fmt.Errorf("the run does not replay as recorded: the tools of MCP server %s were expected, not of %s", out.Namespace, namespace)
+// recorder is the journal of one leg of a run: it serves recorded results
+// while replaying, records live ones, and tells when the replay ends.
+type recorder struct {
+	journal *Journal
+	index   map[string]int // entry by key id
+	asked   []bool         // by entry: asked for in this leg
+	used    int            // how many entries were asked for
+	// replaying is true until the replay reaches its first fresh or live
+	// effect; the run's events are silent meanwhile.
+	replaying bool
+}
+
+func newRecorder(j *Journal, replaying bool) *recorder {
+	r := &recorder{journal: j, index: make(map[string]int, len(j.Entries)), asked: make([]bool, len(j.Entries)), replaying: replaying}
+	for i, e := range j.Entries {
+		r.index[e.Key.ID] = i
+	}
+	return r
+}
+
+// live ends the silent replay.
+func (r *recorder) live() { r.replaying = false }
+
+// unasked returns the error of a replay that leaves recorded effects
+// unasked, or nil: asked is the effect asked for live instead, or the zero
+// Key when the run ended.
+func (r *recorder) unasked(asked effect.Key, kind effect.Kind) error {
+	left := len(r.journal.Entries) - r.used
+	if left == 0 {
+		return nil
+	}
+	first := r.journal.Entries[slices.Index(r.asked, false)]
+	if asked.ID == "" {
+		return &effect.DivergedError{Key: first.Key, Kind: first.Kind, Recorded: first.Kind,
+			Reason: fmt.Sprintf("the run ended without asking for it (%d recorded effect(s) never asked for)", left)}
+	}
+	return &effect.DivergedError{Key: asked, Kind: kind,
+		Reason: fmt.Sprintf("it was never recorded, while %d recorded effect(s) were never asked for, the first %s (%s)", left, first.Key.ID, first.Kind)}
+}
+
+// journaled returns the recorded result of an effect, checking that the
+// replay asks for what was recorded, or runs it live and records its
+// result. A failed effect is not recorded: it ends the run.
+func journaled[Req, Res any](r *recorder, kind effect.Kind, key effect.Key, req Req, run func() (Res, error)) (Res, error) {
+	var res Res
+	hash, err := requestHash(req)
+	if err != nil {
+		return res, err
+	}
+	if i, ok := r.index[key.ID]; ok && !r.asked[i] {
+		e := &r.journal.Entries[i]
+		switch {
+		case e.Kind != kind:
+			return res, &effect.DivergedError{Key: key, Kind: kind, Recorded: e.Kind, Reason: fmt.Sprintf("a %s effect was recorded under this key", e.Kind)}
+		case e.Hash != hash:
+			return res, &effect.DivergedError{Key: key, Kind: kind, Recorded: e.Kind, Reason: "its request differs from the recorded one"}
+		case e.Pending:
+			return res, &effect.DivergedError{Key: key, Kind: kind, Recorded: e.Kind, Reason: "its results were never supplied"}
 		}
-		return out.Tools, nil
+		r.asked[i] = true
+		r.used++
+		if e.fresh {
+			r.live()
+		}
+		if err := decodeExact(e.Result, &res); err != nil {
+			return res, fmt.Errorf("the recorded result of effect %s is not valid: %w", key.ID, err)
+		}
+		return res, nil
+	}
+	if r.replaying {
+		if err := r.unasked(key, kind); err != nil {
+			return res, err
+		}
 	}
 	r.live()
-	tools, err := list()
-	if err != nil {
-		return nil, err
+	if res, err = run(); err != nil {
+		return res, err
 	}
-	r.journal.MCPTools = append(r.journal.MCPTools, MCPListing{Namespace: namespace, Tools: tools})
-	r.mcp++
-	return tools, nil
+	r.record(Entry{Key: key, Kind: kind, Hash: hash, value: res})
+	return res, nil
+}
+
+// record adds a live entry; it counts as asked.
+func (r *recorder) record(e Entry) {
+	r.index[e.Key.ID] = len(r.journal.Entries)
+	r.journal.Entries = append(r.journal.Entries, e)
+	r.asked = append(r.asked, true)
+	r.used++
+}
+
+// await serves the supplied results of client tool calls, or records the
+// calls as pending and pauses the run: the in-process host suspends runs
+// rather than waiting in place.
+func (r *recorder) await(req effect.AwaitRequest) (effect.AwaitResult, error) {
+	return journaled(r, effect.KindAwait, req.Key, req, func() (effect.AwaitResult, error) {
+		hash, err := requestHash(req)
+		if err != nil {
+			return effect.AwaitResult{}, err
+		}
+		r.record(Entry{Key: req.Key, Kind: effect.KindAwait, Hash: hash, Pending: true, Calls: req.Calls})
+		return effect.AwaitResult{}, &effect.Pause{Calls: req.Calls}
+	})
+}
+
+// requestHash is a hash of an effect's request as JSON: the same request
+// hashes the same in every process.
+func requestHash(req any) (string, error) {
+	h := sha256.New()
+	if err := json.NewEncoder(h).Encode(req); err != nil {
+		return "", fmt.Errorf("an effect's request cannot be recorded: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12]), nil
+}
+
+// decodeExact decodes JSON into v keeping numbers exact.
+func decodeExact(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	return dec.Decode(v)
 }

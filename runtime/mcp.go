@@ -38,23 +38,22 @@ func (s *mcpServers) close() {
 	}
 }
 
-// MCPTools implements blocks.Effects.
-func (f *effects) MCPTools(ctx context.Context, namespace string) ([]llm.Tool, error) {
-	return f.runner.rec.mcpTools(namespace, func() ([]llm.Tool, error) {
-		m, err := f.runner.servers.manager(f.protocol)
-		if err != nil {
-			return nil, err
-		}
-		tools, err := m.Tools(ctx, namespace)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]llm.Tool, len(tools))
-		for i, t := range tools {
-			out[i] = llm.Tool{Name: t.Name, Description: t.Description, Parameters: t.InputSchema}
-		}
-		return out, nil
-	})
+// tools lists the tools of an MCP server namespace of p, named
+// namespace__tool.
+func (s *mcpServers) tools(ctx context.Context, p *protocol.Protocol, namespace string) ([]llm.Tool, error) {
+	m, err := s.manager(p)
+	if err != nil {
+		return nil, err
+	}
+	tools, err := m.Tools(ctx, namespace)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]llm.Tool, len(tools))
+	for i, t := range tools {
+		out[i] = llm.Tool{Name: t.Name, Description: t.Description, Parameters: t.InputSchema}
+	}
+	return out, nil
 }
 
 // mcpHandler returns the handler of an MCP tool of the running protocol
@@ -65,7 +64,7 @@ func (f *effects) mcpHandler(name string) ToolHandler {
 		return nil
 	}
 	return func(ctx context.Context, args map[string]any) (any, error) {
-		m, err := f.runner.servers.manager(f.protocol)
+		m, err := f.host.servers.manager(f.protocol)
 		if err != nil {
 			return nil, err
 		}

@@ -3,7 +3,9 @@ package runtime
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
+	"time"
 
 	"github.com/octrun/octrun/events"
 	"github.com/octrun/octrun/llm"
@@ -22,17 +24,22 @@ type config struct {
 	client      llm.Client
 	handlers    map[string]ToolHandler
 	sink        events.Sink
+	sinkGrace   time.Duration
+	log         *events.Log
+	observer    func(events.Record)
 	allEvents   bool
 	executionID string
 	store       Store
 	protocol    *protocol.Protocol
+	agents      func(slug string) (*protocol.Protocol, error)
+	logger      *slog.Logger
 }
 
 // defaultStore keeps the snapshots of paused runs when no store is given.
 var defaultStore = NewMemoryStore()
 
 func newConfig(opts []Option) *config {
-	cfg := &config{handlers: map[string]ToolHandler{}, store: defaultStore}
+	cfg := &config{handlers: map[string]ToolHandler{}, store: defaultStore, sinkGrace: defaultSinkGrace, logger: discardLogger}
 	for _, o := range opts {
 		o(cfg)
 	}
@@ -54,8 +61,45 @@ func WithTool(name string, h ToolHandler) Option {
 	return func(cfg *config) { cfg.handlers[name] = h }
 }
 
-// WithEventSink sends every event of the run to sink as it happens.
+// defaultSinkGrace is how long a finished run waits for its sink to take
+// the events it has not taken yet.
+const defaultSinkGrace = 10 * time.Second
+
+// WithEventSink sends every event of the run to sink, in order, from a
+// goroutine of its own: a slow sink never stalls the run, and a sink that
+// fails is sent nothing more while the run goes on. Run returns once the
+// sink took every event, or after grace (WithSinkGrace, 10 s by default)
+// when it is still busy then.
 func WithEventSink(sink events.Sink) Option { return func(cfg *config) { cfg.sink = sink } }
+
+// WithSinkGrace sets how long a finished run waits for its sink.
+func WithSinkGrace(d time.Duration) Option { return func(cfg *config) { cfg.sinkGrace = d } }
+
+// WithEventLog records the run's events in log, which the caller created
+// with events.NewLog and from which any number of readers read, each from
+// the sequence number it wants; Run closes the log when the run ends. A
+// continued run's log should start at the paused leg's next number
+// (Snapshot.NextSeq).
+func WithEventLog(log *events.Log) Option { return func(cfg *config) { cfg.log = log } }
+
+// WithEventObserver calls observe with each event as the run logs it, in
+// the run's own goroutine: for metrics, logs and tests that must act at an
+// exact point of the stream. It must return quickly and never block.
+func WithEventObserver(observe func(events.Record)) Option {
+	return func(cfg *config) { cfg.observer = observe }
+}
+
+// WithLogger sends the run's structured logs to logger: the start and end
+// of each leg, and each effect with its duration (debug) or its failure
+// (warn). Runs log nothing by default.
+func WithLogger(logger *slog.Logger) Option { return func(cfg *config) { cfg.logger = logger } }
+
+// WithAgents gives Continue the way to find a paused run's protocol by its
+// slug on this host (a folder of agents, protocol.Catalog); its
+// fingerprint must match the one the run started with.
+func WithAgents(find func(slug string) (*protocol.Protocol, error)) Option {
+	return func(cfg *config) { cfg.agents = find }
+}
 
 // WithAllEvents ignores display modes and sends every event (D9), for
 // debugging.

@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,22 +10,49 @@ import (
 	"regexp"
 	"sync"
 
+	"github.com/octrun/octrun/effect"
 	"github.com/octrun/octrun/events"
+	"github.com/octrun/octrun/protocol"
 )
+
+// SnapshotVersion is the format version of the snapshots this octrun
+// writes and reads. A snapshot of another version is refused, never
+// misread.
+const SnapshotVersion = 2
 
 // Snapshot is everything needed to continue a paused run: the run's input
 // and the journal of its effects (the State is rebuilt by replaying them),
-// the pending client tool calls, and the protocol it ran, by folder and
-// fingerprint. It is plain JSON.
+// the pending client tool calls, the protocol it ran, by slug and
+// fingerprint, and where its event numbering goes on. It is plain JSON.
 type Snapshot struct {
+	// Version is SnapshotVersion.
+	Version     int    `json:"version"`
 	ExecutionID string `json:"executionId"`
-	// ProtocolDir is the absolute path of the agent folder.
-	ProtocolDir string `json:"protocolDir"`
-	// Fingerprint is the protocol's fingerprint when the run started.
-	Fingerprint string                   `json:"fingerprint"`
-	Input       map[string]any           `json:"input"`
-	Journal     Journal                  `json:"journal"`
-	Pending     []events.PendingToolCall `json:"pending"`
+	// Protocol names the protocol the run started with.
+	Protocol ProtocolRef              `json:"protocol"`
+	Input    map[string]any           `json:"input"`
+	Journal  Journal                  `json:"journal"`
+	Pending  []events.PendingToolCall `json:"pending"`
+	// NextSeq is the sequence number of the next leg's first event.
+	NextSeq int64 `json:"nextSeq"`
+}
+
+// ProtocolRef names a protocol in a way that holds on any host: its slug
+// and the fingerprint of its files (protocol.Protocol.Fingerprint). Dir is
+// the folder it was loaded from, a hint for a host on the same machine.
+type ProtocolRef struct {
+	Slug        string `json:"slug"`
+	Fingerprint string `json:"fingerprint"`
+	Dir         string `json:"dir,omitempty"`
+}
+
+// newSnapshot is the snapshot of a new run; the protocol's fingerprint is
+// taken only when the run pauses (see Snapshot.ref).
+func newSnapshot(executionID string, p *protocol.Protocol, input map[string]any) *Snapshot {
+	if executionID == "" {
+		executionID = newExecutionID()
+	}
+	return &Snapshot{Version: SnapshotVersion, ExecutionID: executionID, Protocol: ProtocolRef{Slug: p.Settings.Slug.Value, Dir: p.Dir}, Input: input, NextSeq: 1}
 }
 
 // ErrNotFound is returned by a Store that holds no snapshot for an id.
@@ -154,13 +180,37 @@ func (d DirStore) Delete(_ context.Context, id string) error {
 	return nil
 }
 
-// decodeSnapshot reads a snapshot, keeping numbers exact.
+// decodeSnapshot reads a snapshot, keeping numbers exact; a snapshot of
+// another format version is refused.
 func decodeSnapshot(data []byte) (*Snapshot, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
+	var head struct {
+		Version int `json:"version"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, fmt.Errorf("the snapshot is not valid: %w", err)
+	}
+	if head.Version != SnapshotVersion {
+		if head.Version == 0 {
+			return nil, fmt.Errorf("the snapshot was written by an older octrun, before snapshots had a format version; continue the run with the octrun that paused it")
+		}
+		return nil, fmt.Errorf("the snapshot has format version %d and this octrun reads version %d; continue the run with the octrun that paused it", head.Version, SnapshotVersion)
+	}
 	var s Snapshot
-	if err := dec.Decode(&s); err != nil {
+	if err := decodeExact(data, &s); err != nil {
 		return nil, fmt.Errorf("the snapshot is not valid: %w", err)
 	}
 	return &s, nil
+}
+
+// ModelCalls counts the model and media calls the run made before it
+// paused: a scripted model client skips that many answers when the run
+// continues in another process (llm.NewScriptedFrom).
+func (s *Snapshot) ModelCalls() int {
+	n := 0
+	for _, e := range s.Journal.Entries {
+		if e.Kind == effect.KindGenerate || e.Kind == effect.KindMedia {
+			n++
+		}
+	}
+	return n
 }

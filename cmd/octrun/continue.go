@@ -68,10 +68,10 @@ func continueRun(ctx context.Context, args []string, std stdio) int {
 		fmt.Fprintf(std.err, "octrun: the settings of paused run %s are missing: %v\n", id, err)
 		return exitUsage
 	}
-	p, err := protocol.Load(snap.ProtocolDir)
+	p, err := protocol.Load(snap.Protocol.Dir)
 	if err != nil {
 		_ = diag.Write(std.err, p.Diagnostics, p.Source)
-		fmt.Fprintf(std.err, "octrun: the worker of run %s at %s is not valid any more; it cannot continue\n", id, snap.ProtocolDir)
+		fmt.Fprintf(std.err, "octrun: the worker of run %s at %s is not valid any more; it cannot continue\n", id, snap.Protocol.Dir)
 		return exitUsage
 	}
 	results, err := readResults(resultsFile, std.in)
@@ -79,7 +79,7 @@ func continueRun(ctx context.Context, args []string, std stdio) int {
 		fmt.Fprintf(std.err, "octrun: --results: %v\n", err)
 		return exitUsage
 	}
-	opts, err := b.options(p, snap.Input, len(snap.Journal.Generations)+len(snap.Journal.Media))
+	opts, err := b.options(p, snap.Input, snap.ModelCalls())
 	if err != nil {
 		fmt.Fprintf(std.err, "octrun: %v\n", err)
 		return exitUsage

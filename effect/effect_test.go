@@ -1,0 +1,74 @@
+package effect
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestArgsJSON(t *testing.T) {
+	assert.JSONEq(t, `{}`, string(ArgsJSON("")))
+	assert.JSONEq(t, `{"a":1}`, string(ArgsJSON(`{"a":1}`)))
+	assert.JSONEq(t, `"{oops"`, string(ArgsJSON(`{oops`)), "text that is not JSON is kept as a string")
+}
+
+// A handler's result, error or panic is data; only cancellation is an
+// error of the effect.
+func TestRunTool(t *testing.T) {
+	req := ToolRequest{Name: "t", CallID: "c", Args: map[string]any{"n": json.Number("1")}}
+	res, err := RunTool(context.Background(), req, func(_ context.Context, args map[string]any) (any, error) {
+		return map[string]any{"got": args["n"]}, nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, ToolResult{Output: json.RawMessage(`{"got":1}`)}, res)
+
+	res, err = RunTool(context.Background(), req, func(context.Context, map[string]any) (any, error) { return nil, errors.New("down") })
+	require.NoError(t, err)
+	assert.Equal(t, ToolResult{Error: "down"}, res)
+
+	res, err = RunTool(context.Background(), req, func(context.Context, map[string]any) (any, error) { panic("boom") })
+	require.NoError(t, err)
+	assert.Equal(t, `tool "t" panicked: boom`, res.Error)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = RunTool(ctx, req, func(ctx context.Context, _ map[string]any) (any, error) { return nil, ctx.Err() })
+	assert.ErrorIs(t, err, context.Canceled)
+}
+
+// Every request and result survives JSON unchanged: a host may send them
+// to another process.
+func TestRequestsAndResultsRoundTrip(t *testing.T) {
+	values := []any{
+		&GenerateResult{WorkerIDs: []string{"", "w"}, Counter: 7},
+		&ToolResult{Output: json.RawMessage(`{"a":[1,2]}`)},
+		&ToolResult{Client: true},
+		&AwaitRequest{Key: Key{ID: "x#3", Step: 2, Block: "b"}},
+		&WorkerResult{Output: json.RawMessage(`"out"`), HasOutput: true},
+	}
+	for _, v := range values {
+		data, err := json.Marshal(v)
+		require.NoError(t, err)
+		back := newOf(v)
+		require.NoError(t, json.Unmarshal(data, back))
+		assert.Equal(t, v, back)
+	}
+}
+
+func newOf(v any) any {
+	switch v.(type) {
+	case *GenerateResult:
+		return &GenerateResult{}
+	case *ToolResult:
+		return &ToolResult{}
+	case *AwaitRequest:
+		return &AwaitRequest{}
+	case *WorkerResult:
+		return &WorkerResult{}
+	}
+	panic("unknown")
+}
