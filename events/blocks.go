@@ -23,21 +23,6 @@ type BlockStart struct {
 	WorkerID string `json:"workerId,omitempty"`
 }
 
-// EventType returns "block-start".
-func (BlockStart) EventType() string { return "block-start" }
-
-// EventWorkerID returns the workerId.
-func (e BlockStart) EventWorkerID() string { return e.WorkerID }
-
-// WithWorkerID returns a copy with workerId set to id.
-func (e BlockStart) WithWorkerID(id string) Event { e.WorkerID = id; return e }
-
-// MarshalJSON writes the wire form.
-func (e BlockStart) MarshalJSON() ([]byte, error) {
-	type plain BlockStart
-	return marshal(e.EventType(), plain(e))
-}
-
 // BlockEnd closes a protocol block.
 type BlockEnd struct {
 	BlockID string `json:"blockId"`
@@ -46,41 +31,11 @@ type BlockEnd struct {
 	WorkerID string `json:"workerId,omitempty"`
 }
 
-// EventType returns "block-end".
-func (BlockEnd) EventType() string { return "block-end" }
-
-// EventWorkerID returns the workerId.
-func (e BlockEnd) EventWorkerID() string { return e.WorkerID }
-
-// WithWorkerID returns a copy with workerId set to id.
-func (e BlockEnd) WithWorkerID(id string) Event { e.WorkerID = id; return e }
-
-// MarshalJSON writes the wire form.
-func (e BlockEnd) MarshalJSON() ([]byte, error) {
-	type plain BlockEnd
-	return marshal(e.EventType(), plain(e))
-}
-
 // ResourceUpdate reports a new value of a resource (deprecated in Octavus).
 type ResourceUpdate struct {
 	Name string `json:"name"`
 	// Value is the new value as JSON; nil is written as null.
 	Value json.RawMessage `json:"value"`
-}
-
-// EventType returns "resource-update".
-func (ResourceUpdate) EventType() string { return "resource-update" }
-
-// EventWorkerID returns "": resource-update has no workerId.
-func (ResourceUpdate) EventWorkerID() string { return "" }
-
-// WithWorkerID returns e unchanged: resource-update has no workerId.
-func (e ResourceUpdate) WithWorkerID(string) Event { return e }
-
-// MarshalJSON writes the wire form.
-func (e ResourceUpdate) MarshalJSON() ([]byte, error) {
-	type plain ResourceUpdate
-	return marshal(e.EventType(), plain(e))
 }
 
 // FileAvailable announces a file produced during the run.
@@ -94,21 +49,6 @@ type FileAvailable struct {
 	// ToolCallID is the tool call that produced the file.
 	ToolCallID string `json:"toolCallId,omitempty"`
 	WorkerID   string `json:"workerId,omitempty"`
-}
-
-// EventType returns "file-available".
-func (FileAvailable) EventType() string { return "file-available" }
-
-// EventWorkerID returns the workerId.
-func (e FileAvailable) EventWorkerID() string { return e.WorkerID }
-
-// WithWorkerID returns a copy with workerId set to id.
-func (e FileAvailable) WithWorkerID(id string) Event { e.WorkerID = id; return e }
-
-// MarshalJSON writes the wire form.
-func (e FileAvailable) MarshalJSON() ([]byte, error) {
-	type plain FileAvailable
-	return marshal(e.EventType(), plain(e))
 }
 
 // Source cites a source. SourceType selects the variant: SourceTypeURL uses
@@ -144,15 +84,6 @@ type sourceDocument struct {
 	WorkerID   string `json:"workerId,omitempty"`
 }
 
-// EventType returns "source".
-func (Source) EventType() string { return "source" }
-
-// EventWorkerID returns the workerId.
-func (e Source) EventWorkerID() string { return e.WorkerID }
-
-// WithWorkerID returns a copy with workerId set to id.
-func (e Source) WithWorkerID(id string) Event { e.WorkerID = id; return e }
-
 // MarshalJSON writes the wire form of the variant named by SourceType; an
 // unknown SourceType is an error.
 func (e Source) MarshalJSON() ([]byte, error) {
@@ -177,22 +108,4 @@ type TodoItem struct {
 	Content string `json:"content"`
 	// Status is TodoPending, TodoInProgress, TodoCompleted or TodoCancelled.
 	Status string `json:"status"`
-}
-
-// EventType returns "todo-update".
-func (TodoUpdate) EventType() string { return "todo-update" }
-
-// EventWorkerID returns the workerId.
-func (e TodoUpdate) EventWorkerID() string { return e.WorkerID }
-
-// WithWorkerID returns a copy with workerId set to id.
-func (e TodoUpdate) WithWorkerID(id string) Event { e.WorkerID = id; return e }
-
-// MarshalJSON writes the wire form, with nil Todos as [].
-func (e TodoUpdate) MarshalJSON() ([]byte, error) {
-	type plain TodoUpdate
-	if e.Todos == nil {
-		e.Todos = []TodoItem{}
-	}
-	return marshal(e.EventType(), plain(e))
 }

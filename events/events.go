@@ -10,8 +10,15 @@
 // output, worker input and output, resource values) are json.RawMessage, so
 // an event is an immutable snapshot that marshals byte for byte as parsed.
 //
+// The methods that every event type has (EventType, EventWorkerID,
+// WithWorkerID and, but for Source, MarshalJSON) and Parse's tables of types
+// are generated into zz_generated.go from one table, in
+// internal/eventgen: add a new event type's row there and run go generate.
+//
 // The package knows nothing about blocks, protocols or LLM clients.
 package events
+
+//go:generate go run ./internal/eventgen
 
 import (
 	"bytes"

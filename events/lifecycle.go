@@ -10,41 +10,11 @@ type Start struct {
 	SessionID     string `json:"sessionId,omitempty"`
 }
 
-// EventType returns "start".
-func (Start) EventType() string { return "start" }
-
-// EventWorkerID returns "": start has no workerId.
-func (Start) EventWorkerID() string { return "" }
-
-// WithWorkerID returns e unchanged: start has no workerId.
-func (e Start) WithWorkerID(string) Event { return e }
-
-// MarshalJSON writes the wire form.
-func (e Start) MarshalJSON() ([]byte, error) {
-	type plain Start
-	return marshal(e.EventType(), plain(e))
-}
-
 // Finish ends a stream (only usage may follow it).
 type Finish struct {
 	FinishReason FinishReason `json:"finishReason"`
 	// ExecutionID is set when the run completes or pauses for client tools.
 	ExecutionID string `json:"executionId,omitempty"`
-}
-
-// EventType returns "finish".
-func (Finish) EventType() string { return "finish" }
-
-// EventWorkerID returns "": finish has no workerId.
-func (Finish) EventWorkerID() string { return "" }
-
-// WithWorkerID returns e unchanged: finish has no workerId.
-func (e Finish) WithWorkerID(string) Event { return e }
-
-// MarshalJSON writes the wire form.
-func (e Finish) MarshalJSON() ([]byte, error) {
-	type plain Finish
-	return marshal(e.EventType(), plain(e))
 }
 
 // Error reports a failure of the run. Retryable is always written, false
@@ -78,21 +48,6 @@ type ToolErrorInfo struct {
 	CallID string `json:"callId,omitempty"`
 }
 
-// EventType returns "error".
-func (Error) EventType() string { return "error" }
-
-// EventWorkerID returns "": error has no workerId.
-func (Error) EventWorkerID() string { return "" }
-
-// WithWorkerID returns e unchanged: error has no workerId.
-func (e Error) WithWorkerID(string) Event { return e }
-
-// MarshalJSON writes the wire form.
-func (e Error) MarshalJSON() ([]byte, error) {
-	type plain Error
-	return marshal(e.EventType(), plain(e))
-}
-
 // Usage reports the cost and tokens of a standalone run, once, after finish.
 type Usage struct {
 	Cost   Cost   `json:"cost"`
@@ -115,19 +70,4 @@ type Tokens struct {
 	InputTokens  int `json:"inputTokens"`
 	OutputTokens int `json:"outputTokens"`
 	TotalTokens  int `json:"totalTokens"`
-}
-
-// EventType returns "usage".
-func (Usage) EventType() string { return "usage" }
-
-// EventWorkerID returns "": usage has no workerId.
-func (Usage) EventWorkerID() string { return "" }
-
-// WithWorkerID returns e unchanged: usage has no workerId.
-func (e Usage) WithWorkerID(string) Event { return e }
-
-// MarshalJSON writes the wire form.
-func (e Usage) MarshalJSON() ([]byte, error) {
-	type plain Usage
-	return marshal(e.EventType(), plain(e))
 }

@@ -11,23 +11,9 @@ import (
 	"strings"
 )
 
-// prototypes maps each wire type but "source" to the Go type Parse decodes
-// it into.
-var prototypes = func() map[string]reflect.Type {
-	m := map[string]reflect.Type{}
-	for _, ev := range []Event{
-		Start{}, Finish{}, Error{}, Usage{},
-		TextStart{}, TextDelta{}, TextEnd{},
-		ReasoningStart{}, ReasoningDelta{}, ReasoningEnd{},
-		ToolInputStart{}, ToolInputDelta{}, ToolInputEnd{}, ToolInputAvailable{},
-		ToolOutputAvailable{}, ToolOutputError{}, ToolRequest{}, ClientToolRequest{},
-		BlockStart{}, BlockEnd{}, ResourceUpdate{}, FileAvailable{}, TodoUpdate{},
-		WorkerStart{}, WorkerResult{}, WorkerInputStart{}, WorkerInputDelta{}, WorkerInputReady{},
-	} {
-		m[ev.EventType()] = reflect.TypeOf(ev)
-	}
-	return m
-}()
+// The tables Parse decodes by, prototypes (wire type to Go type) and
+// customParsers (wire type to hand-written parser), are generated with the
+// event types' methods in zz_generated.go.
 
 var (
 	toolSources  = []string{ToolSourceLLM, ToolSourceBlock}
@@ -58,7 +44,7 @@ func Parse(data []byte) (Event, error) {
 	if err := json.Unmarshal(rawType, &typ); err != nil {
 		return nil, fmt.Errorf(`events: parse: field "type" must be a string, got %s`, rawType)
 	}
-	if _, ok := prototypes[typ]; !ok && typ != "source" {
+	if _, ok := prototypes[typ]; !ok && customParsers[typ] == nil {
 		return nil, fmt.Errorf("events: parse: unknown event type %q", typ)
 	}
 	delete(fields, "type")
@@ -72,8 +58,8 @@ func Parse(data []byte) (Event, error) {
 // parseAs decodes data, whose members but `type` are fields, as an event of
 // the known type typ.
 func parseAs(typ string, fields map[string]json.RawMessage, data []byte) (Event, error) {
-	if typ == "source" {
-		return parseSource(fields, data)
+	if parse := customParsers[typ]; parse != nil {
+		return parse(fields, data)
 	}
 	p := reflect.New(prototypes[typ])
 	if err := decode(fields, data, p.Interface()); err != nil {

@@ -72,6 +72,8 @@
 // and waits for the process to exit, sending SIGTERM and then SIGKILL to
 // its process group when it does not (the server runs in a group of its
 // own, with anything it starts, such as the node process behind npx);
-// what is left of the group once the server has exited is killed. Close
-// ends each HTTP session too, and leaves no goroutine behind.
+// what is left of the group once the server has exited is killed. On
+// Windows, which has no process groups, the server process alone is
+// killed, and what it started may survive it. Close ends each HTTP session
+// too, and leaves no goroutine behind.
 package mcp

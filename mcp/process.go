@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/client/transport"
+
+	"github.com/octrun/octrun/internal/proc"
 )
 
 // gracePeriod is how long stopping a stdio server waits after closing its
@@ -38,7 +40,7 @@ func startProcess(command string, args, env []string) (*process, *transport.Stdi
 	// Something the server started may hold its standard error open after
 	// it exits; Wait does not wait for that longer than this.
 	cmd.WaitDelay = gracePeriod
-	setProcessGroup(cmd)
+	proc.SetGroup(cmd)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, nil, err
@@ -113,15 +115,15 @@ func (p *process) stderrTail() string {
 func (p *process) stop() error {
 	defer p.stdout.Close()
 	if !p.waitExit(gracePeriod) {
-		terminate(p.cmd.Process)
+		_ = proc.Terminate(p.cmd.Process)
 		if !p.waitExit(gracePeriod) {
-			kill(p.cmd.Process)
+			_ = proc.Kill(p.cmd.Process)
 			if !p.waitExit(gracePeriod) {
 				return fmt.Errorf("process %d did not exit after it was killed", p.cmd.Process.Pid)
 			}
 		}
 	}
-	kill(p.cmd.Process)
+	_ = proc.Kill(p.cmd.Process)
 	return nil
 }
 

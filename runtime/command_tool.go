@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/octrun/octrun/events"
+	"github.com/octrun/octrun/internal/proc"
 )
 
 // CommandTool returns a handler that runs command with sh -c for each call:
@@ -19,7 +19,9 @@ import (
 // standard output is the result (a JSON value, or else the text itself). A
 // non-zero exit is a tool error whose message holds the command's standard
 // error. A call that takes longer than timeout is killed, with every
-// process the command started, and fails.
+// process the command started, and fails. On Windows, which has no process
+// groups, only the shell is killed: what it started may survive it (see
+// package internal/proc), and sh must be on the PATH.
 func CommandTool(command string, timeout time.Duration) ToolHandler {
 	return func(ctx context.Context, args map[string]any) (any, error) {
 		input, err := json.Marshal(args)
@@ -32,8 +34,8 @@ func CommandTool(command string, timeout time.Duration) ToolHandler {
 		cmd.Stdin = bytes.NewReader(input)
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+		proc.SetGroup(cmd)
+		cmd.Cancel = func() error { return proc.Kill(cmd.Process) }
 		cmd.WaitDelay = time.Second
 		err = cmd.Run()
 		switch {
