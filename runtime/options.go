@@ -26,6 +26,7 @@ type config struct {
 	executionID string
 	store       Store
 	protocol    *protocol.Protocol
+	backend     *Backend
 }
 
 // defaultStore keeps the snapshots of paused runs when no store is given.
@@ -38,6 +39,9 @@ func newConfig(opts []Option) *config {
 	}
 	if cfg.client == nil {
 		cfg.client = llm.NewRouter(os.Getenv, llm.DefaultRetries())
+	}
+	if cfg.backend != nil {
+		cfg.store = backendStore{Store: cfg.store, backend: cfg.backend}
 	}
 	return cfg
 }

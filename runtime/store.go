@@ -16,8 +16,9 @@ import (
 
 // Snapshot is everything needed to continue a paused run: the run's input
 // and the journal of its effects (the State is rebuilt by replaying them),
-// the pending client tool calls, and the protocol it ran, by folder and
-// fingerprint. It is plain JSON.
+// the pending client tool calls, the protocol it ran, by folder and
+// fingerprint, and the backend it ran with, when a host gave one
+// (WithBackend). It is plain JSON.
 type Snapshot struct {
 	ExecutionID string `json:"executionId"`
 	// ProtocolDir is the absolute path of the agent folder.
@@ -27,6 +28,17 @@ type Snapshot struct {
 	Input       map[string]any           `json:"input"`
 	Journal     Journal                  `json:"journal"`
 	Pending     []events.PendingToolCall `json:"pending"`
+	// Backend is what answered the run's model and tool calls, as
+	// recorded by WithBackend; nil when the run was not given one (a Go
+	// program's handlers cannot be recorded).
+	Backend *Backend `json:"backend,omitempty"`
+}
+
+// ModelCalls is the number of model calls, chat and media, the run made
+// before it paused: the responses a mock script (llm.NewScriptedFrom)
+// skips when the run continues with a new client.
+func (s *Snapshot) ModelCalls() int {
+	return len(s.Journal.Generations) + len(s.Journal.Media)
 }
 
 // ErrNotFound is returned by a Store that holds no snapshot for an id.
