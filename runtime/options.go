@@ -33,6 +33,7 @@ type config struct {
 	protocol    *protocol.Protocol
 	agents      func(slug string) (*protocol.Protocol, error)
 	logger      *slog.Logger
+	backend     *Backend
 }
 
 // defaultStore keeps the snapshots of paused runs when no store is given.
@@ -45,6 +46,9 @@ func newConfig(opts []Option) *config {
 	}
 	if cfg.client == nil {
 		cfg.client = llm.NewRouter(os.Getenv, llm.DefaultRetries())
+	}
+	if cfg.backend != nil {
+		cfg.store = backendStore{Store: cfg.store, backend: cfg.backend}
 	}
 	return cfg
 }

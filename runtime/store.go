@@ -23,7 +23,8 @@ const SnapshotVersion = 2
 // Snapshot is everything needed to continue a paused run: the run's input
 // and the journal of its effects (the State is rebuilt by replaying them),
 // the pending client tool calls, the protocol it ran, by slug and
-// fingerprint, and where its event numbering goes on. It is plain JSON.
+// fingerprint, where its event numbering goes on, and the backend it ran
+// with, when a host gave one (WithBackend). It is plain JSON.
 type Snapshot struct {
 	// Version is SnapshotVersion.
 	Version     int    `json:"version"`
@@ -35,6 +36,10 @@ type Snapshot struct {
 	Pending  []events.PendingToolCall `json:"pending"`
 	// NextSeq is the sequence number of the next leg's first event.
 	NextSeq int64 `json:"nextSeq"`
+	// Backend is what answered the run's model and tool calls, as
+	// recorded by WithBackend; nil when the run was not given one (a Go
+	// program's handlers cannot be recorded).
+	Backend *Backend `json:"backend,omitempty"`
 }
 
 // ProtocolRef names a protocol in a way that holds on any host: its slug

@@ -63,9 +63,8 @@ func continueRun(ctx context.Context, args []string, std stdio) int {
 		fmt.Fprintf(std.err, "octrun: %v\n", err)
 		return exitUsage
 	}
-	b, err := loadBackend(store, id)
-	if err != nil {
-		fmt.Fprintf(std.err, "octrun: the settings of paused run %s are missing: %v\n", id, err)
+	if snap.Backend == nil {
+		fmt.Fprintf(std.err, "octrun: paused run %s records no backend (it was not started by octrun run); it cannot continue here\n", id)
 		return exitUsage
 	}
 	p, err := protocol.Load(snap.Protocol.Dir)
@@ -79,7 +78,7 @@ func continueRun(ctx context.Context, args []string, std stdio) int {
 		fmt.Fprintf(std.err, "octrun: --results: %v\n", err)
 		return exitUsage
 	}
-	opts, err := b.options(p, snap.Input, snap.ModelCalls())
+	opts, err := backendOptions(*snap.Backend, p, snap.Input, snap.ModelCalls())
 	if err != nil {
 		fmt.Fprintf(std.err, "octrun: %v\n", err)
 		return exitUsage
@@ -87,7 +86,7 @@ func continueRun(ctx context.Context, args []string, std stdio) int {
 	session := o.start(std)
 	opts = append(opts, runtime.WithStore(store), runtime.WithProtocol(p))
 	res, err := runtime.Continue(ctx, id, results, append(opts, session.options()...)...)
-	return session.finish(res, err, b, store)
+	return session.finish(res, err, store)
 }
 
 // readResults reads a JSON array of tool results; unknown fields are

@@ -56,6 +56,7 @@ func TestPauseAndContinueTwice(t *testing.T) {
 	assert.Equal(t, "llm", first.ToolCalls[0].Source)
 	assert.Contains(t, errOut, "octrun continue "+first.ExecutionID+" --results FILE")
 	assert.FileExists(t, filepath.Join(".octrun", first.ExecutionID+".json"))
+	assert.NoFileExists(t, filepath.Join(".octrun", first.ExecutionID+".backend.json"), "the backend is in the snapshot")
 
 	// The results come on standard input this time; the run pauses again
 	// in the tool-call block.
@@ -100,11 +101,62 @@ func TestContinueRefusals(t *testing.T) {
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errOut, `unknown field "callId"`)
 
+	// A snapshot that records no backend (a Go program's run) does not
+	// continue here.
+	snapFile := filepath.Join("state", p.ExecutionID+".json")
+	data, err := os.ReadFile(snapFile)
+	require.NoError(t, err)
+	var snap map[string]any
+	require.NoError(t, json.Unmarshal(data, &snap))
+	delete(snap, "backend")
+	stripped, err := json.Marshal(snap)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(snapFile, stripped, 0o600))
+	code, _, errOut = octrunIn(t, "[]", "continue", p.ExecutionID, "--results", "-", "--state-dir", "state")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "paused run "+p.ExecutionID+" records no backend")
+	require.NoError(t, os.WriteFile(snapFile, data, 0o600))
+
 	require.NoError(t, os.WriteFile(filepath.Join(agent, "prompts", "system.md"), []byte("You plan trips by boat.\n"), 0o644))
 	ok := `[{"toolCallId": "` + p.ToolCalls[0].ToolCallID + `", "result": "Brest"}]`
 	code, _, errOut = octrunIn(t, ok, "continue", p.ExecutionID, "--results", "-", "--state-dir", "state")
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errOut, "paused under another version of the protocol")
+}
+
+// The backend a run started with is in its snapshot: a continue from
+// another folder uses the same mock (by its absolute path) and the same
+// tool commands.
+func TestContinueUsesRecordedBackend(t *testing.T) {
+	work := t.TempDir()
+	copyAgent(t, "trip-planner", work)
+	t.Chdir(work)
+	state := filepath.Join(work, "state")
+	code, out, errOut := octrunIn(t, "", "trip-planner", "--mock", "trip-planner/mock.yaml", "--state-dir", state,
+		"--tool", `approve=echo '{"approved": true}'`, "--tool-timeout", "5s")
+	require.Equal(t, exitPaused, code, errOut)
+	var p pending
+	require.NoError(t, json.Unmarshal([]byte(out), &p), out)
+	require.Len(t, p.ToolCalls, 1)
+	assert.Equal(t, "ask-user", p.ToolCalls[0].ToolName)
+
+	data, err := os.ReadFile(filepath.Join(state, p.ExecutionID+".json"))
+	require.NoError(t, err)
+	var snap struct {
+		Backend map[string]any `json:"backend"`
+	}
+	require.NoError(t, json.Unmarshal(data, &snap))
+	assert.Equal(t, map[string]any{
+		"mock":        filepath.Join(work, "trip-planner", "mock.yaml"),
+		"tools":       []any{map[string]any{"name": "approve", "command": `echo '{"approved": true}'`}},
+		"toolTimeout": "5s",
+	}, snap.Backend)
+
+	t.Chdir(t.TempDir())
+	results := `[{"toolCallId": "` + p.ToolCalls[0].ToolCallID + `", "result": "Brest, tomorrow morning"}]`
+	code, out, errOut = octrunIn(t, results, "continue", p.ExecutionID, "--results", "-", "--state-dir", state)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Equal(t, "Approved: the 9:02 train to Brest.\n", out)
 }
 
 // --tool runs a command for a tool: the arguments on stdin, the result on
@@ -127,4 +179,8 @@ func TestToolCommands(t *testing.T) {
 	code, _, errOut = octrunIn(t, "", "trip-planner", "--mock", "trip-planner/mock.yaml", "--tool", "aprove=true")
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errOut, `the worker has no tool aprove (did you mean "approve"?)`)
+
+	code, _, errOut = octrunIn(t, "", "trip-planner", "--mock", "trip-planner/mock.yaml", "--tool", "approve")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, `octrun: --tool "approve": write NAME=COMMAND`)
 }

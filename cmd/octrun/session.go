@@ -5,8 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/octrun/octrun/events"
@@ -62,8 +60,9 @@ func (s *session) options() []runtime.Option {
 }
 
 // finish reports how the leg ended and returns the exit code. A paused run
-// keeps its backend beside its snapshot for `octrun continue`.
-func (s *session) finish(res *runtime.Result, err error, b backend, store runtime.DirStore) int {
+// keeps its backend in its snapshot (runtime.WithBackend) for `octrun
+// continue`.
+func (s *session) finish(res *runtime.Result, err error, store runtime.DirStore) int {
 	if s.close != nil {
 		_ = s.close()
 	}
@@ -71,7 +70,7 @@ func (s *session) finish(res *runtime.Result, err error, b backend, store runtim
 	var re *runtime.Error
 	switch {
 	case errors.As(err, &pause):
-		return s.paused(pause, b, store)
+		return s.paused(pause, store)
 	case errors.As(err, &re) && re.Cancelled:
 		fmt.Fprintln(s.std.err, "octrun: interrupted; the run was cancelled")
 		return exitInterrupted
@@ -82,7 +81,6 @@ func (s *session) finish(res *runtime.Result, err error, b backend, store runtim
 		fmt.Fprintf(s.std.err, "octrun: the worker failed: %v\n", err)
 		return exitFailed
 	}
-	_ = os.Remove(backendFile(store, res.ExecutionID))
 	if s.events == "" && res.HasOutput {
 		if err := writeOutput(s.std.out, res.Output); err != nil {
 			fmt.Fprintf(s.std.err, "octrun: %v\n", err)
@@ -92,13 +90,8 @@ func (s *session) finish(res *runtime.Result, err error, b backend, store runtim
 	return exitOK
 }
 
-// paused saves the backend, prints the pending calls and says how to
-// continue.
-func (s *session) paused(pause *runtime.PauseError, b backend, store runtime.DirStore) int {
-	if err := saveBackend(store, pause.ExecutionID, b); err != nil {
-		fmt.Fprintf(s.std.err, "octrun: the run paused but its settings could not be saved: %v\n", err)
-		return exitFailed
-	}
+// paused prints the pending calls and says how to continue.
+func (s *session) paused(pause *runtime.PauseError, store runtime.DirStore) int {
 	if s.events == "" {
 		enc := json.NewEncoder(s.std.out)
 		enc.SetIndent("", "  ")
@@ -119,38 +112,4 @@ func stateDirFlag(store runtime.DirStore) string {
 		return ""
 	}
 	return " --state-dir " + store.Dir
-}
-
-// backendFile is where a paused run's backend is kept.
-func backendFile(store runtime.DirStore, executionID string) string {
-	return filepath.Join(store.Dir, executionID+".backend.json")
-}
-
-// saveBackend keeps a paused run's backend, with the mock script's path
-// made absolute so that continue works from any folder.
-func saveBackend(store runtime.DirStore, executionID string, b backend) error {
-	if b.Mock != "" {
-		abs, err := filepath.Abs(b.Mock)
-		if err != nil {
-			return err
-		}
-		b.Mock = abs
-	}
-	data, err := json.MarshalIndent(b, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(store.Dir, 0o700); err != nil {
-		return err
-	}
-	return os.WriteFile(backendFile(store, executionID), data, 0o600)
-}
-
-func loadBackend(store runtime.DirStore, executionID string) (backend, error) {
-	var b backend
-	data, err := os.ReadFile(backendFile(store, executionID))
-	if err != nil {
-		return b, err
-	}
-	return b, json.Unmarshal(data, &b)
 }

@@ -1,0 +1,224 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/octrun/octrun/llm"
+	"github.com/octrun/octrun/protocol"
+	"github.com/octrun/octrun/protocol/diag"
+)
+
+// DefaultToolTimeout is how long a tool command may run when a Backend
+// does not say.
+const DefaultToolTimeout = 60 * time.Second
+
+// Backend describes, as plain data, what answers a run's model and tool
+// calls: the model endpoint or a mock script, and shell commands for
+// tools. It is how a host that is not a Go program (the CLI, an HTTP
+// server, a workflow worker) configures a run, and it is serializable so
+// that a paused run continues with the same backend, wherever it
+// continues: WithBackend records it in the run's Snapshot.
+//
+// A Backend holds no secret: API keys come from the environment of the
+// process that runs (llm.NewRouter). It may hold shell commands, which a
+// continued run executes: a store of snapshots must be as trusted as the
+// command line.
+type Backend struct {
+	// LLMBaseURL sends every model call to this OpenAI-compatible
+	// endpoint (llm.WithBaseURL), with the key in OCTRUN_LLM_API_KEY.
+	// Empty: each model goes to its provider, configured by the
+	// environment (and OCTRUN_LLM_BASE_URL, if set).
+	LLMBaseURL string `json:"llmBaseUrl,omitempty"`
+	// Mock is the path of a script (llm.Script) that answers the model
+	// calls, and those tool calls its tools section answers, instead of
+	// providers. WithBackend records it as an absolute path.
+	Mock string `json:"mock,omitempty"`
+	// Tools are commands that answer tools (CommandTool); a later command
+	// for the same tool wins. A tool left without handler is a client
+	// tool: the run pauses for its result.
+	Tools []ToolCommand `json:"tools,omitempty"`
+	// ToolTimeout is the longest a tool command may run; zero or less
+	// means DefaultToolTimeout. In JSON it is a Go duration ("1m30s").
+	ToolTimeout time.Duration `json:"-"`
+}
+
+// ToolCommand is a shell command that answers the tool Name (see
+// CommandTool).
+type ToolCommand struct {
+	Name    string `json:"name"`
+	Command string `json:"command"`
+}
+
+// ParseToolCommand reads NAME=COMMAND (the CLI's --tool flag).
+func ParseToolCommand(s string) (ToolCommand, error) {
+	name, command, ok := strings.Cut(s, "=")
+	if !ok || name == "" || command == "" {
+		return ToolCommand{}, errors.New("write NAME=COMMAND")
+	}
+	return ToolCommand{Name: name, Command: command}, nil
+}
+
+// backendJSON is a Backend's JSON form.
+type backendJSON struct {
+	LLMBaseURL  string        `json:"llmBaseUrl,omitempty"`
+	Mock        string        `json:"mock,omitempty"`
+	Tools       []ToolCommand `json:"tools,omitempty"`
+	ToolTimeout string        `json:"toolTimeout,omitempty"`
+}
+
+// MarshalJSON writes ToolTimeout as a Go duration, omitted when zero.
+func (b Backend) MarshalJSON() ([]byte, error) {
+	j := backendJSON{LLMBaseURL: b.LLMBaseURL, Mock: b.Mock, Tools: b.Tools}
+	if b.ToolTimeout != 0 {
+		j.ToolTimeout = b.ToolTimeout.String()
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (b *Backend) UnmarshalJSON(data []byte) error {
+	var j backendJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	*b = Backend{LLMBaseURL: j.LLMBaseURL, Mock: j.Mock, Tools: j.Tools}
+	if j.ToolTimeout != "" {
+		d, err := time.ParseDuration(j.ToolTimeout)
+		if err != nil {
+			return fmt.Errorf("toolTimeout: %w", err)
+		}
+		b.ToolTimeout = d
+	}
+	return nil
+}
+
+// BackendError is a Backend that cannot serve a protocol; nothing ran.
+type BackendError struct {
+	// Field is the part of the Backend at fault: BackendMock (the script
+	// does not load), BackendTools (Tool names no declared tool, or the
+	// command is empty) or BackendLLM (a model's provider is unknown or
+	// its key is not set).
+	Field string
+	// Tool is the tool of a BackendTools error.
+	Tool string
+	Err  error
+}
+
+// Fields of a BackendError.
+const (
+	BackendMock  = "mock"
+	BackendTools = "tools"
+	BackendLLM   = "llm"
+)
+
+func (e *BackendError) Error() string {
+	switch e.Field {
+	case BackendTools:
+		return "tool " + e.Tool + ": " + e.Err.Error()
+	case BackendLLM:
+		return e.Err.Error()
+	}
+	return e.Field + ": " + e.Err.Error()
+}
+
+func (e *BackendError) Unwrap() error { return e.Err }
+
+// Options checks the backend against the protocol p and returns the run
+// options that install it: the model client (the mock script, or the
+// provider router once every model p.Models may call has a key, see
+// llm.Router.Check), the mock's tool answers, a CommandTool for each tool
+// command, and WithBackend(b), so that a paused run records the backend.
+// Every tool command must name a tool p or a worker it declares declares
+// (the error says which it meant). input is the input as given to Run;
+// its values choose the models that are set by an input. replayed is the
+// number of model calls (chat and media) the run already made, which a
+// mock script skips: 0 for Run, Snapshot.ModelCalls for Continue. A
+// problem is a *BackendError.
+func (b Backend) Options(p *protocol.Protocol, input map[string]any, replayed int) ([]Option, error) {
+	var opts []Option
+	if b.Mock != "" {
+		script, err := llm.LoadScript(b.Mock)
+		if err != nil {
+			return nil, &BackendError{Field: BackendMock, Err: err}
+		}
+		opts = append(opts, WithLLM(llm.NewScriptedFrom(script, replayed)), WithScriptedTools(script))
+	} else {
+		var routerOpts []llm.RouterOption
+		if b.LLMBaseURL != "" {
+			routerOpts = append(routerOpts, llm.WithBaseURL(b.LLMBaseURL, os.Getenv(llm.EnvAPIKey)))
+		}
+		router := llm.NewRouter(os.Getenv, append(routerOpts, llm.DefaultRetries())...)
+		values, _ := p.ResolveInput(input)
+		if err := router.Check(p.Models(values)); err != nil {
+			return nil, &BackendError{Field: BackendLLM, Err: err}
+		}
+		opts = append(opts, WithLLM(router))
+	}
+	declared := p.ToolNames()
+	timeout := b.ToolTimeout
+	if timeout <= 0 {
+		timeout = DefaultToolTimeout
+	}
+	for _, t := range b.Tools {
+		if err := checkToolCommand(t, declared); err != nil {
+			return nil, err
+		}
+		opts = append(opts, WithTool(t.Name, CommandTool(t.Command, timeout)))
+	}
+	return append(opts, WithBackend(b)), nil
+}
+
+// checkToolCommand checks that a tool command has a command and answers a
+// declared tool.
+func checkToolCommand(t ToolCommand, declared []string) error {
+	if t.Command == "" {
+		return &BackendError{Field: BackendTools, Tool: t.Name, Err: errors.New("no command")}
+	}
+	if slices.Contains(declared, t.Name) {
+		return nil
+	}
+	tools := "it declares no tools"
+	if len(declared) > 0 {
+		tools = "its tools are " + strings.Join(declared, ", ")
+	}
+	return &BackendError{Field: BackendTools, Tool: t.Name,
+		Err: fmt.Errorf("the worker has no tool %s%s; %s", t.Name, diag.DidYouMean(t.Name, declared), tools)}
+}
+
+// WithBackend records b in the snapshot of the run when it pauses, so that
+// whoever continues it can rebuild the same backend (Snapshot.Backend,
+// Backend.Options). It installs nothing itself: Backend.Options returns
+// the options that do, this one included. The mock script's path is
+// recorded absolute, so that the run continues from any folder. Continue
+// without WithBackend keeps the backend the snapshot holds.
+func WithBackend(b Backend) Option {
+	if b.Mock != "" {
+		if abs, err := filepath.Abs(b.Mock); err == nil {
+			b.Mock = abs
+		}
+	}
+	b.Tools = slices.Clone(b.Tools)
+	return func(cfg *config) { cfg.backend = &b }
+}
+
+// backendStore is the store of a run given WithBackend: it records the
+// backend in every snapshot it saves.
+type backendStore struct {
+	Store
+	backend *Backend
+}
+
+// Save implements Store.
+func (s backendStore) Save(ctx context.Context, snap *Snapshot) error {
+	withBackend := *snap
+	withBackend.Backend = s.backend
+	return s.Store.Save(ctx, &withBackend)
+}
