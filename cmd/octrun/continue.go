@@ -29,6 +29,9 @@ flags:
   --state-dir DIR      where paused runs are kept (default .octrun)
   --events jsonl|sse   write every event to standard output instead
   --all-events         ignore display modes and show every event
+  --log-level LEVEL    structured logs on standard error: off (default),
+                       debug, info, warn or error
+  --log-format FORMAT  text (default) or json
 `
 
 // continueRun is `octrun continue EXECUTION_ID --results FILE`.
@@ -83,9 +86,9 @@ func continueRun(ctx context.Context, args []string, std stdio) int {
 		fmt.Fprintf(std.err, "octrun: %v\n", err)
 		return exitUsage
 	}
-	session := o.start(std)
+	session := o.start(ctx, std)
 	opts = append(opts, runtime.WithStore(store), runtime.WithProtocol(p))
-	res, err := runtime.Continue(ctx, id, results, append(opts, session.options()...)...)
+	res, err := runtime.Continue(session.ctx, id, results, append(opts, session.options()...)...)
 	return session.finish(res, err, store)
 }
 

@@ -27,6 +27,9 @@ flags:
   --input-file FILE        a JSON object of inputs ("-" reads standard input)
   --events jsonl|sse       write every event to standard output instead
   --all-events             ignore display modes and show every event
+  --log-level LEVEL        structured logs on standard error: off (default),
+                           debug, info, warn or error
+  --log-format text|json   the format of those logs (default text)
   --llm-base-url URL       send every model call to this OpenAI-compatible endpoint
                            (env OCTRUN_LLM_BASE_URL, key in OCTRUN_LLM_API_KEY)
   --mock FILE              answer model calls from a scripted file (offline runs)
@@ -57,6 +60,8 @@ type runFlags struct {
 type output struct {
 	events    string
 	allEvents bool
+	logLevel  string
+	logFormat string
 }
 
 // listFlag collects a repeated flag.
@@ -130,9 +135,9 @@ func runWorker(ctx context.Context, args []string, std stdio) int {
 		return exitUsage
 	}
 	store := runtime.DirStore{Dir: f.stateDir}
-	session := f.output.start(std)
+	session := f.output.start(ctx, std)
 	opts = append(opts, runtime.WithStore(store))
-	res, runErr := runtime.Run(ctx, p, input, append(opts, session.options()...)...)
+	res, runErr := runtime.Run(session.ctx, p, input, append(opts, session.options()...)...)
 	return session.finish(res, runErr, store)
 }
 

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 
 	"github.com/octrun/octrun/events"
@@ -17,13 +20,38 @@ const defaultStateDir = ".octrun"
 func (o *output) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.events, "events", "", "")
 	fs.BoolVar(&o.allEvents, "all-events", false, "")
+	fs.StringVar(&o.logLevel, "log-level", "off", "")
+	fs.StringVar(&o.logFormat, "log-format", "text", "")
 }
+
+// logLevels are the values of --log-level.
+var logLevels = map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
 
 func (o output) check() error {
 	if o.events != "" && o.events != "jsonl" && o.events != "sse" {
 		return fmt.Errorf("--events must be jsonl or sse, got %q", o.events)
 	}
+	if _, ok := logLevels[o.logLevel]; !ok && o.logLevel != "off" {
+		return fmt.Errorf("--log-level must be off, debug, info, warn or error, got %q", o.logLevel)
+	}
+	if o.logFormat != "text" && o.logFormat != "json" {
+		return fmt.Errorf("--log-format must be text or json, got %q", o.logFormat)
+	}
 	return nil
+}
+
+// logger is the run's structured logger on standard error: none unless
+// --log-level says.
+func (o output) logger(w io.Writer) *slog.Logger {
+	level, ok := logLevels[o.logLevel]
+	if !ok {
+		return slog.New(slog.DiscardHandler)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if o.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // session shows one leg of a run and reports how it ended.
@@ -32,27 +60,42 @@ type session struct {
 	std   stdio
 	sink  events.Sink
 	close func() error
+	// ctx is the leg's context: the run is cancelled when the display
+	// cannot be written any more (a closed pipe), as a user expects.
+	ctx       context.Context
+	cancel    context.CancelFunc
+	sinkError error
 }
 
 // start opens the leg's event display: JSONL or SSE on standard output,
 // or the progress display on standard error.
-func (o output) start(std stdio) *session {
+func (o output) start(ctx context.Context, std stdio) *session {
 	s := &session{output: o, std: std}
+	s.ctx, s.cancel = context.WithCancel(ctx)
+	var sink events.Sink
 	switch o.events {
 	case "jsonl":
-		s.sink = events.NewJSONLWriter(std.out)
+		sink = events.NewJSONLWriter(std.out)
 	case "sse":
 		sse := events.NewSSEWriter(std.out)
-		s.sink, s.close = sse.Send, sse.Close
+		sink, s.close = sse.Send, sse.Close
 	default:
-		s.sink = newProgress(std.err).sink
+		sink = newProgress(std.err).sink
+	}
+	s.sink = func(ev events.Event) error {
+		err := sink(ev)
+		if err != nil {
+			s.sinkError = err
+			s.cancel()
+		}
+		return err
 	}
 	return s
 }
 
 // options are the run options of the display.
 func (s *session) options() []runtime.Option {
-	opts := []runtime.Option{runtime.WithEventSink(s.sink)}
+	opts := []runtime.Option{runtime.WithEventSink(s.sink), runtime.WithLogger(s.logger(s.std.err))}
 	if s.allEvents {
 		opts = append(opts, runtime.WithAllEvents())
 	}
@@ -63,12 +106,16 @@ func (s *session) options() []runtime.Option {
 // keeps its backend in its snapshot (runtime.WithBackend) for `octrun
 // continue`.
 func (s *session) finish(res *runtime.Result, err error, store runtime.DirStore) int {
+	defer s.cancel()
 	if s.close != nil {
 		_ = s.close()
 	}
 	var pause *runtime.PauseError
 	var re *runtime.Error
 	switch {
+	case s.sinkError != nil && errors.As(err, &re) && re.Cancelled:
+		fmt.Fprintf(s.std.err, "octrun: the events could not be written (%v); the run was cancelled\n", s.sinkError)
+		return exitFailed
 	case errors.As(err, &pause):
 		return s.paused(pause, store)
 	case errors.As(err, &re) && re.Cancelled:
