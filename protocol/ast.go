@@ -46,7 +46,9 @@ func (s Setting) IsSet() bool { return s.Pos.Line != 0 }
 // the prompt templates compiled and the types resolved.
 type Protocol struct {
 	// Dir is the agent folder as given by the caller; File is its
-	// protocol.yaml (both as displayed in diagnostics).
+	// protocol.yaml (both as displayed in diagnostics). They are paths of
+	// the operating system for Load, slash-separated paths inside the fs.FS
+	// for LoadFS (which FromFS reports).
 	Dir, File string
 	Settings  Settings
 
@@ -70,6 +72,7 @@ type Protocol struct {
 	// Diagnostics holds every error and warning found while loading.
 	Diagnostics diag.List
 
+	host           host
 	sources        map[string][]byte
 	inputValidator func() (*types.Validator, error)
 	validators     sync.Map // type name -> *types.Validator
