@@ -71,10 +71,5 @@ func runNested(ctx context.Context, env *Env, decl *protocol.WorkerDecl, input m
 
 // findWorker returns the declaration of a worker, or nil.
 func findWorker(p *protocol.Protocol, slug string) *protocol.WorkerDecl {
-	for _, w := range p.Workers {
-		if w.Slug.Value == slug {
-			return w
-		}
-	}
-	return nil
+	return p.Worker(slug)
 }

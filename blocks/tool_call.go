@@ -58,12 +58,7 @@ func (b *ToolCall) Run(ctx context.Context, env *Env) error {
 
 // findTool returns the protocol's definition of a tool, or nil.
 func findTool(p *protocol.Protocol, name string) *protocol.ToolDef {
-	for _, t := range p.Tools {
-		if t.Name.Value == name {
-			return t
-		}
-	}
-	return nil
+	return p.Tool(name)
 }
 
 // toolCard emits the events of one tool call according to the tool's

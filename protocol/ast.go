@@ -76,6 +76,8 @@ type Protocol struct {
 	sources        map[string][]byte
 	inputValidator func() (*types.Validator, error)
 	validators     sync.Map // type name -> *types.Validator
+	lookupOnce     sync.Once
+	lookups        *lookups
 }
 
 // Settings is settings.json.
@@ -265,6 +267,9 @@ type StartThread struct {
 	ImageModel, VideoModel         Str
 	SpeechModel, SpeechVoice       Str
 	TranscriptionModel             Str
+
+	// settings is Model to MaxSteps compiled when the protocol loads.
+	settings *threadSettings
 }
 
 // Int is a whole number written in the protocol.

@@ -131,6 +131,7 @@ func (l *loader) load(path string, from *declRef) *Protocol {
 	if root, ok := yamlx.Parse(file, src, &p.Diagnostics); ok {
 		d.protocol(root)
 	}
+	p.lookup()
 
 	prompts := l.openPrompts(p, root)
 	defer prompts.close()

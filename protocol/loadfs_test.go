@@ -77,15 +77,6 @@ func mapFS(files map[string]string) fstest.MapFS {
 	return fsys
 }
 
-func worker(p *protocol.Protocol, slug string) *protocol.WorkerDecl {
-	for _, w := range p.Workers {
-		if w.Slug.Value == slug {
-			return w
-		}
-	}
-	return nil
-}
-
 func with(files map[string]string, changes map[string]string) map[string]string {
 	out := map[string]string{}
 	for k, v := range files {
@@ -111,7 +102,7 @@ func TestLoadFSAgentWithPromptsIncludesAndWorkers(t *testing.T) {
 	require.Contains(t, p.References, "faq")
 	assert.Equal(t, "main/references/faq.md", p.References["faq"].File)
 
-	helper, booker := worker(p, "helper"), worker(p, "booker")
+	helper, booker := p.Worker("helper"), p.Worker("booker")
 	require.NotNil(t, helper.Protocol, "a sibling found by slug")
 	require.NotNil(t, booker.Protocol, "a worker found by path")
 	assert.Equal(t, "helper", helper.Protocol.Dir)
@@ -296,7 +287,7 @@ func TestCatalog(t *testing.T) {
 			assert.Equal(t, []string{"helper", "main"}, c.Slugs(), "folders directly inside, by the slug of settings.json")
 			p, err := c.Load("main")
 			require.NoError(t, err, messages(p))
-			require.NotNil(t, worker(p, "helper").Protocol, "siblings resolve inside the catalog")
+			require.NotNil(t, p.Worker("helper").Protocol, "siblings resolve inside the catalog")
 
 			_, err = c.Load("mian")
 			require.ErrorIs(t, err, protocol.ErrUnknownAgent)
