@@ -8,58 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/octrun/octrun/llm"
-	"github.com/octrun/octrun/protocol"
-	"github.com/octrun/octrun/protocol/diag"
 	"github.com/octrun/octrun/threads"
 )
-
-var at = diag.Pos{File: "p.yaml", Line: 1, Col: 1}
-
-// PROTOCOL.md 9.3: settings read from variables at run time.
-func TestSettingResolver(t *testing.T) {
-	r := settingResolver{block: "Start", values: map[string]any{
-		"MODEL": "openai/gpt-4o", "BAD_MODEL": "gpt-4o", "TEMP": "0.4", "HOT": 3.5, "OFF": "off",
-		"STEPS": json.Number("4"), "HALF": 2.5, "LEVEL": "high", "NULL": nil,
-	}}
-	v := func(name string) protocol.Setting { return protocol.Setting{Var: name, Pos: at} }
-	lit := func(x any) protocol.Setting { return protocol.Setting{Literal: x, Pos: at} }
-
-	m, err := r.model("model", v("MODEL"))
-	require.NoError(t, err)
-	assert.Equal(t, "openai/gpt-4o", m)
-	m, err = r.model("model", v("MISSING"))
-	require.NoError(t, err, "a variable with no value leaves the setting unset")
-	assert.Empty(t, m)
-	_, err = r.model("model", v("BAD_MODEL"))
-	assert.EqualError(t, err, `block "Start": model from BAD_MODEL must be provider/model-id, got "gpt-4o"`)
-
-	temp, err := r.temperature(v("TEMP"))
-	require.NoError(t, err)
-	assert.Equal(t, 0.4, *temp, "a numeric string counts")
-	temp, err = r.temperature(v("OFF"))
-	require.NoError(t, err)
-	assert.Nil(t, temp, `"off" sends no temperature`)
-	temp, err = r.temperature(v("NULL"))
-	require.NoError(t, err)
-	assert.Nil(t, temp)
-	_, err = r.temperature(v("HOT"))
-	assert.EqualError(t, err, `block "Start": temperature from HOT must be a number from 0 to 2 or "off", got 3.5`)
-	temp, err = r.temperature(lit(int64(1)))
-	require.NoError(t, err)
-	assert.Equal(t, 1.0, *temp)
-
-	steps, err := r.positiveInt("maxSteps", v("STEPS"))
-	require.NoError(t, err)
-	assert.Equal(t, 4, steps)
-	_, err = r.positiveInt("maxSteps", v("HALF"))
-	assert.Error(t, err)
-
-	level, err := r.word("thinking", v("LEVEL"), "low", "medium", "high", "max", "off")
-	require.NoError(t, err)
-	assert.Equal(t, "high", level)
-	_, err = r.word("thinking", lit("extreme"), "low", "high")
-	assert.Error(t, err)
-}
 
 func TestStrictable(t *testing.T) {
 	object := func(required []any, props map[string]any) map[string]any {

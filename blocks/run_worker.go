@@ -19,7 +19,7 @@ type RunWorker struct {
 // Run implements Block.
 func (b *RunWorker) Run(ctx context.Context, env *Env) error {
 	d := b.def
-	decl := findWorker(env.Protocol, d.Worker.Value)
+	decl := env.Protocol.Worker(d.Worker.Value)
 	input := make(map[string]any, len(d.Input))
 	for _, m := range d.Input {
 		if v, ok := env.State.Values[m.Source.Value]; ok {
@@ -72,14 +72,4 @@ func runNested(ctx context.Context, env *Env, decl *protocol.WorkerDecl, input m
 		return res, err
 	}
 	return res, fmt.Errorf("worker %q: %w", decl.Slug.Value, err)
-}
-
-// findWorker returns the declaration of a worker, or nil.
-func findWorker(p *protocol.Protocol, slug string) *protocol.WorkerDecl {
-	for _, w := range p.Workers {
-		if w.Slug.Value == slug {
-			return w
-		}
-	}
-	return nil
 }

@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
-	"regexp"
-	"slices"
 	"strconv"
 
 	"github.com/octrun/octrun/protocol"
@@ -27,36 +24,22 @@ const defaultMaxSteps = 1
 // Run implements Block.
 func (b *StartThread) Run(_ context.Context, env *Env) error {
 	d := b.def
+	s, err := b.settings(env.State.Values)
+	if err != nil {
+		return err
+	}
 	cfg := ThreadConfig{
+		Model:               s.Model,
+		BackupModel:         s.BackupModel,
+		Temperature:         s.Temperature,
+		Thinking:            s.Thinking,
 		MaxSteps:            defaultMaxSteps,
 		MaxOutputTokens:     int(d.MaxOutputTokens.Value),
 		MaxToolOutputTokens: int(d.MaxToolOutputTokens.Value),
 		LoopGuard:           d.LoopGuard.Value,
 	}
-	r := settingResolver{values: env.State.Values, block: b.step.Name.Value}
-	var err error
-	if cfg.Model, err = r.model("model", d.Model); err != nil {
-		return err
-	}
-	if cfg.Model == "" {
-		return executionError("block %q: the thread has no model: %s was not supplied", b.step.Name.Value, d.Model.Var)
-	}
-	if cfg.BackupModel, err = r.model("backupModel", d.BackupModel); err != nil {
-		return err
-	}
-	if cfg.Temperature, err = r.temperature(d.Temperature); err != nil {
-		return err
-	}
-	if cfg.Thinking, err = r.word("thinking", d.Thinking, "low", "medium", "high", "max", "off"); err != nil {
-		return err
-	}
-	if _, err = r.word("speed", d.Speed, "fast", "standard"); err != nil {
-		return err
-	}
-	if steps, err := r.positiveInt("maxSteps", d.MaxSteps); err != nil {
-		return err
-	} else if steps > 0 {
-		cfg.MaxSteps = steps
+	if s.MaxSteps > 0 {
+		cfg.MaxSteps = s.MaxSteps
 	}
 	for _, t := range d.Tools {
 		cfg.Tools = append(cfg.Tools, t.Value)
@@ -78,93 +61,15 @@ func (b *StartThread) Run(_ context.Context, env *Env) error {
 	return nil
 }
 
-// settingResolver reads literal-or-variable settings at run time
-// (PROTOCOL.md 9.3): a variable that has no value leaves the setting unset.
-type settingResolver struct {
-	values map[string]any
-	block  string
-}
-
-// lookup returns the setting's value and whether it is set.
-func (r settingResolver) lookup(s protocol.Setting) (any, bool) {
-	if !s.IsSet() {
-		return nil, false
+// settings resolves the thread's settings from the run's values
+// (PROTOCOL.md 9.3) with the rules of the protocol package; a value that
+// breaks one is an execution error naming the block.
+func (b *StartThread) settings(values map[string]any) (protocol.ThreadSettings, error) {
+	s, err := b.def.Resolve(values)
+	if err != nil {
+		return s, executionError("block %q: %v", b.step.Name.Value, err)
 	}
-	if s.Var == "" {
-		return s.Literal, true
-	}
-	v, ok := r.values[s.Var]
-	return v, ok && v != nil
-}
-
-func (r settingResolver) invalid(field string, s protocol.Setting, v any, want string) error {
-	return executionError("block %q: %s from %s must be %s, got %s", r.block, field, s.Var, want, describe(v))
-}
-
-var modelID = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*/\S+$`)
-
-func (r settingResolver) model(field string, s protocol.Setting) (string, error) {
-	v, ok := r.lookup(s)
-	if !ok {
-		return "", nil
-	}
-	if m, isStr := v.(string); isStr && modelID.MatchString(m) {
-		return m, nil
-	}
-	return "", r.invalid(field, s, v, "provider/model-id")
-}
-
-func (r settingResolver) temperature(s protocol.Setting) (*float64, error) {
-	v, ok := r.lookup(s)
-	if !ok || v == "off" {
-		return nil, nil
-	}
-	if f, isNum := number(v); isNum && f >= 0 && f <= 2 {
-		return &f, nil
-	}
-	return nil, r.invalid("temperature", s, v, `a number from 0 to 2 or "off"`)
-}
-
-func (r settingResolver) word(field string, s protocol.Setting, allowed ...string) (string, error) {
-	v, ok := r.lookup(s)
-	if !ok {
-		return "", nil
-	}
-	if w, isStr := v.(string); isStr && slices.Contains(allowed, w) {
-		return w, nil
-	}
-	return "", r.invalid(field, s, v, fmt.Sprintf("one of %v", allowed))
-}
-
-func (r settingResolver) positiveInt(field string, s protocol.Setting) (int, error) {
-	v, ok := r.lookup(s)
-	if !ok {
-		return 0, nil
-	}
-	if f, isNum := number(v); isNum && f >= 1 && f == math.Trunc(f) && f <= math.MaxInt32 {
-		return int(f), nil
-	}
-	return 0, r.invalid(field, s, v, "a positive whole number")
-}
-
-// number reads a number from a JSON-like value; numeric strings count
-// (PROTOCOL.md 9.3).
-func number(v any) (float64, bool) {
-	switch n := v.(type) {
-	case int:
-		return float64(n), true
-	case int64:
-		return float64(n), true
-	case float64:
-		return n, true
-	case json.Number:
-		f, err := n.Float64()
-		return f, err == nil
-	case string:
-		f, err := strconv.ParseFloat(n, 64)
-		return f, err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
-	}
-	return 0, false
+	return s, nil
 }
 
 // describe renders a value for an error message.

@@ -30,7 +30,7 @@ func (b *ToolCall) Run(ctx context.Context, env *Env) error {
 			args[a.Name.Value] = v
 		}
 	}
-	card := toolCard(findTool(env.Protocol, d.Tool.Value))
+	card := toolCard(env.Protocol.Tool(d.Tool.Value))
 	call := effect.ToolRequest{Key: env.key(), Name: d.Tool.Value, CallID: env.State.NewID("call"), Args: args}
 	env.Events.EmitTool(card.Display, events.ToolInputStart{ToolCallID: call.CallID, ToolName: call.Name, Title: card.Title, Display: card.Display})
 	env.Events.EmitTool(card.Display, events.ToolInputEnd{ToolCallID: call.CallID})
@@ -64,16 +64,6 @@ func (b *ToolCall) Run(ctx context.Context, env *Env) error {
 	env.Events.EmitTool(card.Display, events.ToolOutputAvailable{ToolCallID: call.CallID, Output: events.RawValue(result)})
 	if d.Output.IsSet() {
 		env.State.Values[d.Output.Value] = result
-	}
-	return nil
-}
-
-// findTool returns the protocol's definition of a tool, or nil.
-func findTool(p *protocol.Protocol, name string) *protocol.ToolDef {
-	for _, t := range p.Tools {
-		if t.Name.Value == name {
-			return t
-		}
 	}
 	return nil
 }

@@ -41,13 +41,13 @@ func newToolset(ctx context.Context, env *Env, cfg ThreadConfig) (*toolset, erro
 	ts := &toolset{env: env, cards: map[string]effect.Card{}, tools: map[string]*protocol.ToolDef{},
 		workers: map[string]*protocol.WorkerDecl{}, mcp: map[string]bool{}, references: cfg.References, maxResultTokens: cfg.MaxToolOutputTokens}
 	for _, name := range cfg.Tools {
-		def := findTool(env.Protocol, name)
+		def := env.Protocol.Tool(name)
 		ts.tools[name] = def
 		ts.cards[name] = toolCard(def)
 		ts.offered = append(ts.offered, llm.Tool{Name: name, Description: def.Description.Value, Parameters: env.Protocol.ToolSchema(def)})
 	}
 	for _, slug := range cfg.Workers {
-		decl := findWorker(env.Protocol, slug)
+		decl := env.Protocol.Worker(slug)
 		ts.workers[slug] = decl
 		ts.cards[slug] = workerCard(decl)
 		ts.offered = append(ts.offered, llm.Tool{Name: slug, Description: workerDescription(decl), Parameters: decl.Protocol.InputSchema()})
@@ -61,7 +61,7 @@ func newToolset(ctx context.Context, env *Env, cfg ThreadConfig) (*toolset, erro
 			return nil, &Error{Type: ErrTool, Source: events.ErrorSourceTool, Tool: ns, Err: err,
 				Message: fmt.Sprintf("block %q: the tools of MCP server %q could not be listed: %v", env.Step.Name.Value, ns, err)}
 		}
-		server := findMCPServer(env.Protocol, ns)
+		server := env.Protocol.MCPServer(ns)
 		for _, t := range listing.Tools {
 			ts.mcp[t.Name] = true
 			ts.cards[t.Name] = cardOf(server.Display.Or(events.DisplayDescription), t.Description, server.Title.Value)
@@ -72,15 +72,6 @@ func newToolset(ctx context.Context, env *Env, cfg ThreadConfig) (*toolset, erro
 		ts.offered = append(ts.offered, referenceTools()...)
 	}
 	return ts, nil
-}
-
-func findMCPServer(p *protocol.Protocol, namespace string) *protocol.MCPServerDef {
-	for _, s := range p.MCPServers {
-		if s.Name.Value == namespace {
-			return s
-		}
-	}
-	return nil
 }
 
 // builtin reports whether name is a built-in tool of this thread.

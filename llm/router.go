@@ -8,27 +8,9 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+
+	"github.com/octrun/octrun/llm/provider"
 )
-
-// provider is one row of CLI.md's Providers table.
-type provider struct {
-	name       string // model prefix without the slash
-	baseURLVar string
-	baseURL    string // default endpoint
-	keyVar     string // "" when the provider needs no key
-	// noMedia is true for a provider known to offer none of the images and
-	// audio APIs; for the others the endpoint's answer tells.
-	noMedia bool
-}
-
-var providers = []provider{
-	{"openai", "OPENAI_BASE_URL", "https://api.openai.com/v1", "OPENAI_API_KEY", false},
-	{"anthropic", "ANTHROPIC_BASE_URL", "https://api.anthropic.com/v1/", "ANTHROPIC_API_KEY", true},
-	{"google", "GEMINI_BASE_URL", "https://generativelanguage.googleapis.com/v1beta/openai/", "GEMINI_API_KEY", false},
-	{"x-ai", "XAI_BASE_URL", "https://api.x.ai/v1", "XAI_API_KEY", false},
-	{"openrouter", "OPENROUTER_BASE_URL", "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY", false},
-	{"ollama", "OLLAMA_BASE_URL", "http://127.0.0.1:11434/v1", "", false},
-}
 
 // Environment variables of the one-endpoint override.
 const (
@@ -155,7 +137,7 @@ func routeMedia[T any](r *Router, model, api string, call func(m MediaClient, mo
 		return zero, err
 	}
 	if r.overrideURL == "" {
-		if p, _ := r.endpoint(model); p.noMedia {
+		if p, _ := r.endpoint(model); p.NoMedia {
 			e := unsupported(id, 0, fmt.Sprintf("provider %s offers no %s through an OpenAI-compatible API; use a model of another provider", prefix, api))
 			e.Provider = prefix
 			return zero, e
@@ -200,14 +182,14 @@ func (r *Router) client(model string) (Client, error) {
 		return nil, e
 	}
 	var key string
-	if p.keyVar != "" {
-		key = r.getenv(p.keyVar)
+	if p.KeyVar != "" {
+		key = r.getenv(p.KeyVar)
 	}
-	baseURL := r.getenv(p.baseURLVar)
+	baseURL := r.getenv(p.BaseURLVar)
 	if baseURL == "" {
-		baseURL = p.baseURL
+		baseURL = p.BaseURL
 	}
-	return r.cached(p.name, baseURL, key), nil
+	return r.cached(p.Name, baseURL, key), nil
 }
 
 func (r *Router) cached(name, baseURL, key string) Client {
@@ -226,39 +208,26 @@ func (r *Router) cached(name, baseURL, key string) Client {
 
 // endpoint finds the provider of model and checks its key is set. The
 // error's message is a sentence for the user naming the model.
-func (r *Router) endpoint(model string) (*provider, *Error) {
+func (r *Router) endpoint(model string) (provider.Provider, *Error) {
 	prefix, id := splitModel(model)
 	if prefix == "" || id == "" {
-		return nil, &Error{Type: TypeValidation,
+		return provider.Provider{}, &Error{Type: TypeValidation,
 			Message: fmt.Sprintf("model %q is not provider/model-id (e.g. openai/gpt-4o)", model)}
 	}
-	for i := range providers {
-		p := &providers[i]
-		if p.name != prefix {
-			continue
-		}
-		if p.keyVar != "" && r.getenv(p.keyVar) == "" {
-			return nil, &Error{Type: TypeAuthentication,
-				Message: fmt.Sprintf("model %s needs %s", model, p.keyVar)}
-		}
-		return p, nil
+	p, ok := provider.Lookup(prefix)
+	if !ok {
+		return p, &Error{Type: TypeValidation,
+			Message: fmt.Sprintf("model %s: unknown provider %q (known: %s)", model, prefix, strings.Join(provider.Names(), ", "))}
 	}
-	names := make([]string, len(providers))
-	for i, p := range providers {
-		names[i] = p.name
+	if p.KeyVar != "" && r.getenv(p.KeyVar) == "" {
+		return p, &Error{Type: TypeAuthentication,
+			Message: fmt.Sprintf("model %s needs %s", model, p.KeyVar)}
 	}
-	return nil, &Error{Type: TypeValidation,
-		Message: fmt.Sprintf("model %s: unknown provider %q (known: %s)", model, prefix, strings.Join(names, ", "))}
+	return p, nil
 }
 
 // splitModel splits provider/model-id at its first slash.
-func splitModel(model string) (prefix, id string) {
-	prefix, id, ok := strings.Cut(model, "/")
-	if !ok {
-		return "", model
-	}
-	return prefix, id
-}
+func splitModel(model string) (prefix, id string) { return provider.Split(model) }
 
 // Default limits of a model call (DefaultRetries).
 const (

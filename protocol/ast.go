@@ -46,7 +46,9 @@ func (s Setting) IsSet() bool { return s.Pos.Line != 0 }
 // the prompt templates compiled and the types resolved.
 type Protocol struct {
 	// Dir is the agent folder as given by the caller; File is its
-	// protocol.yaml (both as displayed in diagnostics).
+	// protocol.yaml (both as displayed in diagnostics). They are paths of
+	// the operating system for Load, slash-separated paths inside the fs.FS
+	// for LoadFS (which FromFS reports).
 	Dir, File string
 	Settings  Settings
 
@@ -70,9 +72,12 @@ type Protocol struct {
 	// Diagnostics holds every error and warning found while loading.
 	Diagnostics diag.List
 
+	host           host
 	sources        map[string][]byte
 	inputValidator func() (*types.Validator, error)
 	validators     sync.Map // type name -> *types.Validator
+	lookupOnce     sync.Once
+	lookups        *lookups
 }
 
 // Settings is settings.json.
@@ -262,6 +267,9 @@ type StartThread struct {
 	ImageModel, VideoModel         Str
 	SpeechModel, SpeechVoice       Str
 	TranscriptionModel             Str
+
+	// settings is Model to MaxSteps compiled when the protocol loads.
+	settings *threadSettings
 }
 
 // Int is a whole number written in the protocol.

@@ -3,34 +3,97 @@ package protocol
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"path/filepath"
+	"errors"
+	"fmt"
 	"slices"
+	"strings"
 )
 
-// Fingerprint identifies the protocol's version: a hash of every file read
-// to load it (protocol.yaml, settings.json, prompts, references and the
-// folders of declared workers), each named relative to the agent folder, so
-// the same files give the same fingerprint wherever the folder is. A paused
-// run refuses to continue under another fingerprint.
+// Fingerprint identifies the protocol's version: a SHA-256 (hex) of every
+// file read to load it (protocol.yaml, settings.json, prompts, references
+// and the folders of declared workers), each named by its slash-separated
+// path relative to the agent folder ("prompts/system.md",
+// "../helper/protocol.yaml") and followed by its bytes. Nothing else goes
+// in: no absolute path, no time, no file mode. The same files give the
+// same fingerprint wherever the folder is, on any host, whether they were
+// loaded with Load from disk or with LoadFS from an embed.FS or any other
+// fs.FS. A paused run refuses to continue under another fingerprint.
 func (p *Protocol) Fingerprint() string {
+	h := p.host
+	if h == nil {
+		h = osHost{}
+	}
 	byName := make(map[string][]byte, len(p.sources))
 	names := make([]string, 0, len(p.sources))
 	for file, data := range p.sources {
-		name, err := filepath.Rel(p.Dir, file)
-		if err != nil {
-			name = file
-		}
-		name = filepath.ToSlash(name)
+		name := h.rel(p.Dir, file)
 		byName[name] = data
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	h := sha256.New()
+	sum := sha256.New()
 	for _, name := range names {
-		h.Write([]byte(name))
-		h.Write([]byte{0})
-		h.Write(byName[name])
-		h.Write([]byte{0})
+		sum.Write([]byte(name))
+		sum.Write([]byte{0})
+		sum.Write(byName[name])
+		sum.Write([]byte{0})
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return hex.EncodeToString(sum.Sum(nil))
 }
+
+// FromFS reports whether the protocol was loaded with LoadFS, so that Dir
+// is a path inside an fs.FS rather than a folder of the operating system.
+func (p *Protocol) FromFS() bool {
+	_, ok := p.host.(fsHost)
+	return ok
+}
+
+// Identity names a loaded protocol on any host: the slug of its
+// settings.json and its Fingerprint. Two hosts that hold the same agent
+// files agree on it, wherever the files are, so it tells a remote worker
+// which agent to run and that it has the very files the caller has.
+type Identity struct {
+	Slug        string `json:"slug"`
+	Fingerprint string `json:"fingerprint"`
+}
+
+// Identity returns the protocol's slug and fingerprint.
+func (p *Protocol) Identity() Identity {
+	return Identity{Slug: p.Settings.Slug.Value, Fingerprint: p.Fingerprint()}
+}
+
+// String returns "slug@fingerprint".
+func (id Identity) String() string { return id.Slug + "@" + id.Fingerprint }
+
+// ParseIdentity reads the "slug@fingerprint" form of Identity.String.
+func ParseIdentity(s string) (Identity, error) {
+	slug, fp, ok := strings.Cut(s, "@")
+	if !ok || !slugPattern.MatchString(slug) || !isFingerprint(fp) {
+		return Identity{}, fmt.Errorf("protocol identity %q is not slug@fingerprint (a slug, @ and 64 hexadecimal digits)", s)
+	}
+	return Identity{Slug: slug, Fingerprint: fp}, nil
+}
+
+func isFingerprint(s string) bool {
+	if len(s) != 2*sha256.Size {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil && strings.ToLower(s) == s
+}
+
+// Matches checks that p is the protocol id names: the same slug and the
+// same files.
+func (id Identity) Matches(p *Protocol) error {
+	got := p.Identity()
+	switch {
+	case got.Slug != id.Slug:
+		return fmt.Errorf("%w: the agent is %q, not %q", ErrIdentity, got.Slug, id.Slug)
+	case got.Fingerprint != id.Fingerprint:
+		return fmt.Errorf("%w: agent %q has other files here (fingerprint %.12s, not %.12s)", ErrIdentity, id.Slug, got.Fingerprint, id.Fingerprint)
+	}
+	return nil
+}
+
+// ErrIdentity is the error of Identity.Matches.
+var ErrIdentity = errors.New("not the same protocol")

@@ -3,10 +3,12 @@ package protocol_test
 import (
 	"bytes"
 	"flag"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/rogpeppe/go-internal/txtar"
 	"github.com/stretchr/testify/assert"
@@ -57,6 +59,37 @@ func TestInvalidProtocols(t *testing.T) {
 	}
 }
 
+// TestInvalidProtocolsFromFS loads each archive of testdata/invalid from an
+// fs.FS: the diagnostics, file names included, are the same as from disk.
+func TestInvalidProtocolsFromFS(t *testing.T) {
+	files, err := filepath.Glob("../testdata/invalid/*.txtar")
+	require.NoError(t, err)
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			ar, err := txtar.ParseFile(file)
+			require.NoError(t, err)
+			fsys := fstest.MapFS{}
+			var want []byte
+			agent := "."
+			for _, f := range ar.Files {
+				if f.Name == "want" {
+					want = f.Data
+					continue
+				}
+				if strings.HasPrefix(f.Name, "main/") {
+					agent = "main"
+				}
+				fsys[f.Name] = &fstest.MapFile{Data: f.Data}
+			}
+			p, err := protocol.LoadFS(fsys, agent)
+			require.Error(t, err, "an invalid protocol must fail to load")
+			var b bytes.Buffer
+			require.NoError(t, diag.Write(&b, p.Diagnostics, p.Source))
+			assert.Equal(t, string(want), b.String())
+		})
+	}
+}
+
 // validateIn loads agent (relative to dir) from inside dir, so that file
 // names in diagnostics are relative and stable, and renders the report.
 func validateIn(t *testing.T, dir, agent string) string {
@@ -92,6 +125,27 @@ func TestValidExamples(t *testing.T) {
 			require.NoError(t, err, "%v", p.Diagnostics)
 			assert.Empty(t, p.Diagnostics)
 			assert.NotEmpty(t, p.Steps)
+		})
+	}
+}
+
+// TestValidExamplesFromFS loads every agent of testdata/valid through an
+// fs.FS: no diagnostic, and the fingerprint of the same files from disk.
+func TestValidExamplesFromFS(t *testing.T) {
+	root, err := os.OpenRoot("../testdata/valid")
+	require.NoError(t, err)
+	defer root.Close()
+	entries, err := fs.ReadDir(root.FS(), ".")
+	require.NoError(t, err)
+	require.NotEmpty(t, entries)
+	for _, e := range entries {
+		t.Run(e.Name(), func(t *testing.T) {
+			p, err := protocol.LoadFS(root.FS(), e.Name())
+			require.NoError(t, err, "%v", p.Diagnostics)
+			assert.Empty(t, p.Diagnostics)
+			fromDisk, err := protocol.Load(filepath.Join("../testdata/valid", e.Name()))
+			require.NoError(t, err)
+			assert.Equal(t, fromDisk.Fingerprint(), p.Fingerprint())
 		})
 	}
 }

@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -35,12 +33,39 @@ const (
 // compiles its prompts and types, loads the workers it declares, and
 // validates everything in one pass.
 //
+// Every folder is opened as an os.Root: a file reached through a link
+// that leads out of its agent folder (or an include through a link out of
+// prompts/) is refused. Diagnostics name files by path joined to the path
+// given.
+//
 // The returned Protocol is never nil and its Diagnostics hold every error
 // and warning found, including those of declared workers. When any of them
 // is an error, Load also returns them as a diag.List error; the Protocol
 // must not be run then.
 func Load(path string) (*Protocol, error) {
-	l := &loader{byDir: map[string]*Protocol{}, sources: map[string][]byte{}}
+	return load(osHost{}, path)
+}
+
+// LoadFS is Load for an agent folder inside fsys, such as an embed.FS, an
+// fstest.MapFS or a (*os.Root).FS: dir is a slash-separated path inside
+// fsys (the folder or its protocol.yaml; "." for the root of fsys). Every
+// file is read through fsys, with the limits of Load (at most limit+1 bytes
+// of any file are read). Paths are cleaned; absolute paths and ".." that
+// leave fsys are refused, in dir as in workers' paths. Declared workers are
+// resolved inside fsys: by path relative to the declaring folder, or as the
+// sibling folder whose settings.json has the slug. Diagnostics name files
+// by their path inside fsys.
+//
+// Links are followed as fsys follows them: os.DirFS follows a link out of
+// its folder, (*os.Root).FS does not. For an agent folder on disk, Load
+// confines each folder on its own.
+func LoadFS(fsys fs.FS, dir string) (*Protocol, error) {
+	return load(fsHost{fsys}, dir)
+}
+
+// load loads the agent at path of h and the workers it declares.
+func load(h host, path string) (*Protocol, error) {
+	l := &loader{host: h, byDir: map[string]*Protocol{}, sources: map[string][]byte{}}
 	p := l.load(path, nil)
 	all := slices.Clone(p.Diagnostics)
 	for _, q := range l.order {
@@ -61,20 +86,18 @@ func (p *Protocol) Source(file string) []byte { return p.sources[file] }
 
 // loader loads a protocol and the workers it declares, once each.
 type loader struct {
-	byDir   map[string]*Protocol // by absolute folder
+	host    host
+	byDir   map[string]*Protocol // by folder key (absolute path on the OS)
 	order   []*Protocol          // in the order loaded
-	loading []string             // absolute folders being loaded, for cycles
+	loading []string             // keys of the folders being loaded, for cycles
 	sources map[string][]byte
 }
 
 // load loads the agent at path; from is the declaration that asked for it
 // (nil for the top-level agent).
 func (l *loader) load(path string, from *declRef) *Protocol {
-	dir, file := agentPaths(path)
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		abs = dir
-	}
+	dir, file := l.host.agentPaths(path)
+	abs := l.host.key(dir)
 	if i := slices.Index(l.loading, abs); i >= 0 {
 		if from != nil {
 			chain := append(slices.Clone(l.loadingSlugs()[i:]), from.decl.Slug.Value)
@@ -85,14 +108,14 @@ func (l *loader) load(path string, from *declRef) *Protocol {
 	if p, ok := l.byDir[abs]; ok {
 		return p
 	}
-	p := &Protocol{Dir: dir, File: file, sources: l.sources, Prompts: map[string]*template.Template{}, References: map[string]*Reference{}}
+	p := &Protocol{Dir: dir, File: file, host: l.host, sources: l.sources, Prompts: map[string]*template.Template{}, References: map[string]*Reference{}}
 	p.inputValidator = sync.OnceValues(func() (*types.Validator, error) { return types.NewValidator(p.inputSchema(true)) })
 	l.byDir[abs] = p
 	l.order = append(l.order, p)
 	l.loading = append(l.loading, abs)
 	defer func() { l.loading = l.loading[:len(l.loading)-1] }()
 
-	root, err := os.OpenRoot(dir)
+	root, err := l.host.open(dir)
 	if err != nil {
 		p.Diagnostics.Errorf(diag.Pos{File: dir}, "cannot open the agent folder: %v", cleanErr(err))
 		return p
@@ -108,8 +131,9 @@ func (l *loader) load(path string, from *declRef) *Protocol {
 	if root, ok := yamlx.Parse(file, src, &p.Diagnostics); ok {
 		d.protocol(root)
 	}
+	p.lookup()
 
-	prompts := openPrompts(p, root)
+	prompts := l.openPrompts(p, root)
 	defer prompts.close()
 	l.readReferences(p, root)
 	l.resolveWorkers(p)
@@ -122,23 +146,15 @@ func (l *loader) load(path string, from *declRef) *Protocol {
 func (l *loader) loadingSlugs() []string {
 	slugs := make([]string, len(l.loading))
 	for i, abs := range l.loading {
-		slugs[i] = l.byDir[abs].Settings.Slug.Or(filepath.Base(abs))
+		slugs[i] = l.byDir[abs].Settings.Slug.Or(path.Base(filepath.ToSlash(abs)))
 	}
 	return slugs
-}
-
-// agentPaths splits a user's path into the agent folder and its protocol.yaml.
-func agentPaths(path string) (dir, file string) {
-	if st, err := os.Stat(path); err == nil && !st.IsDir() {
-		return filepath.Dir(path), path
-	}
-	return path, filepath.Join(path, "protocol.yaml")
 }
 
 // readFile reads name inside the agent folder, refusing files that are
 // missing, not regular, too large or reached through a link that leaves the
 // folder. display is the name used in diagnostics.
-func (l *loader) readFile(p *Protocol, root *os.Root, name, display string, limit int64) ([]byte, bool) {
+func (l *loader) readFile(p *Protocol, root fs.FS, name, display string, limit int64) ([]byte, bool) {
 	data, err := readLimited(root, name, limit)
 	if err != nil {
 		p.Diagnostics.Errorf(diag.Pos{File: display}, "%s", fileProblem(name, err))
@@ -146,33 +162,6 @@ func (l *loader) readFile(p *Protocol, root *os.Root, name, display string, limi
 	}
 	l.sources[display] = data
 	return data, true
-}
-
-var errTooLarge = errors.New("file too large")
-var errNotRegular = errors.New("not a regular file")
-
-// readLimited reads a regular file inside root, at most limit bytes.
-func readLimited(root *os.Root, name string, limit int64) ([]byte, error) {
-	f, err := root.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, errNotRegular
-	}
-	if st.Size() > limit {
-		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", errTooLarge, st.Size(), limit)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err == nil && int64(len(data)) > limit {
-		err = fmt.Errorf("%w: more than %d bytes", errTooLarge, limit)
-	}
-	return data, err
 }
 
 // fileProblem explains why a file of the agent folder could not be read.
@@ -215,8 +204,8 @@ var slugPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 // readSettings reads settings.json with positions (JSON is read as YAML,
 // after a strict JSON syntax check).
-func (l *loader) readSettings(p *Protocol, root *os.Root) {
-	file := filepath.Join(p.Dir, "settings.json")
+func (l *loader) readSettings(p *Protocol, root folder) {
+	file := l.host.join(p.Dir, "settings.json")
 	src, ok := l.readFile(p, root, "settings.json", file, MaxSettingsSize)
 	if !ok {
 		return
@@ -293,23 +282,24 @@ func toSlug(s string) string {
 // promptFiles reads prompts/ for the template compiler, never leaving it.
 type promptFiles struct {
 	p     *Protocol
-	root  *os.Root // nil when there is no prompts/ folder
+	host  host
+	root  folder   // nil when there is no prompts/ folder
 	names []string // every prompt name (relative, no .md), sorted
 }
 
-func openPrompts(p *Protocol, agent *os.Root) *promptFiles {
-	pf := &promptFiles{p: p}
-	st, err := agent.Stat("prompts")
+func (l *loader) openPrompts(p *Protocol, agent folder) *promptFiles {
+	pf := &promptFiles{p: p, host: l.host}
+	st, err := fs.Stat(agent, "prompts")
 	if err != nil || !st.IsDir() {
 		return pf
 	}
-	root, err := agent.OpenRoot("prompts")
+	root, err := agent.sub("prompts")
 	if err != nil {
-		p.Diagnostics.Errorf(diag.Pos{File: filepath.Join(p.Dir, "prompts")}, "cannot open prompts/: %v", cleanErr(err))
+		p.Diagnostics.Errorf(diag.Pos{File: l.host.join(p.Dir, "prompts")}, "cannot open prompts/: %v", cleanErr(err))
 		return pf
 	}
 	pf.root = root
-	_ = fs.WalkDir(root.FS(), ".", func(name string, e fs.DirEntry, err error) error {
+	_ = fs.WalkDir(root, ".", func(name string, e fs.DirEntry, err error) error {
 		if err == nil && !e.IsDir() && strings.HasSuffix(name, ".md") {
 			pf.names = append(pf.names, strings.TrimSuffix(name, ".md"))
 		}
@@ -327,7 +317,7 @@ func (pf *promptFiles) close() {
 
 // Read implements template.Source.
 func (pf *promptFiles) Read(name string) ([]byte, string, error) {
-	display := filepath.Join(pf.p.Dir, "prompts", filepath.FromSlash(name))
+	display := pf.host.join(pf.p.Dir, "prompts", name)
 	if pf.root == nil {
 		return nil, display, fmt.Errorf("no prompts/ folder: %w", fs.ErrNotExist)
 	}

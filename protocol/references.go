@@ -2,8 +2,6 @@ package protocol
 
 import (
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/octrun/octrun/internal/yamlx"
@@ -13,24 +11,24 @@ import (
 // readReferences loads references/*.md: one document a file, named by the
 // file name without .md, with YAML front matter that must hold a
 // description (PROTOCOL.md 1.1, D16).
-func (l *loader) readReferences(p *Protocol, agent *os.Root) {
-	st, err := agent.Stat("references")
+func (l *loader) readReferences(p *Protocol, agent folder) {
+	st, err := fs.Stat(agent, "references")
 	if err != nil || !st.IsDir() {
 		return
 	}
-	root, err := agent.OpenRoot("references")
+	root, err := agent.sub("references")
 	if err != nil {
-		p.Diagnostics.Errorf(diag.Pos{File: filepath.Join(p.Dir, "references")}, "cannot open references/: %v", cleanErr(err))
+		p.Diagnostics.Errorf(diag.Pos{File: l.host.join(p.Dir, "references")}, "cannot open references/: %v", cleanErr(err))
 		return
 	}
 	defer root.Close()
-	entries, err := fs.ReadDir(root.FS(), ".")
+	entries, err := fs.ReadDir(root, ".")
 	if err != nil {
-		p.Diagnostics.Errorf(diag.Pos{File: filepath.Join(p.Dir, "references")}, "cannot list references/: %v", cleanErr(err))
+		p.Diagnostics.Errorf(diag.Pos{File: l.host.join(p.Dir, "references")}, "cannot list references/: %v", cleanErr(err))
 		return
 	}
 	for _, e := range entries {
-		file := filepath.Join(p.Dir, "references", e.Name())
+		file := l.host.join(p.Dir, "references", e.Name())
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".md") {
 			p.Diagnostics.Warnf(diag.Pos{File: file}, "references/ holds one markdown file per reference; %s is ignored", e.Name())
 			continue

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/octrun/octrun/llm/provider"
 	"github.com/octrun/octrun/protocol/diag"
 	"github.com/octrun/octrun/protocol/types"
 )
@@ -22,9 +23,6 @@ type validator struct {
 	inputs    map[string]*InputDef
 	variables map[string]*VariableDef
 	resources map[string]*ResourceDef
-	tools     map[string]*ToolDef
-	mcp       map[string]*MCPServerDef
-	workers   map[string]*WorkerDecl
 
 	// threads maps each thread started so far to the block that started it.
 	threads map[string]*Step
@@ -37,13 +35,12 @@ type validator struct {
 var (
 	toolNamePattern = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 	mcpNamespace    = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
-	modelPattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*/\S+$`)
 )
 
 var displayModes = []string{"description", "hidden", "name", "stream", "title"}
 
-// knownProviders are the model prefixes octrun routes (CLI.md).
-var knownProviders = []string{"anthropic", "google", "ollama", "openai", "openrouter", "x-ai"}
+// knownProviders are the model prefixes octrun routes (CLI.md), sorted.
+var knownProviders = slices.Sorted(slices.Values(provider.Names()))
 
 func (v *validator) validate() {
 	v.diags = &v.p.Diagnostics
@@ -67,16 +64,14 @@ func (v *validator) warnf(pos diag.Pos, format string, args ...any) {
 	v.diags.Warnf(pos, format, args...)
 }
 
-// index builds the lookup tables and reports names declared twice across
+// index builds the lookup tables of values (tools, workers and MCP servers
+// are the protocol's own lookups) and reports names declared twice across
 // inputs, variables and resources, which share one namespace.
 func (v *validator) index() {
 	p := v.p
 	v.inputs = map[string]*InputDef{}
 	v.variables = map[string]*VariableDef{}
 	v.resources = map[string]*ResourceDef{}
-	v.tools = map[string]*ToolDef{}
-	v.mcp = map[string]*MCPServerDef{}
-	v.workers = map[string]*WorkerDecl{}
 	v.threads = map[string]*Step{}
 	v.usedReferences = map[string]bool{}
 	v.schemas = map[types.Expr]*types.Validator{}
@@ -98,15 +93,6 @@ func (v *validator) index() {
 	for _, r := range p.Resources {
 		value(r.Name, "a resource")
 		v.resources[r.Name.Value] = r
-	}
-	for _, t := range p.Tools {
-		v.tools[t.Name.Value] = t
-	}
-	for _, s := range p.MCPServers {
-		v.mcp[s.Name.Value] = s
-	}
-	for _, w := range p.Workers {
-		v.workers[w.Slug.Value] = w
 	}
 }
 
@@ -273,23 +259,14 @@ func (v *validator) checkWorkers() {
 		}
 		v.checkDisplay(what, w.Display, w.Title)
 		for _, m := range w.Tools {
-			if _, ok := v.tools[m.Source.Value]; !ok {
-				v.errorf(m.Source.Pos, "%s maps its tool %q to %q, which is not a tool of this protocol%s", what, m.Label.Value, m.Source.Value, didYouMean(m.Source.Value, sortedKeys(v.tools)))
+			if v.p.Tool(m.Source.Value) == nil {
+				v.errorf(m.Source.Pos, "%s maps its tool %q to %q, which is not a tool of this protocol%s", what, m.Label.Value, m.Source.Value, didYouMean(m.Source.Value, v.p.lookup().toolNames))
 			}
-			if w.Protocol != nil && !slices.ContainsFunc(w.Protocol.Tools, func(t *ToolDef) bool { return t.Name.Value == m.Label.Value }) {
-				v.errorf(m.Label.Pos, "%s has no tool %q to map%s", what, m.Label.Value, didYouMean(m.Label.Value, toolNames(w.Protocol)))
+			if w.Protocol != nil && w.Protocol.Tool(m.Label.Value) == nil {
+				v.errorf(m.Label.Pos, "%s has no tool %q to map%s", what, m.Label.Value, didYouMean(m.Label.Value, w.Protocol.lookup().toolNames))
 			}
 		}
 	}
-}
-
-func toolNames(p *Protocol) []string {
-	names := make([]string, len(p.Tools))
-	for i, t := range p.Tools {
-		names[i] = t.Name.Value
-	}
-	slices.Sort(names)
-	return names
 }
 
 func sortedKeys[V any](m map[string]V) []string {

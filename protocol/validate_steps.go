@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/octrun/octrun/llm/provider"
 	"github.com/octrun/octrun/protocol/diag"
 	"github.com/octrun/octrun/protocol/template"
 )
@@ -33,10 +34,8 @@ func (s *Step) DisplayMode(p *Protocol) string {
 		return b.Display.Value
 	}
 	if rw, ok := s.Block.(*RunWorker); ok {
-		for _, w := range p.Workers {
-			if w.Slug.Value == rw.Worker.Value && w.Display.IsSet() {
-				return w.Display.Value
-			}
+		if w := p.Worker(rw.Worker.Value); w != nil && w.Display.IsSet() {
+			return w.Display.Value
 		}
 	}
 	return defaultDisplay[s.Block.Kind()]
@@ -116,11 +115,7 @@ func (v *validator) laterStart(s *Step, name string) *Step {
 	return nil
 }
 
-var (
-	thinkingLevels = []string{"high", "low", "max", "medium", "off"}
-	speeds         = []string{"fast", "standard"}
-	cacheModes     = []string{"auto", "extended", "off"}
-)
+var cacheModes = []string{"auto", "extended", "off"}
 
 // maxSandboxTimeout is the largest sandboxTimeout accepted (1 hour).
 const maxSandboxTimeout = 3_600_000
@@ -142,28 +137,16 @@ func (v *validator) checkStartThread(s *Step, b *StartThread, what string) {
 	if !b.Model.IsSet() {
 		v.needs(s, "model", "%s needs a model: add model: provider/model-id (like openai/gpt-4o-mini) or the name of an input that holds one", what)
 	}
-	v.checkModelSetting(what+" model", b.Model)
-	v.checkModelSetting(what+" backupModel", b.BackupModel)
-	v.checkSetting(what+" temperature", b.Temperature, func(lit any) string {
-		if f, ok := number(lit); ok && f >= 0 && f <= 2 {
-			return ""
-		}
-		if lit == "off" {
-			return ""
-		}
-		return `must be a number from 0 to 2, "off", or the name of an input or variable`
-	})
-	v.checkSetting(what+" thinking", b.Thinking, oneOf(thinkingLevels))
-	v.checkSetting(what+" speed", b.Speed, oneOf(speeds))
+	v.checkModelSetting(what+" model", b.Model, modelRule)
+	v.checkModelSetting(what+" backupModel", b.BackupModel, backupModelRule)
+	v.checkSetting(what+" temperature", b.Temperature, temperatureRule)
+	v.checkSetting(what+" thinking", b.Thinking, thinkingRule)
+	v.checkSetting(what+" speed", b.Speed, speedRule)
 	if model, ok := b.Model.Literal.(string); ok && b.Speed.Literal == "fast" && !fastCapable(model) {
 		v.warnf(b.Speed.Pos, "%s speed: fast has no effect on %s: only Anthropic Opus models (4.6 and later) have a fast mode (PROTOCOL.md 9.1 rule 15)", what, model)
 	}
-	v.checkSetting(what+" maxSteps", b.MaxSteps, func(lit any) string {
-		if n, ok := lit.(int64); ok && n >= 1 {
-			return ""
-		}
-		return "must be a whole number of at least 1, or the name of an input or variable"
-	})
+	v.checkSetting(what+" maxSteps", b.MaxSteps, maxStepsRule)
+	b.settings = compileThreadSettings(b)
 	if b.Cache.IsSet() && !slices.Contains(cacheModes, b.Cache.Value) {
 		v.errorf(b.Cache.Pos, "%s cache %q is not a cache mode: use %s%s", what, b.Cache.Value, listOf(cacheModes), didYouMean(b.Cache.Value, cacheModes))
 	}
@@ -179,9 +162,10 @@ func (v *validator) checkStartThread(s *Step, b *StartThread, what string) {
 			v.warnf(t.Pos, "%s sandboxTimeout has no effect: octrun has no skills sandbox", what)
 		}
 	}
-	v.checkNameList(what, "tools", b.Tools, sortedKeys(v.tools), "the tools section")
-	v.checkNameList(what, "workers", b.Workers, sortedKeys(v.workers), "the workers section")
-	v.checkNameList(what, "mcpServers", b.MCPServers, sortedKeys(v.mcp), "the mcpServers section")
+	names := v.p.lookup()
+	v.checkNameList(what, "tools", b.Tools, names.toolNames, "the tools section")
+	v.checkNameList(what, "workers", b.Workers, names.workerSlugs, "the workers section")
+	v.checkNameList(what, "mcpServers", b.MCPServers, names.mcpNames, "the mcpServers section")
 	v.checkNameList(what, "references", b.References, sortedKeys(v.p.References), "references/")
 	for _, r := range b.References {
 		v.usedReferences[r.Value] = true
@@ -218,29 +202,10 @@ func (v *validator) threadPos(s *Step) diag.Pos {
 	return s.Name.Pos
 }
 
-func number(v any) (float64, bool) {
-	switch n := v.(type) {
-	case int64:
-		return float64(n), true
-	case float64:
-		return n, true
-	}
-	return 0, false
-}
-
-// oneOf returns a literal check accepting the given strings.
-func oneOf(allowed []string) func(any) string {
-	return func(lit any) string {
-		if s, ok := lit.(string); ok && slices.Contains(allowed, s) {
-			return ""
-		}
-		return fmt.Sprintf("must be %s, or the name of an input or variable", listOf(allowed))
-	}
-}
-
 // checkSetting checks a literal-or-variable setting: a variable must be
-// declared (PROTOCOL.md 9.1 rule 5), a literal must pass check.
-func (v *validator) checkSetting(what string, s Setting, check func(any) string) {
+// declared (PROTOCOL.md 9.1 rule 5), a literal must follow the setting's
+// rule (the rule StartThread.Resolve applies to variables at run time).
+func (v *validator) checkSetting(what string, s Setting, rule *settingRule) {
 	if !s.IsSet() {
 		return
 	}
@@ -250,8 +215,8 @@ func (v *validator) checkSetting(what string, s Setting, check func(any) string)
 		}
 		return
 	}
-	if msg := check(s.Literal); msg != "" {
-		v.errorf(s.Pos, "%s %s; got %v", what, msg, formatLiteral(s.Literal))
+	if _, ok := rule.accept(s.Literal); !ok {
+		v.errorf(s.Pos, "%s must be %s; got %v", what, rule.written, formatLiteral(s.Literal))
 	}
 }
 
@@ -264,18 +229,12 @@ func formatLiteral(v any) string {
 
 // checkModelSetting checks a model written as provider/model-id, or a
 // variable.
-func (v *validator) checkModelSetting(what string, s Setting) {
-	v.checkSetting(what, s, func(lit any) string {
-		m, ok := lit.(string)
-		if !ok || !modelPattern.MatchString(m) {
-			return `must be written provider/model-id (like "openai/gpt-4o-mini"), or be the name of an input or variable`
-		}
-		return ""
-	})
+func (v *validator) checkModelSetting(what string, s Setting, rule *settingRule) {
+	v.checkSetting(what, s, rule)
 	if m, ok := s.Literal.(string); ok && s.Var == "" && modelPattern.MatchString(m) {
-		provider := m[:slices.Index([]byte(m), '/')]
-		if !slices.Contains(knownProviders, provider) {
-			v.warnf(s.Pos, "%s: provider %q is not one octrun routes (%s); the call fails unless --llm-base-url sends every model call to one endpoint%s", what, provider, listOf(knownProviders), didYouMean(provider, knownProviders))
+		prefix, _ := provider.Split(m)
+		if _, known := provider.Lookup(prefix); !known {
+			v.warnf(s.Pos, "%s: provider %q is not one octrun routes (%s); the call fails unless --llm-base-url sends every model call to one endpoint%s", what, prefix, listOf(knownProviders), didYouMean(prefix, knownProviders))
 		}
 	}
 }
@@ -402,9 +361,9 @@ func (v *validator) checkToolCall(s *Step, b *ToolCall, what string) {
 		v.needs(s, "tool", "%s needs a tool: the name of a tool under tools:", what)
 		return
 	}
-	tool := v.tools[b.Tool.Value]
+	tool := v.p.Tool(b.Tool.Value)
 	if tool == nil {
-		v.errorf(b.Tool.Pos, "%s tool %q is not defined in the tools section%s", what, b.Tool.Value, didYouMean(b.Tool.Value, sortedKeys(v.tools)))
+		v.errorf(b.Tool.Pos, "%s tool %q is not defined in the tools section%s", what, b.Tool.Value, didYouMean(b.Tool.Value, v.p.lookup().toolNames))
 		return
 	}
 	params := map[string]*ParamDef{}
@@ -471,9 +430,9 @@ func (v *validator) checkRunWorker(s *Step, b *RunWorker, what string) {
 		v.needs(s, "worker", "%s needs a worker: the slug of a worker declared under workers:", what)
 		return
 	}
-	decl := v.workers[b.Worker.Value]
+	decl := v.p.Worker(b.Worker.Value)
 	if decl == nil {
-		v.errorf(b.Worker.Pos, "%s worker %q is not declared in the workers section%s", what, b.Worker.Value, didYouMean(b.Worker.Value, sortedKeys(v.workers)))
+		v.errorf(b.Worker.Pos, "%s worker %q is not declared in the workers section%s", what, b.Worker.Value, didYouMean(b.Worker.Value, v.p.lookup().workerSlugs))
 		return
 	}
 	if b.Output.IsSet() {

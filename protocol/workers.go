@@ -2,8 +2,6 @@ package protocol
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 )
 
 // declRef is a worker declaration being resolved, with the protocol that
@@ -17,17 +15,22 @@ type declRef struct {
 // (D12): the declaration's path, relative to the declaring folder, or else
 // the sibling folder whose settings.json has the slug. With a path, the
 // declared slug is this protocol's name for the worker and may differ from
-// the folder's own slug.
+// the folder's own slug. Workers are read from the same host as the
+// declaring agent (the same fs.FS for LoadFS).
 func (l *loader) resolveWorkers(p *Protocol) {
 	for _, w := range p.Workers {
 		var dir string
 		if w.Path.IsSet() {
-			dir = filepath.Join(p.Dir, filepath.FromSlash(w.Path.Value))
-			if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			dir = l.host.join(p.Dir, w.Path.Value)
+			if l.host.outside(dir) {
+				p.Diagnostics.Errorf(w.Path.Pos, "worker %q: path %q leaves the file system the agents are read from (it is resolved from %s)", w.Slug.Value, w.Path.Value, p.Dir)
+				continue
+			}
+			if !l.host.isDir(dir) {
 				p.Diagnostics.Errorf(w.Path.Pos, "worker %q: path %q is not a folder (it is resolved from %s)", w.Slug.Value, w.Path.Value, p.Dir)
 				continue
 			}
-		} else if dir = siblingWithSlug(p.Dir, w.Slug.Value); dir == "" {
+		} else if dir = l.siblingWithSlug(p.Dir, w.Slug.Value); dir == "" {
 			p.Diagnostics.Errorf(w.Slug.Pos, "worker %q: no agent folder beside %s has this slug in its settings.json; add path: to the declaration", w.Slug.Value, p.Dir)
 			continue
 		}
@@ -37,22 +40,22 @@ func (l *loader) resolveWorkers(p *Protocol) {
 
 // siblingWithSlug returns the folder beside dir whose settings.json has
 // slug, or "".
-func siblingWithSlug(dir, slug string) string {
-	parent := filepath.Join(dir, "..")
-	entries, err := os.ReadDir(parent)
+func (l *loader) siblingWithSlug(dir, slug string) string {
+	parent := l.host.join(dir, "..")
+	entries, err := l.host.readDir(parent)
 	if err != nil {
 		return ""
 	}
-	self, _ := filepath.Abs(dir)
+	self := l.host.key(dir)
 	for _, e := range entries {
 		if !e.IsDir() {
 			continue
 		}
-		candidate := filepath.Join(parent, e.Name())
-		if abs, _ := filepath.Abs(candidate); abs == self {
+		candidate := l.host.join(parent, e.Name())
+		if l.host.key(candidate) == self {
 			continue
 		}
-		if settingsSlug(candidate) == slug {
+		if settingsSlug(l.host, candidate) == slug {
 			return candidate
 		}
 	}
@@ -60,8 +63,8 @@ func siblingWithSlug(dir, slug string) string {
 }
 
 // settingsSlug returns the slug in dir/settings.json, or "".
-func settingsSlug(dir string) string {
-	root, err := os.OpenRoot(dir)
+func settingsSlug(h host, dir string) string {
+	root, err := h.open(dir)
 	if err != nil {
 		return ""
 	}

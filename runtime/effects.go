@@ -120,7 +120,7 @@ func (f *effects) AwaitToolResults(ctx context.Context, req effect.AwaitRequest)
 // reach this run's handlers through the declaration's tool mapping,
 // unmapped names as they are (docs/rules.md §6.5).
 func (f *effects) RunWorker(ctx context.Context, req effect.WorkerRequest) (effect.WorkerResult, error) {
-	decl := findWorker(f.protocol, req.Slug)
+	decl := f.protocol.Worker(req.Slug)
 	if decl == nil {
 		return effect.WorkerResult{}, fmt.Errorf("the protocol declares no worker %q", req.Slug)
 	}
@@ -153,14 +153,4 @@ func (f *effects) RunWorker(ctx context.Context, req effect.WorkerRequest) (effe
 		res.Output = events.RawValue(out.Output)
 	}
 	return res, err
-}
-
-// findWorker returns the declaration of a worker, or nil.
-func findWorker(p *protocol.Protocol, slug string) *protocol.WorkerDecl {
-	for _, w := range p.Workers {
-		if w.Slug.Value == slug {
-			return w
-		}
-	}
-	return nil
 }

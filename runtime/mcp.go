@@ -60,7 +60,7 @@ func (s *mcpServers) tools(ctx context.Context, p *protocol.Protocol, namespace 
 // (namespace__tool of a declared server), or nil.
 func (f *effects) mcpHandler(name string) ToolHandler {
 	namespace, _, ok := strings.Cut(name, "__")
-	if !ok || !declaresServer(f.protocol, namespace) {
+	if !ok || !servesMCP(f.protocol, namespace) {
 		return nil
 	}
 	return func(ctx context.Context, args map[string]any) (any, error) {
@@ -72,11 +72,9 @@ func (f *effects) mcpHandler(name string) ToolHandler {
 	}
 }
 
-func declaresServer(p *protocol.Protocol, namespace string) bool {
-	for _, s := range p.MCPServers {
-		if s.Name.Value == namespace && s.Connection != nil {
-			return true
-		}
-	}
-	return false
+// servesMCP reports whether p declares an MCP server namespace that octrun
+// connects to itself.
+func servesMCP(p *protocol.Protocol, namespace string) bool {
+	s := p.MCPServer(namespace)
+	return s != nil && s.Connection != nil
 }
