@@ -196,10 +196,13 @@ func (ts *toolset) finish(call llm.ToolCall, workerID string, res effect.ToolRes
 			ts.env.Events.EmitTool(display, events.ToolOutputError{ToolCallID: call.ID, Error: part.Error})
 		}
 	} else {
-		part.Status, part.Result = threads.ToolAvailable, res.Output
-		if len(part.Result) == 0 {
-			part.Result = json.RawMessage("null")
+		// The result is written the way octrun writes any value, however
+		// it was formatted where it was recorded.
+		value, err := res.Value()
+		if err != nil {
+			value = fmt.Sprintf("the tool's result is not JSON: %v", err)
 		}
+		part.Status, part.Result = threads.ToolAvailable, events.RawValue(value)
 		if workerID == "" {
 			ts.env.Events.EmitTool(display, events.ToolOutputAvailable{ToolCallID: call.ID, Output: part.Result})
 		}

@@ -102,9 +102,9 @@ func (cfg *config) resolveProtocol(snap *Snapshot) (*protocol.Protocol, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the protocol of execution %s (%s) cannot be loaded: %w", snap.ExecutionID, ref.Slug, err)
 	}
-	if p.Settings.Slug.Value != ref.Slug || p.Fingerprint() != ref.Fingerprint {
-		return nil, &Error{Type: events.ErrorTypeValidation, ExecutionID: snap.ExecutionID,
-			Message: fmt.Sprintf("execution %s paused under another version of the protocol %s; a paused run continues only with the files it started with", snap.ExecutionID, ref.Slug)}
+	if err := ref.Matches(p); err != nil {
+		return nil, &Error{Type: events.ErrorTypeValidation, ExecutionID: snap.ExecutionID, Err: err,
+			Message: fmt.Sprintf("execution %s paused under another version of the protocol %s (%v); a paused run continues only with the files it started with", snap.ExecutionID, ref.Slug, err)}
 	}
 	return p, nil
 }
@@ -206,8 +206,8 @@ func endsLeg(s events.Scope, ev events.Event) bool {
 // absolute folder for continuing on this host.
 func (cfg *config) save(ctx context.Context, p *protocol.Protocol, snap *Snapshot) error {
 	if snap.Protocol.Fingerprint == "" {
-		snap.Protocol.Fingerprint = p.Fingerprint()
-		if p.Dir != "" {
+		snap.Protocol.Identity = p.Identity()
+		if p.Dir != "" && !p.FromFS() {
 			if dir, err := filepath.Abs(p.Dir); err == nil {
 				snap.Protocol.Dir = dir
 			}

@@ -43,21 +43,22 @@ type Snapshot struct {
 }
 
 // ProtocolRef names a protocol in a way that holds on any host: its slug
-// and the fingerprint of its files (protocol.Protocol.Fingerprint). Dir is
-// the folder it was loaded from, a hint for a host on the same machine.
+// and the fingerprint of its files (protocol.Identity). Dir is the folder
+// it was loaded from on disk, a hint for continuing on the same machine;
+// it is empty for a protocol loaded from an fs.FS.
 type ProtocolRef struct {
-	Slug        string `json:"slug"`
-	Fingerprint string `json:"fingerprint"`
-	Dir         string `json:"dir,omitempty"`
+	protocol.Identity
+	Dir string `json:"dir,omitempty"`
 }
 
 // newSnapshot is the snapshot of a new run; the protocol's fingerprint is
-// taken only when the run pauses (see Snapshot.ref).
+// taken only when the run pauses (see config.save).
 func newSnapshot(executionID string, p *protocol.Protocol, input map[string]any) *Snapshot {
 	if executionID == "" {
 		executionID = newExecutionID()
 	}
-	return &Snapshot{Version: SnapshotVersion, ExecutionID: executionID, Protocol: ProtocolRef{Slug: p.Settings.Slug.Value, Dir: p.Dir}, Input: input, NextSeq: 1}
+	ref := ProtocolRef{Identity: protocol.Identity{Slug: p.Settings.Slug.Value}}
+	return &Snapshot{Version: SnapshotVersion, ExecutionID: executionID, Protocol: ref, Input: input, NextSeq: 1}
 }
 
 // ErrNotFound is returned by a Store that holds no snapshot for an id.

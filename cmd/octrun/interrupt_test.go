@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,13 +17,7 @@ import (
 
 // Ctrl-C cancels the run cleanly and the command exits with 130 (CLI.md).
 func TestInterruptExits130(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the command")
-	}
-	bin := filepath.Join(t.TempDir(), "octrun")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	require.NoError(t, build.Run())
+	bin := octrunBinary(t)
 
 	server := fakeopenai.New(&llm.Script{Responses: []llm.ScriptResponse{{Text: strings.Repeat("wave ", 500)}}},
 		fakeopenai.WithDelay(50*time.Millisecond))
