@@ -94,7 +94,7 @@ func TestSupportTriageOverHTTP(t *testing.T) {
 	assert.Equal(t, "Triage", classify.ResponseFormat.JSONSchema.Name)
 	assert.False(t, classify.ResponseFormat.JSONSchema.Strict, "Triage has an optional property, which strict mode cannot express")
 
-	// The stream the consumer saw ends as PROTOCOL.md 7.6 says.
+	// The stream the consumer saw ends as rule §7.6 says.
 	evs := collected.Events()
 	require.GreaterOrEqual(t, len(evs), 4)
 	tail := []string{}

@@ -7,7 +7,7 @@
 // Effects they always make the same decisions. They never touch the world
 // themselves — no network, files, clock, randomness or goroutines — and ask
 // Effects for every model call, tool call and nested worker. This is the
-// determinism boundary of ARCHITECTURE.md: the in-process runtime implements
+// determinism boundary (rule C4): the in-process runtime implements
 // Effects directly, and a durable runtime can implement them as activities
 // and child workflows while reusing the blocks unchanged.
 package blocks

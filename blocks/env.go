@@ -61,13 +61,13 @@ type Thread struct {
 }
 
 // ThreadConfig is a thread's model configuration after variable settings
-// were resolved (PROTOCOL.md 9.3).
+// were resolved (rule §9.3).
 type ThreadConfig struct {
 	Model       string   `json:"model"`
 	BackupModel string   `json:"backupModel,omitempty"`
 	Temperature *float64 `json:"temperature,omitempty"`
 	Thinking    string   `json:"thinking,omitempty"`
-	// MaxSteps bounds the model steps of one next-message (D10).
+	// MaxSteps bounds the model steps of one next-message (rule D10).
 	MaxSteps        int `json:"maxSteps"`
 	MaxOutputTokens int `json:"maxOutputTokens,omitempty"`
 	// MaxToolOutputTokens caps each tool result in the model's view; the
@@ -79,7 +79,7 @@ type ThreadConfig struct {
 	MCPServers []string `json:"mcpServers,omitempty"`
 	// References are the reference documents the thread's model may read.
 	References []string `json:"references,omitempty"`
-	// LoopGuard stops a generation that repeats itself (D15).
+	// LoopGuard stops a generation that repeats itself (rule D15).
 	LoopGuard bool `json:"loopGuard,omitempty"`
 }
 
@@ -95,12 +95,12 @@ type Env struct {
 	Step    *protocol.Step
 	BlockID string
 	// WorkerID is the id of a nested worker run, "" at the top level: it
-	// routes the results of paused tool calls (PROTOCOL.md 6.3).
+	// routes the results of paused tool calls (rule §6.3).
 	WorkerID string
 }
 
 // Error is a failure of a block, classified for the error event
-// (PROTOCOL.md 7.1).
+// (rule §7.1).
 type Error struct {
 	Type    events.ErrorType
 	Source  events.ErrorSource

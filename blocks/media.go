@@ -14,7 +14,7 @@ import (
 )
 
 // GenerateImage asks an image model for an image made from the text of
-// its prompt variable (PROTOCOL.md 3.9), announces it with file-available
+// its prompt variable (rule §3.9), announces it with file-available
 // and stores its URL in the output variable: a data: URL when the provider
 // sent the bytes. Each referenceImages variable holds an image URL or a
 // file; one without a value is left out.
@@ -50,7 +50,7 @@ func (b *GenerateImage) Run(ctx context.Context, env *Env) error {
 }
 
 // GenerateSpeech asks a speech model to read the text of its text variable
-// aloud (PROTOCOL.md 3.9), in the format written (mp3 by default),
+// aloud (rule §3.9), in the format written (mp3 by default),
 // announces the audio with file-available and stores its URL in the output
 // variable: a data: URL when the provider sent the bytes.
 type GenerateSpeech struct {
@@ -78,8 +78,8 @@ func (b *GenerateSpeech) Run(ctx context.Context, env *Env) error {
 }
 
 // TranscribeAudio asks a transcription model for the text of the audio its
-// audio variable holds, as a URL (data: or http(s)) or a file (PROTOCOL.md
-// 3.9), and stores the text in the output variable. With timestamps, the
+// audio variable holds, as a URL (data: or http(s)) or a file (rule
+// §3.9), and stores the text in the output variable. With timestamps, the
 // text is one segment a line after its start and end, "[0:01.5 - 0:03.2]
 // text" (llm.Transcript.Timed), when the model gave segments.
 type TranscribeAudio struct {

@@ -11,7 +11,7 @@ import (
 	"github.com/octrun/octrun/protocol"
 )
 
-// PROTOCOL.md 3.9: the inputs of media blocks come from variables.
+// rule §3.9: the inputs of media blocks come from variables.
 func TestMediaInputValues(t *testing.T) {
 	env := &Env{Step: &protocol.Step{Name: protocol.Str{Value: "Draw"}}, State: NewState("exec", map[string]any{
 		"PROMPT": "a crab", "BLANK": "  ", "COUNT": json.Number("3"), "NULL": nil,

@@ -15,10 +15,10 @@ import (
 )
 
 // NextMessage asks the thread's model for the next message, streaming it,
-// and runs the tool loop (D10): while the last step asked for tools and
+// and runs the tool loop (rule D10): while the last step asked for tools and
 // fewer than maxSteps steps have run, the tools run and the model is asked
 // again. The turn is appended to the thread as one assistant message; the
-// output variable receives the final step's text (D7), or the parsed
+// output variable receives the final step's text (rule D7), or the parsed
 // object when responseType is set.
 type NextMessage struct {
 	def *protocol.NextMessage
@@ -101,7 +101,7 @@ func (b *NextMessage) Run(ctx context.Context, env *Env) error {
 }
 
 // repair asks the model once more for a structured answer that failed to
-// parse or validate, giving it the problem (D14). The exchange is not kept
+// parse or validate, giving it the problem (rule D14). The exchange is not kept
 // in the thread; only the final answer is.
 func (b *NextMessage) repair(ctx context.Context, env *Env, tools *toolset, req llm.Request, bad *llm.Response, problem error, backup string) (*llm.Response, error) {
 	rt := b.def.ResponseType.Value
@@ -119,7 +119,7 @@ func (b *NextMessage) repair(ctx context.Context, env *Env, tools *toolset, req 
 
 // generate makes one model call of the turn, streamed as events by the
 // effect side, which also fails over to the thread's backupModel
-// (docs/rules.md §9.4) and applies the loop guard (D15).
+// (rule §9.4) and applies the loop guard (rule D15).
 func (b *NextMessage) generate(ctx context.Context, env *Env, tools *toolset, req llm.Request, backup string) (effect.GenerateResult, error) {
 	res, err := env.Effects.Generate(ctx, effect.GenerateRequest{
 		Key:         env.key(),
@@ -278,7 +278,7 @@ func joinNonEmpty(a, b string) string {
 
 // toolResultText is what the model reads of a tool call's outcome: a string
 // result as it is, any other result as JSON, a failure as {"error": ...}
-// (D11).
+// (rule D11).
 func toolResultText(tc *threads.ToolCall) string {
 	if tc.Status == threads.ToolError {
 		return string(events.RawValue(map[string]string{"error": tc.Error}))

@@ -8,7 +8,7 @@ import (
 	"github.com/octrun/octrun/protocol"
 )
 
-// The built-in tools of a thread that lists references (PROTOCOL.md 6.6,
+// The built-in tools of a thread that lists references (rules §6.6,
 // D16): they read the protocol's loaded reference documents, so they run
 // inside the engine and need no Effects.
 const (

@@ -10,7 +10,7 @@ import (
 )
 
 // RunWorker runs a declared worker as a nested execution with its own
-// variables and threads, and stores its output (docs/rules.md §3.6, D12).
+// variables and threads, and stores its output (rules §3.6 and D12).
 type RunWorker struct {
 	step *protocol.Step
 	def  *protocol.RunWorker

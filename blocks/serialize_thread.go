@@ -8,7 +8,7 @@ import (
 )
 
 // SerializeThread writes a thread's conversation, as markdown or JSON
-// (D5), into a variable.
+// (rule D5), into a variable.
 type SerializeThread struct {
 	def *protocol.SerializeThread
 }

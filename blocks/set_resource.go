@@ -8,7 +8,7 @@ import (
 )
 
 // SetResource writes a (deprecated) resource and emits resource-update
-// (D13).
+// (rule D13).
 type SetResource struct {
 	def *protocol.SetResource
 }

@@ -18,7 +18,7 @@ type StartThread struct {
 }
 
 // defaultMaxSteps is the number of model steps of a next-message when the
-// thread does not set maxSteps (D10): one generation, no tool loop.
+// thread does not set maxSteps (rule D10): one generation, no tool loop.
 const defaultMaxSteps = 1
 
 // Run implements Block.
@@ -62,7 +62,7 @@ func (b *StartThread) Run(_ context.Context, env *Env) error {
 }
 
 // settings resolves the thread's settings from the run's values
-// (PROTOCOL.md 9.3) with the rules of the protocol package; a value that
+// (rule §9.3) with the rules of the protocol package; a value that
 // breaks one is an execution error naming the block.
 func (b *StartThread) settings(values map[string]any) (protocol.ThreadSettings, error) {
 	s, err := b.def.Resolve(values)

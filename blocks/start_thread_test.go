@@ -13,7 +13,7 @@ import (
 
 var at = diag.Pos{File: "p.yaml", Line: 1, Col: 1}
 
-// PROTOCOL.md 9.3: settings read from variables at run time, with the
+// rule §9.3: settings read from variables at run time, with the
 // rules of the protocol package; a broken one fails the block.
 func TestStartThreadSettings(t *testing.T) {
 	values := map[string]any{

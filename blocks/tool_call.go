@@ -11,9 +11,9 @@ import (
 )
 
 // ToolCall calls a tool deterministically with the block's arguments and
-// stores the result (docs/rules.md §3.5). A client tool's result is
+// stores the result (rule §3.5). A client tool's result is
 // awaited from the caller of the run. A tool error fails the run with
-// errorType tool_error (D11).
+// errorType tool_error (rule D11).
 type ToolCall struct {
 	step *protocol.Step
 	def  *protocol.ToolCall

@@ -17,7 +17,7 @@ import (
 // toolset is what a thread offers its model: the protocol tools it lists,
 // the declared workers it lists (as tools), the tools of its MCP servers
 // and the built-in reference tools. It runs the calls of a model step,
-// turning failures into results the model reads (D11), and shows each
+// turning failures into results the model reads (rule D11), and shows each
 // call's outcome on the call's card.
 type toolset struct {
 	env     *Env
@@ -91,7 +91,7 @@ func workerDisplay(d *protocol.WorkerDecl) string {
 	return d.Display.Or(events.DisplayStream)
 }
 
-// toolCard is how the calls of a protocol tool show (docs/rules.md §6.4);
+// toolCard is how the calls of a protocol tool show (rule §6.4);
 // a tool the protocol does not declare shows in description mode without a
 // label.
 func toolCard(tool *protocol.ToolDef) effect.Card {
@@ -102,7 +102,7 @@ func toolCard(tool *protocol.ToolDef) effect.Card {
 }
 
 // workerCard is how the calls of a worker offered as a tool show: in
-// stream mode its input streams as worker-input events (docs/rules.md
+// stream mode its input streams as worker-input events (rule
 // §8.3), otherwise as a tool card.
 func workerCard(d *protocol.WorkerDecl) effect.Card {
 	if workerDisplay(d) == events.DisplayStream {

@@ -44,7 +44,7 @@ type Effects interface {
 	RunWorker(ctx context.Context, req WorkerRequest) (WorkerResult, error)
 	// AwaitToolResults waits for the results of client tool calls. A host
 	// that cannot wait in place suspends the run by returning a *Pause; it
-	// continues later with the results (docs/rules.md §6.3).
+	// continues later with the results (rule §6.3).
 	AwaitToolResults(ctx context.Context, req AwaitRequest) (AwaitResult, error)
 }
 
@@ -89,7 +89,7 @@ type GenerateRequest struct {
 	Key     Key         `json:"key"`
 	Request llm.Request `json:"request"`
 	// BackupModel answers once instead when the model fails transiently
-	// before anything streamed (docs/rules.md §9.4); "" for none.
+	// before anything streamed (rule §9.4); "" for none.
 	BackupModel string `json:"backupModel,omitempty"`
 	Stream      Stream `json:"stream"`
 }
@@ -103,7 +103,7 @@ type Stream struct {
 	IDs IDs `json:"ids"`
 	// ResponseType names the type of a structured answer, for text-start.
 	ResponseType string `json:"responseType,omitempty"`
-	// LoopGuard stops a generation that repeats itself (docs/rules.md D15).
+	// LoopGuard stops a generation that repeats itself (rule D15).
 	LoopGuard bool `json:"loopGuard,omitempty"`
 	// Cards says how a call of each offered tool shows, by tool name; a
 	// tool not listed shows as a description-mode card without a label.
@@ -118,7 +118,7 @@ type Card struct {
 	Title string `json:"title,omitempty"`
 	// WorkerInput is set for a worker offered as a tool in stream mode:
 	// its input streams as worker-input events instead of a card, with
-	// Description (docs/rules.md §8.3).
+	// Description (rule §8.3).
 	WorkerInput bool   `json:"workerInput,omitempty"`
 	Description string `json:"description,omitempty"`
 }
@@ -231,7 +231,7 @@ type WorkerRequest struct {
 	Key Key `json:"key"`
 	// Slug names the worker among the calling protocol's declared workers.
 	Slug string `json:"slug"`
-	// WorkerID identifies the nested run; its events carry it (D8).
+	// WorkerID identifies the nested run; its events carry it (rule D8).
 	WorkerID string `json:"workerId"`
 	// Label is how worker-start describes the run: the worker's title in
 	// title display mode, else its description.

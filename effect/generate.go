@@ -14,8 +14,8 @@ import (
 // turning its streamed fragments into events emitted at the request's
 // scope (through em's target), stops a runaway repetition when the loop
 // guard is on (the answer is trimmed to one occurrence and ends with
-// finishReason length, docs/rules.md D15), and tries the backup model once
-// for a transient failure before anything streamed (docs/rules.md §9.4;
+// finishReason length, rule D15), and tries the backup model once
+// for a transient failure before anything streamed (rule §9.4;
 // when the backup fails too, the original error stands). Every host runs
 // this same function, so a generation shows the same wherever it runs.
 func Generate(ctx context.Context, client llm.Client, req GenerateRequest, em *events.Emitter) (GenerateResult, error) {

@@ -2,7 +2,7 @@ package effect
 
 import "errors"
 
-// The loop guard's fixed thresholds (D15): a unit of up to maxLoopUnit
+// The loop guard's fixed thresholds (rule D15): a unit of up to maxLoopUnit
 // characters that ends the text, repeated at least minLoopRepeats times
 // back to back and spanning at least minLoopSpan characters, is a runaway
 // generation.

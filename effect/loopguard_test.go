@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-// D15: the loop guard stops a repeating tail and keeps one occurrence.
+// Rule D15: the loop guard stops a repeating tail and keeps one occurrence.
 func TestRunaway(t *testing.T) {
 	sentence := "The tide is high. "
 	for _, tc := range []struct {

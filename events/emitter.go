@@ -9,7 +9,7 @@ import (
 // of nested worker runs it comes from and the display modes that govern
 // it. Route decides from a Scope alone what a consumer sees of an event, so
 // whichever process emits an event (the interpreter, or an effect executor
-// on another host) can route it the same way (docs/rules.md D8, D9).
+// on another host) can route it the same way (rules D8 and D9).
 type Scope struct {
 	// Workers is the chain of nested worker runs the event comes from,
 	// outermost first; empty at the top level.
@@ -120,7 +120,7 @@ func (e *Emitter) Emit(ev Event) {
 }
 
 // EmitTool sends ev as part of the card of a tool call displayed as
-// display (docs/rules.md §6.4).
+// display (rule §6.4).
 func (e *Emitter) EmitTool(display string, ev Event) {
 	e.mu.Lock()
 	s := e.current().ForTool(display)
@@ -133,18 +133,18 @@ func (e *Emitter) EmitTool(display string, ev Event) {
 // seen at all. It is the one place where display modes apply; with all set
 // (--all-events) nothing is hidden or reduced, only tagged.
 //
-// Tool cards (docs/rules.md §6.4): hidden shows nothing; name and title
+// Tool cards (rule §6.4): hidden shows nothing; name and title
 // show the call without its arguments and result; description and stream
 // show everything.
 //
-// Blocks (D9): the content of a block whose display is not stream is not
+// Blocks (rule D9): the content of a block whose display is not stream is not
 // shown. block-start and block-end always are, and so are the events that
 // are not block content: start, finish, error, usage, tool-request,
 // client-tool-request, resource-update and the worker events
 // (worker-start, worker-result, worker-input-*), which a worker's own
 // display governs instead.
 //
-// Nested workers (D8), from the innermost out; a nested worker's events
+// Nested workers (rule D8), from the innermost out; a nested worker's events
 // are filtered by its own display alone, not by the display of the block
 // that runs it:
 //

@@ -318,7 +318,7 @@ func TestEmitterWithSlowSinkIsRaceFree(t *testing.T) {
 }
 
 // The display of a tool card applies to its events, and --all-events shows
-// them whole (docs/rules.md §6.4).
+// them whole (rule §6.4).
 func TestToolDisplay(t *testing.T) {
 	card := func(e *Emitter, display string) {
 		e.EmitTool(display, ToolInputStart{ToolCallID: "c", ToolName: "n", Display: display})

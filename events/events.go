@@ -1,5 +1,5 @@
 // Package events owns the stream events of a worker run in the Octavus wire
-// format (PROTOCOL.md section 7): one Go type per event, marshalling to
+// format (rule §7): one Go type per event, marshalling to
 // exactly the JSON the Octavus SDKs read; Parse, the strict inverse; the
 // Emitter, which tags events of nested workers with their workerId and
 // applies the display modes of blocks and workers (rules D8 and D9); and the
@@ -64,7 +64,7 @@ var finishReasons = []FinishReason{
 
 // ErrorType classifies an error event. The TypeScript type's
 // "unsupported_error" is deliberately absent: the SDK's schema rejects it and
-// would drop the whole event (PROTOCOL.md Appendix B).
+// would drop the whole event (rule Appendix B).
 type ErrorType string
 
 // Error types of the error event.

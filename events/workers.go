@@ -12,7 +12,7 @@ type WorkerStart struct {
 	Input json.RawMessage `json:"input,omitempty"`
 }
 
-// WorkerResult ends a worker run; it is emitted on every run's end (D6).
+// WorkerResult ends a worker run; it is emitted on every run's end (rule D6).
 type WorkerResult struct {
 	WorkerID string `json:"workerId"`
 	// Output is the worker's output as JSON: nil omits it (the protocol has

@@ -6,11 +6,11 @@
 // randomness, no goroutines, so a durable host can replay it.
 //
 // A top-level run streams start, worker-start, then block-start ...
-// block-end per step, worker-result, finish and usage (docs/rules.md
+// block-end per step, worker-result, finish and usage (rule
 // §7.6); the host emits start and calls End for the rest. A failed run
 // emits an error event and worker-result with the error, and finishes with
-// finishReason error (D6). A cancelled run emits worker-result with
-// cancelled set and finishes with finishReason stop (§8.5).
+// finishReason error (rule D6). A cancelled run emits worker-result with
+// cancelled set and finishes with finishReason stop (rule §8.5).
 package interp
 
 import (
@@ -107,7 +107,7 @@ func initVariables(p *protocol.Protocol, s *blocks.State) {
 
 // steps runs the steps from state.Step on, in order. workerID is the id of
 // a nested run ("" at the top level): it routes the results of paused tool
-// calls (docs/rules.md §6.3).
+// calls (rule §6.3).
 func steps(ctx context.Context, p *protocol.Protocol, state *blocks.State, fx effect.Effects, em *events.Emitter, workerID string) error {
 	for ; state.Step < len(p.Steps); state.Step++ {
 		if err := ctx.Err(); err != nil {
@@ -171,7 +171,7 @@ func End(ctx context.Context, em *events.Emitter, executionID string, usage llm.
 	return failure
 }
 
-// ErrorEvent classifies a failure into the error event (docs/rules.md
+// ErrorEvent classifies a failure into the error event (rule
 // §7.1).
 func ErrorEvent(err error) events.Error {
 	ev := events.Error{ErrorType: events.ErrorTypeExecution, Source: events.ErrorSourcePlatform, Message: err.Error()}

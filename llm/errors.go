@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Error types (PROTOCOL.md 7.1 errorType) that model calls produce.
+// Error types (rule §7.1 errorType) that model calls produce.
 const (
 	TypeAuthentication     = "authentication_error"
 	TypePermission         = "permission_error"
@@ -26,7 +26,7 @@ const (
 // event of the stream. Cancellation of the caller's context is never an
 // *Error: Generate returns the context's error instead.
 type Error struct {
-	// Type is an errorType of PROTOCOL.md 7.1, one of the Type* constants.
+	// Type is an errorType of rule §7.1, one of the Type* constants.
 	Type    string
 	Message string
 	// StatusCode is the provider's HTTP status, 0 when there was none

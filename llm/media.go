@@ -14,7 +14,7 @@ import (
 )
 
 // MediaClient makes and reads media: images, spoken audio and transcripts
-// (the media blocks of PROTOCOL.md 3.9). It is optional: a Client may
+// (the media blocks of rule §3.9). It is optional: a Client may
 // implement it too. OpenAI, Router, Scripted and the clients of WithRetry
 // do; MediaOf gives any Client's. A provider failure is an *Error, and an
 // endpoint or provider that does not offer the API called gives an *Error

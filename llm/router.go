@@ -21,7 +21,7 @@ const (
 // Router is a Client that sends each call to the endpoint of its model's
 // provider (the prefix of provider/model-id), with the prefix stripped, or
 // every call to one endpoint with the model as written when an override is
-// set. Endpoints and keys come from the environment (CLI.md, Providers).
+// set. Endpoints and keys come from the environment (rule C2).
 // One OpenAI client per endpoint is created on first use and reused. A
 // Router is a MediaClient too, routing media models the same way. It is
 // safe for concurrent use.

@@ -7,7 +7,7 @@
 // Octavus connects consumer MCP servers through its client SDK. octrun has
 // no client SDK in between, so it connects to them itself, and a consumer
 // server says how in a connection mapping (an octrun extension of
-// mcpServers, PROTOCOL.md section 2.4):
+// mcpServers, rule §2.4):
 //
 //	mcpServers:
 //	  files:                      # namespace: its tools are files__<tool>
@@ -49,7 +49,7 @@
 // protocol version that has one (2025-11-25; the server may answer with an
 // older version it speaks). Tools are named namespace__tool; the namespace is
 // stripped before the call reaches the server. Tool input schemas are
-// normalised as PROTOCOL.md 5.7 says: every object node gets properties
+// normalised as rule §5.7 says: every object node gets properties
 // when it has none, and patterns with look-around or back-references, which
 // many validators reject, are dropped.
 //

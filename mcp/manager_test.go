@@ -117,7 +117,7 @@ func TestToolsAreNamespaced(t *testing.T) {
 	assert.EqualError(t, err, `no MCP server "files" is configured (configured: calc)`)
 }
 
-// PROTOCOL.md 5.7: object nodes get properties; look-around patterns go.
+// rule §5.7: object nodes get properties; look-around patterns go.
 func TestSchemasAreNormalised(t *testing.T) {
 	m := newManager(t, []mcp.Config{stdio()})
 	tools, err := m.Tools(t.Context(), "calc")

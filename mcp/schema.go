@@ -8,7 +8,7 @@ import (
 )
 
 // inputSchema returns a tool's input schema as a JSON Schema object,
-// normalised (PROTOCOL.md 5.7): every object node has properties, and
+// normalised (rule §5.7): every object node has properties, and
 // patterns with look-around or back-references are dropped. mcp-go keeps
 // only type, properties, required, additionalProperties and $defs of the
 // root, so there is no root anyOf/oneOf/allOf left to flatten.

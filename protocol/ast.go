@@ -28,8 +28,8 @@ func (s Str) Or(def string) string {
 }
 
 // Setting is a configuration value that is either a literal or the name of
-// an input or variable whose value is read when the block runs (PROTOCOL.md
-// section 9.3): model, backupModel, temperature, thinking, speed, maxSteps.
+// an input or variable whose value is read when the block runs (rule
+// §9.3): model, backupModel, temperature, thinking, speed, maxSteps.
 type Setting struct {
 	// Literal is the value as written (string, int64, float64 or bool) when
 	// Var is empty.
@@ -188,7 +188,7 @@ type Duration struct {
 // IsSet reports whether the field was written.
 func (d Duration) IsSet() bool { return d.Pos.Line != 0 }
 
-// WorkerDecl declares a worker this one may call (PROTOCOL.md D12).
+// WorkerDecl declares a worker this one may call (rule D12).
 type WorkerDecl struct {
 	Slug        Str
 	Description Str
@@ -314,7 +314,7 @@ type ToolCall struct {
 	BlockBase
 	Tool Str
 	// Input maps parameter names to arguments: a reference to an input or
-	// variable, or a literal (PROTOCOL.md D1).
+	// variable, or a literal (rule D1).
 	Input  []ToolArg
 	Output Str
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // Steps keep their YAML order; display modes and threads resolve to their
-// defaults (PROTOCOL.md 3.1, D2; run-worker takes its declaration's mode).
+// defaults (rules §3.1, D2; run-worker takes its declaration's mode).
 func TestStepsOrderDisplayAndThreads(t *testing.T) {
 	p, err := protocol.Load("../testdata/valid/support-worker")
 	require.NoError(t, err)
@@ -31,7 +31,7 @@ func TestStepsOrderDisplayAndThreads(t *testing.T) {
 		{"Draft reply", "next-message", "stream", "reply"},
 	}, got)
 
-	// The tool-call's arguments tell references from literals (D1).
+	// The tool-call's arguments tell references from literals (rule D1).
 	call := p.Steps[4].Block.(*protocol.ToolCall)
 	require.Len(t, call.Input, 3)
 	assert.Equal(t, "TITLE", call.Input[0].Ref)
@@ -45,7 +45,7 @@ func TestStepsOrderDisplayAndThreads(t *testing.T) {
 	assert.Equal(t, "title-generator", p.Workers[0].Protocol.Settings.Slug.Value)
 }
 
-// start-thread's thread defaults to the block name (D2).
+// start-thread's thread defaults to the block name (rule D2).
 func TestStartThreadDefaultsToBlockName(t *testing.T) {
 	dir := writeAgent(t, t.TempDir())
 	writeFiles(t, dir, map[string]string{"protocol.yaml": "steps:\n  Research:\n    block: start-thread\n    model: openai/gpt-4o\n    system: system\n  Go:\n    block: next-message\n    thread: Research\n"})

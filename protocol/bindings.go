@@ -5,7 +5,7 @@ import "github.com/octrun/octrun/protocol/template"
 // Bindings turns a block's input mapping into the bindings a prompt renders
 // with: each label takes the value of its source in values (the run's
 // inputs and variables). A source with no value is bound to template.Absent,
-// which renders as NONE and is falsy (D3). Labels not in the mapping stay
+// which renders as NONE and is falsy (rule D3). Labels not in the mapping stay
 // unbound, so their placeholders are left as written.
 func Bindings(mapping []Mapping, values map[string]any) map[string]any {
 	b := make(map[string]any, len(mapping))

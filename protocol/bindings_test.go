@@ -9,8 +9,8 @@ import (
 	"github.com/octrun/octrun/protocol"
 )
 
-// The three spellings of an input mapping (PROTOCOL.md 3.10) bind the same
-// labels, and rendering follows D3 for an absent optional input.
+// The three spellings of an input mapping (rule §3.10) bind the same
+// labels, and rendering follows rule D3 for an absent optional input.
 func TestBindingsInAllThreeSpellings(t *testing.T) {
 	p, err := protocol.Load("../testdata/valid/protocol-examples")
 	require.NoError(t, err)

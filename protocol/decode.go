@@ -18,7 +18,7 @@ type decoder struct {
 	yamlx.Reader
 	p *Protocol
 	// declared names of inputs, variables and resources, for tool-call
-	// arguments (D1) that must be told apart from literals.
+	// arguments (rule D1) that must be told apart from literals.
 	declared map[string]bool
 }
 
@@ -91,7 +91,7 @@ func (d *decoder) protocol(root *yaml.Node) {
 	}
 }
 
-// hosted reports a feature that needs the hosted Octavus platform (D16).
+// hosted reports a feature that needs the hosted Octavus platform (rule D16).
 func (d *decoder) hosted(what, why string) func(n *yaml.Node) {
 	return func(n *yaml.Node) {
 		d.Errorf(n, "%s are not supported by octrun: %s; remove them or run this agent on Octavus", what, why)
@@ -209,7 +209,7 @@ func (d *decoder) setting(dst *Setting, what string) func(n *yaml.Node) {
 }
 
 // inputMapping returns a reader for an input mapping in any of its three
-// spellings (PROTOCOL.md 3.10): [A, B], [A, {LABEL: SOURCE}], {LABEL: SOURCE}.
+// spellings (rule §3.10): [A, B], [A, {LABEL: SOURCE}], {LABEL: SOURCE}.
 func (d *decoder) inputMapping(dst *[]Mapping, what string) func(n *yaml.Node) {
 	return func(n *yaml.Node) {
 		seen := map[string]bool{}

@@ -15,7 +15,7 @@ var blockKinds = []string{KindAddMessage, KindGenerateImage, KindGenerateSpeech,
 	KindRunWorker, KindSerializeThread, KindSetResource, KindStartThread, KindToolCall, KindTranscribeAudio}
 
 // unsupportedKinds are block kinds of the Octavus protocol that need the
-// hosted platform (D16).
+// hosted platform (rule D16).
 var unsupportedKinds = map[string]string{
 	"generate-video": "video generation is provided by the Octavus platform only",
 }
@@ -191,7 +191,7 @@ func (d *decoder) newBlock(kind, what string) (Block, fields) {
 
 // toolArgs reads the input of a tool-call block: each value is a reference
 // when it is a string naming a declared input, variable or resource, and a
-// literal otherwise (D1).
+// literal otherwise (rule D1).
 func (d *decoder) toolArgs(dst *[]ToolArg, what string) func(n *yaml.Node) {
 	return func(n *yaml.Node) {
 		for _, e := range d.Mapping(n, what) {

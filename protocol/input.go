@@ -10,7 +10,7 @@ import (
 )
 
 // InputError lists every way in which the input of a run does not fit the
-// protocol's input declarations (D18). The runtime reports it with
+// protocol's input declarations (rule D18). The runtime reports it with
 // errorType validation_error.
 type InputError struct {
 	Problems []string
@@ -45,7 +45,7 @@ func (p *Protocol) inputSchema(allOptional bool) map[string]any {
 // ResolveInput checks the caller's input against the declarations and
 // returns the values a run starts with: the given values, plus the default
 // of every omitted input that has one. An optional input omitted without a
-// default is left out: it is absent (D3). Every problem is reported at once
+// default is left out: it is absent (rule D3). Every problem is reported at once
 // in an *InputError: unknown names (with "did you mean"), missing required
 // inputs, values that do not fit their type or enum.
 func (p *Protocol) ResolveInput(given map[string]any) (map[string]any, error) {

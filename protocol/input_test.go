@@ -10,13 +10,13 @@ import (
 	"github.com/octrun/octrun/protocol"
 )
 
-// D18: input values are checked against their declared types and enums
+// Rule D18: input values are checked against their declared types and enums
 // before the first step, and every problem is listed at once.
 func TestResolveInput(t *testing.T) {
 	p, err := protocol.Load("../testdata/valid/research-assistant")
 	require.NoError(t, err)
 
-	t.Run("defaults fill omitted inputs; optional ones stay absent (D3)", func(t *testing.T) {
+	t.Run("defaults fill omitted inputs; optional ones stay absent (rule D3)", func(t *testing.T) {
 		got, err := p.ResolveInput(map[string]any{"TOPIC": "tides"})
 		require.NoError(t, err)
 		assert.Equal(t, map[string]any{"TOPIC": "tides", "DEPTH": "brief"}, got)

@@ -10,7 +10,7 @@ import (
 
 // readReferences loads references/*.md: one document a file, named by the
 // file name without .md, with YAML front matter that must hold a
-// description (PROTOCOL.md 1.1, D16).
+// description (rules §1.1, D16).
 func (l *loader) readReferences(p *Protocol, agent folder) {
 	st, err := fs.Stat(agent, "references")
 	if err != nil || !st.IsDir() {

@@ -12,8 +12,8 @@ import (
 )
 
 // The rules of a start-thread's settings that may be written literally or
-// read from an input or variable when the block runs (PROTOCOL.md 9.1
-// rules 5 and 6, 9.3): model, backupModel, temperature, thinking, speed
+// read from an input or variable when the block runs (rule §9.1
+// rules 5 and 6, rule §9.3): model, backupModel, temperature, thinking, speed
 // and maxSteps. Each rule is defined once, here: the validator applies it
 // to literal values when the protocol loads (reporting positions), and
 // StartThread.Resolve applies it to the values of inputs and variables
@@ -209,7 +209,7 @@ func Number(v any) (float64, bool) {
 	return f, !math.IsNaN(f) && !math.IsInf(f, 0)
 }
 
-// numeric is Number, with numeric strings counting too (PROTOCOL.md 9.3:
+// numeric is Number, with numeric strings counting too (rule §9.3:
 // temperature and maxSteps accept them).
 func numeric(v any) (float64, bool) {
 	s, ok := v.(string)
@@ -301,7 +301,7 @@ func (c compiledSetting) resolve(values map[string]any) (any, error) {
 }
 
 // Resolve resolves the block's settings with the values of the run's
-// inputs and variables (PROTOCOL.md 9.3): a literal is as written (and was
+// inputs and variables (rule §9.3): a literal is as written (and was
 // checked when the protocol loaded); a setting read from an input or
 // variable that has no value, or null, stays unset; a value that breaks
 // the setting's rule is a *SettingError naming the variable and the rule.

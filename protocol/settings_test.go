@@ -90,7 +90,7 @@ func TestSettingRulesAgreeAtLoadAndRunTime(t *testing.T) {
 			{"2", int64(2), true},
 			{"1.5", 1.5, true},
 			{"2.0", 2.0, true},
-			{`"0.4"`, "0.4", true}, // a numeric string counts (PROTOCOL.md 9.3)
+			{`"0.4"`, "0.4", true}, // a numeric string counts (rule §9.3)
 			{"off", "off", true},
 			{"2.5", 2.5, false},
 			{"-1", int64(-1), false},

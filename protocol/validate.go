@@ -13,8 +13,8 @@ import (
 	"github.com/octrun/octrun/protocol/types"
 )
 
-// validator checks a decoded protocol against the rules of PROTOCOL.md
-// section 9.1 and Part II, adding every problem to its Diagnostics.
+// validator checks a decoded protocol against rules
+// §9.1 and D1-D18, adding every problem to its Diagnostics.
 type validator struct {
 	p       *Protocol
 	prompts *promptFiles
@@ -39,7 +39,7 @@ var (
 
 var displayModes = []string{"description", "hidden", "name", "stream", "title"}
 
-// knownProviders are the model prefixes octrun routes (CLI.md), sorted.
+// knownProviders are the model prefixes octrun routes (rule C2), sorted.
 var knownProviders = slices.Sorted(slices.Values(provider.Names()))
 
 func (v *validator) validate() {
@@ -96,7 +96,7 @@ func (v *validator) index() {
 	}
 }
 
-// checkValueName enforces UPPER_SNAKE_CASE (D17).
+// checkValueName enforces UPPER_SNAKE_CASE (rule D17).
 func (v *validator) checkValueName(name Str, kind string) {
 	if !upperSnake.MatchString(name.Value) {
 		v.errorf(name.Pos, "%s name %q must be UPPER_SNAKE_CASE (like %q)", kind, name.Value, toUpperSnake(name.Value))
@@ -124,7 +124,7 @@ func toUpperSnake(s string) string {
 	return strings.Trim(b.String(), "_")
 }
 
-// checkDeclaration checks the name (D17) and the default of an input,
+// checkDeclaration checks the name (rule D17) and the default of an input,
 // variable or resource.
 func (v *validator) checkDeclaration(kind string, d *ValueDecl) {
 	v.checkValueName(d.Name, kind)
@@ -179,7 +179,7 @@ func (v *validator) checkVariables() {
 func (v *validator) checkResources() {
 	for _, r := range v.p.Resources {
 		v.checkDeclaration("resource", &r.ValueDecl)
-		v.warnf(r.Name.Pos, "resources are deprecated (D13): octrun accepts resource %q and emits resource-update events, but prefer a variable and the worker's output", r.Name.Value)
+		v.warnf(r.Name.Pos, "resources are deprecated (rule D13): octrun accepts resource %q and emits resource-update events, but prefer a variable and the worker's output", r.Name.Value)
 	}
 }
 

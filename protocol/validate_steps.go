@@ -12,7 +12,7 @@ import (
 )
 
 // defaultDisplay is each block kind's display mode when none is written
-// (PROTOCOL.md 3.1; run-worker takes its declaration's, which defaults to
+// (rule §3.1; run-worker takes its declaration's, which defaults to
 // stream).
 var defaultDisplay = map[string]string{
 	KindStartThread:     "hidden",
@@ -81,7 +81,7 @@ func (v *validator) checkSteps() {
 
 // useThread resolves the block's thread (def when not written; "" means
 // the block needs no thread) and checks that an earlier start-thread
-// created it (D2).
+// created it (rule D2).
 func (v *validator) useThread(s *Step, what, def string) {
 	base := s.Block.Base()
 	name := base.Thread.Or(def)
@@ -143,7 +143,7 @@ func (v *validator) checkStartThread(s *Step, b *StartThread, what string) {
 	v.checkSetting(what+" thinking", b.Thinking, thinkingRule)
 	v.checkSetting(what+" speed", b.Speed, speedRule)
 	if model, ok := b.Model.Literal.(string); ok && b.Speed.Literal == "fast" && !fastCapable(model) {
-		v.warnf(b.Speed.Pos, "%s speed: fast has no effect on %s: only Anthropic Opus models (4.6 and later) have a fast mode (PROTOCOL.md 9.1 rule 15)", what, model)
+		v.warnf(b.Speed.Pos, "%s speed: fast has no effect on %s: only Anthropic Opus models (4.6 and later) have a fast mode (rule §9.1.15)", what, model)
 	}
 	v.checkSetting(what+" maxSteps", b.MaxSteps, maxStepsRule)
 	b.settings = compileThreadSettings(b)
@@ -203,7 +203,7 @@ func (v *validator) threadPos(s *Step) diag.Pos {
 }
 
 // checkSetting checks a literal-or-variable setting: a variable must be
-// declared (PROTOCOL.md 9.1 rule 5), a literal must follow the setting's
+// declared (rule §9.1.5), a literal must follow the setting's
 // rule (the rule StartThread.Resolve applies to variables at run time).
 func (v *validator) checkSetting(what string, s Setting, rule *settingRule) {
 	if !s.IsSet() {
@@ -460,7 +460,7 @@ func (v *validator) checkRunWorker(s *Step, b *RunWorker, what string) {
 }
 
 func (v *validator) checkSetResource(s *Step, b *SetResource, what string) {
-	v.warnf(b.KindPos, "%s: set-resource is deprecated (D13); prefer variables and the worker's output", what)
+	v.warnf(b.KindPos, "%s: set-resource is deprecated (rule D13); prefer variables and the worker's output", what)
 	if !b.Resource.IsSet() {
 		v.needs(s, "resource", "%s needs a resource: the name of a resource under resources:", what)
 	} else if r := v.resources[b.Resource.Value]; r == nil {

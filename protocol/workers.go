@@ -12,7 +12,7 @@ type declRef struct {
 }
 
 // resolveWorkers finds and loads the agent folder of every declared worker
-// (D12): the declaration's path, relative to the declaring folder, or else
+// (rule D12): the declaration's path, relative to the declaring folder, or else
 // the sibling folder whose settings.json has the slug. With a path, the
 // declared slug is this protocol's name for the worker and may differ from
 // the folder's own slug. Workers are read from the same host as the

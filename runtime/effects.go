@@ -118,7 +118,7 @@ func (f *effects) AwaitToolResults(ctx context.Context, req effect.AwaitRequest)
 // RunWorker implements effect.Effects: the nested worker runs here with
 // its own state, its effects journaled like its caller's; its tool calls
 // reach this run's handlers through the declaration's tool mapping,
-// unmapped names as they are (docs/rules.md §6.5).
+// unmapped names as they are (rule §6.5).
 func (f *effects) RunWorker(ctx context.Context, req effect.WorkerRequest) (effect.WorkerResult, error) {
 	decl := f.protocol.Worker(req.Slug)
 	if decl == nil {

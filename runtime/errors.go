@@ -28,7 +28,7 @@ func (e *Error) Error() string { return e.Message }
 // Unwrap returns the cause (context.Canceled for a cancelled run).
 func (e *Error) Unwrap() error { return e.Err }
 
-// errorEvent classifies a failure into the error event of PROTOCOL.md 7.1.
+// errorEvent classifies a failure into the error event of rule §7.1.
 func errorEvent(err error) events.Error {
 	ev := events.Error{ErrorType: events.ErrorTypeExecution, Source: events.ErrorSourcePlatform, Message: err.Error()}
 	var inputErr *protocol.InputError

@@ -64,7 +64,7 @@ func TestGoldenRuns(t *testing.T) {
 }
 
 // TestGoldenEventsParse checks that every event in the golden outputs
-// parses, strictly, as the event type it claims (PROTOCOL.md section 7).
+// parses, strictly, as the event type it claims (rule §7).
 func TestGoldenEventsParse(t *testing.T) {
 	files, err := filepath.Glob("../testdata/runs/*.txtar")
 	require.NoError(t, err)

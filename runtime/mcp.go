@@ -10,8 +10,8 @@ import (
 )
 
 // mcpServers connects the MCP servers of a run: one manager per protocol
-// (a nested worker has its own servers; nothing is inherited, PROTOCOL.md
-// 8.3), created on first use and closed when the run ends.
+// (a nested worker has its own servers; nothing is inherited, rule
+// §8.3), created on first use and closed when the run ends.
 type mcpServers struct {
 	managers map[*protocol.Protocol]*mcp.Manager
 }

@@ -105,7 +105,7 @@ func WithAgents(find func(slug string) (*protocol.Protocol, error)) Option {
 	return func(cfg *config) { cfg.agents = find }
 }
 
-// WithAllEvents ignores display modes and sends every event (D9), for
+// WithAllEvents ignores display modes and sends every event (rule D9), for
 // debugging.
 func WithAllEvents() Option { return func(cfg *config) { cfg.allEvents = true } }
 

@@ -1,8 +1,8 @@
 // Package threads owns the conversations of a run: a [Thread] is a named
-// conversation with a model (PROTOCOL.md sections 3.2-3.4), made of
-// [Message] values made of [Part] values (section 7.9 in spirit).
+// conversation with a model (rules §3.2-§3.4), made of
+// [Message] values made of [Part] values (rule §7.9 in spirit).
 // [Serialize] turns a thread into text for another model's prompt (the
-// serialize-thread block, section 3.7 and rule D5). The package knows
+// serialize-thread block, rule §3.7 and rule D5). The package knows
 // nothing about providers.
 //
 // # Plain data
@@ -24,10 +24,10 @@
 // # Assistant turns
 //
 // A next-message turn is one assistant message, whatever the number of steps
-// of its tool loop (section 3.4 item 4). A step-start part marks where each
+// of its tool loop (rule §3.4 item 4). A step-start part marks where each
 // step begins; a tool call's result or error is stored on its tool-call
 // part. [Message.FinalStepText] is the text after the last step-start, the
-// output of next-message (D7).
+// output of next-message (rule D7).
 //
 // # Markdown format
 //

@@ -15,7 +15,7 @@ const (
 )
 
 // Serialize writes the messages of t as text for another model's prompt
-// (the serialize-thread block, PROTOCOL.md D5). format is [FormatMarkdown]
+// (the serialize-thread block, rule D5). format is [FormatMarkdown]
 // (also for "") or [FormatJSON]; the package documentation gives both
 // layouts. Every message is included, in order, hidden ones too; the
 // system prompt and reasoning are not.

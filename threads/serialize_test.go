@@ -37,7 +37,7 @@ func readGolden(t testing.TB, path string) golden {
 	return g
 }
 
-func TestSerializeGolden(t *testing.T) { // D5
+func TestSerializeGolden(t *testing.T) { // rule D5
 	paths, err := filepath.Glob("testdata/serialize/*.txtar")
 	require.NoError(t, err)
 	require.Len(t, paths, 8)

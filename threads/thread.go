@@ -35,7 +35,7 @@ const (
 	PartFile PartType = "file"
 )
 
-// ToolStatus is the state of a tool call (PROTOCOL.md section 7.9).
+// ToolStatus is the state of a tool call (rule §7.9).
 type ToolStatus string
 
 // States of a tool call.
@@ -88,7 +88,7 @@ func (m Message) Text() string {
 
 // FinalStepText returns the text of the message's last step: the text parts
 // after the last step-start part, joined as by [Message.Text], or all of
-// them when there is no step-start. It is next-message's output (PROTOCOL.md D7).
+// them when there is no step-start. It is next-message's output (rule D7).
 func (m Message) FinalStepText() string {
 	last := 0
 	for i, p := range m.Parts {

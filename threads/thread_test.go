@@ -125,7 +125,7 @@ func TestText(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := Message{Role: RoleAssistant, Parts: tt.parts}
 			assert.Equal(t, tt.text, m.Text())
-			assert.Equal(t, tt.last, m.FinalStepText()) // D7
+			assert.Equal(t, tt.last, m.FinalStepText()) // rule D7
 		})
 	}
 }

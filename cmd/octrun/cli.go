@@ -13,7 +13,7 @@ import (
 	"github.com/octrun/octrun/protocol/diag"
 )
 
-// Exit codes (CLI.md).
+// Exit codes (rule C3).
 const (
 	exitOK          = 0
 	exitFailed      = 1

@@ -15,7 +15,7 @@ import (
 	"github.com/octrun/octrun/llm/fakeopenai"
 )
 
-// Ctrl-C cancels the run cleanly and the command exits with 130 (CLI.md).
+// Ctrl-C cancels the run cleanly and the command exits with 130 (rule C3).
 func TestInterruptExits130(t *testing.T) {
 	bin := octrunBinary(t)
 

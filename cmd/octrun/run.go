@@ -170,7 +170,7 @@ func backendOptions(b runtime.Backend, p *protocol.Protocol, input map[string]an
 }
 
 // readInput merges --input-file and --input flags, the flags last, each
-// flag's value read by its input's declared type (CLI.md).
+// flag's value read by its input's declared type (rule C1).
 func readInput(p *protocol.Protocol, f runFlags, stdin io.Reader) (map[string]any, error) {
 	input := map[string]any{}
 	if f.inputFile != "" {

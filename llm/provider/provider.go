@@ -1,5 +1,5 @@
 // Package provider is the one table of the model providers octrun routes
-// (CLI.md, Providers): the prefix of provider/model-id, the environment
+// (rule C2): the prefix of provider/model-id, the environment
 // variables of each provider's endpoint and key, and the default endpoint.
 //
 // It knows no protocol and calls no model, so that both the protocol
@@ -38,10 +38,10 @@ var table = []Provider{
 	{"ollama", "OLLAMA_BASE_URL", "http://127.0.0.1:11434/v1", "", false},
 }
 
-// All returns the providers in the order of CLI.md's table.
+// All returns the providers in the order of the table of rule C2.
 func All() []Provider { return slices.Clone(table) }
 
-// Names returns the providers' names in the order of CLI.md's table.
+// Names returns the providers' names in the order of the table of rule C2.
 func Names() []string {
 	names := make([]string, len(table))
 	for i, p := range table {

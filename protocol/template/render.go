@@ -12,7 +12,7 @@ import (
 type absent struct{}
 
 // Absent is the value a caller binds to a label that is mapped but has no
-// value (an optional input not supplied, PROTOCOL.md D3): it renders as NONE
+// value (an optional input not supplied, rule D3): it renders as NONE
 // and is falsy.
 var Absent any = absent{}
 

@@ -1,10 +1,10 @@
-// Package template owns prompt templating (PROTOCOL.md section 4): it compiles
+// Package template owns prompt templating (rule §4): it compiles
 // a prompt file of the prompts/ folder, with its {{NAME}} placeholders,
 // {{@path.md}} includes and {{#if}} conditionals, once into a tree, reporting
 // every problem as a diagnostic, and renders that tree as often as needed with
 // a block's input bindings.
 //
-// Processing follows the order of PROTOCOL.md section 4: includes are expanded
+// Processing follows the order of rule §4: includes are expanded
 // at compile time, then conditionals are evaluated, then placeholders are
 // interpolated, in a single pass: a substituted value is never scanned again,
 // so a value holding "{{X}}" renders as written.
@@ -44,7 +44,7 @@
 //
 // A label missing from the bindings is unmapped: its placeholder stays
 // verbatim and a condition on it is false. A label bound to Absent renders as
-// NONE and is falsy (PROTOCOL.md D3). A value renders as its string form:
+// NONE and is falsy (rule D3). A value renders as its string form:
 // strings as they are; int, int64, float64 and json.Number in their shortest
 // decimal form, as JavaScript writes numbers (1.5, 3, 1e+21, 1e-7; -0 as 0,
 // NaN and ±Infinity by name); booleans as true or false; nil as null; maps,
@@ -56,7 +56,7 @@
 // or a numeric zero; any other value, such as "NONE", 0.5 or an empty slice,
 // is truthy. == and != compare the value's string form, exact and
 // case-sensitive, with maps and slices in compact JSON. An unmapped or Absent
-// value is never equal to a literal, so != is true for it (PROTOCOL.md D4).
+// value is never equal to a literal, so != is true for it (rule D4).
 //
 // A line holding only a conditional tag and spaces or tabs is removed with
 // its line ending (\n or \r\n), so that tag lines leave no blank lines

@@ -53,7 +53,7 @@ var (
 	nilInput     = nilAs{"Input", `json.RawMessage("{}")`, "{}"}
 )
 
-// events is the table: every wire event type (PROTOCOL.md section 7).
+// events is the table: every wire event type (rule §7).
 var events = []eventType{
 	// Lifecycle.
 	{Name: "Start", Wire: "start"},
