@@ -8,7 +8,7 @@
 //	fmt.Println(res.Output)
 //
 // This package is the short happy path; the engine lives in the protocol,
-// runtime, blocks, events, llm and threads packages.
+// interp, blocks, effect, runtime, events, llm and threads packages.
 package octrun
 
 import (
@@ -44,15 +44,19 @@ type DirStore = runtime.DirStore
 // Options of a run, and the helpers that go with them; see the runtime
 // package for each.
 var (
-	WithLLM         = runtime.WithLLM
-	WithTool        = runtime.WithTool
-	WithEventSink   = runtime.WithEventSink
-	WithAllEvents   = runtime.WithAllEvents
-	WithExecutionID = runtime.WithExecutionID
-	WithStore       = runtime.WithStore
-	WithProtocol    = runtime.WithProtocol
-	CommandTool     = runtime.CommandTool
-	NewMemoryStore  = runtime.NewMemoryStore
+	WithLLM           = runtime.WithLLM
+	WithTool          = runtime.WithTool
+	WithEventSink     = runtime.WithEventSink
+	WithEventLog      = runtime.WithEventLog
+	WithEventObserver = runtime.WithEventObserver
+	WithLogger        = runtime.WithLogger
+	WithAllEvents     = runtime.WithAllEvents
+	WithExecutionID   = runtime.WithExecutionID
+	WithStore         = runtime.WithStore
+	WithProtocol      = runtime.WithProtocol
+	WithAgents        = runtime.WithAgents
+	CommandTool       = runtime.CommandTool
+	NewMemoryStore    = runtime.NewMemoryStore
 )
 
 // Load reads and validates the agent folder at path (or its
