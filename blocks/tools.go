@@ -64,7 +64,7 @@ func newToolset(ctx context.Context, env *Env, cfg ThreadConfig) (*toolset, erro
 		server := env.Protocol.MCPServer(ns)
 		for _, t := range listing.Tools {
 			ts.mcp[t.Name] = true
-			ts.cards[t.Name] = cardOf(server.Display.Or(events.DisplayDescription), t.Description, server.Title.Value)
+			ts.cards[t.Name] = cardOf(server.DisplayMode(), t.Description, server.Title.Value)
 			ts.offered = append(ts.offered, t)
 		}
 	}
@@ -86,11 +86,6 @@ func workerDescription(d *protocol.WorkerDecl) string {
 	return d.Protocol.Settings.Description.Value
 }
 
-// workerDisplay is a declared worker's display mode (default stream).
-func workerDisplay(d *protocol.WorkerDecl) string {
-	return d.Display.Or(events.DisplayStream)
-}
-
 // toolCard is how the calls of a protocol tool show (rule §6.4);
 // a tool the protocol does not declare shows in description mode without a
 // label.
@@ -98,17 +93,17 @@ func toolCard(tool *protocol.ToolDef) effect.Card {
 	if tool == nil {
 		return effect.Card{Display: events.DisplayDescription}
 	}
-	return cardOf(tool.Display.Or(events.DisplayDescription), tool.Description.Value, tool.Title.Value)
+	return cardOf(tool.DisplayMode(), tool.Description.Value, tool.Title.Value)
 }
 
 // workerCard is how the calls of a worker offered as a tool show: in
 // stream mode its input streams as worker-input events (rule
 // §8.3), otherwise as a tool card.
 func workerCard(d *protocol.WorkerDecl) effect.Card {
-	if workerDisplay(d) == events.DisplayStream {
+	if d.DisplayMode() == events.DisplayStream {
 		return effect.Card{Display: events.DisplayStream, WorkerInput: true, Description: workerDescription(d)}
 	}
-	return cardOf(workerDisplay(d), workerDescription(d), d.Title.Value)
+	return cardOf(d.DisplayMode(), workerDescription(d), d.Title.Value)
 }
 
 // cardOf is the card of a display mode: its label is the title in title
@@ -252,7 +247,7 @@ func (ts *toolset) execute(ctx context.Context, call llm.ToolCall, workerID stri
 	switch {
 	case ts.workers[call.Name] != nil:
 		d := ts.workers[call.Name]
-		res, err := runNested(ctx, ts.env, d, args, workerDisplay(d), workerID)
+		res, err := runNested(ctx, ts.env, d, args, d.DisplayMode(), workerID)
 		if err != nil {
 			if ctx.Err() != nil || isRunFailure(err) {
 				return effect.ToolResult{}, err

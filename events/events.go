@@ -24,6 +24,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/octrun/octrun/internal/display"
 )
 
 // Event is one stream event. The types of this package implement it, and
@@ -113,15 +114,15 @@ var errorSources = []ErrorSource{
 // Display modes of blocks, tools and workers (the `display` field). They are
 // plain strings because they come straight from protocol files.
 const (
-	DisplayHidden      = "hidden"
-	DisplayName        = "name"
-	DisplayDescription = "description"
-	DisplayTitle       = "title"
-	DisplayStream      = "stream"
+	DisplayHidden      = display.Hidden
+	DisplayName        = display.Name
+	DisplayDescription = display.Description
+	DisplayTitle       = display.Title
+	DisplayStream      = display.Stream
 )
 
 // displays lists every valid display mode.
-var displays = []string{DisplayHidden, DisplayName, DisplayDescription, DisplayTitle, DisplayStream}
+var displays = display.Modes
 
 // Values of PendingToolCall.Source.
 const (

@@ -119,7 +119,10 @@ func retry[T any](ctx context.Context, r *retrier, call func() (T, bool, error))
 		if !e.Retryable || delivered || attempt == r.attempts {
 			return zero, err
 		}
-		if err := r.sleep(ctx, r.wait(attempt-1, e)); err != nil {
+		wait := r.wait(attempt-1, e)
+		LoggerFrom(ctx).WarnContext(ctx, "model call failed; retrying", "attempt", attempt, "of", r.attempts,
+			"wait", wait, "errorType", e.Type, "status", e.StatusCode, "model", e.Model, "error", e.Message)
+		if err := r.sleep(ctx, wait); err != nil {
 			return zero, err
 		}
 	}

@@ -1,8 +1,10 @@
 package llm_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -261,4 +263,16 @@ func TestRetryOtherErrorsReturnedAtOnce(t *testing.T) {
 	c = llm.WithRetry(scripted(t, "responses: [{text: a b}, {text: c}]"))
 	_, err = c.Generate(t.Context(), userSays("x"), func(llm.Delta) error { return stop })
 	assert.Same(t, stop, err, "the delta callback's error")
+}
+
+// A retry is logged to the logger of the call's context, with the attempt,
+// the wait and the error; a call without one logs nothing.
+func TestRetryIsLogged(t *testing.T) {
+	srv := fake(t, "responses: [{error: {status: 503}}, {text: ok}]")
+	client, _ := retrying(srv)
+	var buf bytes.Buffer
+	ctx := llm.ContextWithLogger(context.Background(), slog.New(slog.NewTextHandler(&buf, nil)))
+	_, err := client.Generate(ctx, userSays("hi"), nil)
+	require.NoError(t, err)
+	assert.Contains(t, buf.String(), `level=WARN msg="model call failed; retrying" attempt=1 of=3 wait=1s errorType=provider_overloaded status=503`)
 }

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"fmt"
+	"github.com/octrun/octrun/internal/display"
 	"maps"
 	"regexp"
 	"slices"
@@ -37,7 +38,7 @@ var (
 	mcpNamespace    = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
 )
 
-var displayModes = []string{"description", "hidden", "name", "stream", "title"}
+var displayModes = slices.Sorted(slices.Values(display.Modes))
 
 // knownProviders are the model prefixes octrun routes (rule C2), sorted.
 var knownProviders = slices.Sorted(slices.Values(provider.Names()))

@@ -39,11 +39,13 @@ type effects struct {
 	tool func(name string) ToolHandler
 }
 
-// logged runs an effect and logs it with its duration.
-func logged[Res any](ctx context.Context, h *host, kind effect.Kind, key effect.Key, run func() (Res, error)) (Res, error) {
+// logged runs an effect and logs it with its duration; what the effect's
+// model client logs (its retries) names the effect too.
+func logged[Res any](ctx context.Context, h *host, kind effect.Kind, key effect.Key, run func(ctx context.Context) (Res, error)) (Res, error) {
 	start := time.Now()
-	res, err := run()
-	attrs := []any{"effect", key.ID, "kind", kind, "step", key.Step + 1, "block", key.Block, "duration", time.Since(start)}
+	attrs := []any{"effect", key.ID, "kind", kind, "step", key.Step + 1, "block", key.Block}
+	res, err := run(llm.ContextWithLogger(ctx, h.log.With(attrs...)))
+	attrs = append(attrs, "duration", time.Since(start))
 	var pause *effect.Pause
 	switch {
 	case err == nil, errors.As(err, &pause):
@@ -56,7 +58,7 @@ func logged[Res any](ctx context.Context, h *host, kind effect.Kind, key effect.
 
 // Generate implements effect.Effects.
 func (f *effects) Generate(ctx context.Context, req effect.GenerateRequest) (effect.GenerateResult, error) {
-	return logged(ctx, f.host, effect.KindGenerate, req.Key, func() (effect.GenerateResult, error) {
+	return logged(ctx, f.host, effect.KindGenerate, req.Key, func(ctx context.Context) (effect.GenerateResult, error) {
 		return journaled(f.host.rec, effect.KindGenerate, req.Key, req, func() (effect.GenerateResult, error) {
 			return effect.Generate(ctx, f.host.client, req, f.host.events)
 		})
@@ -66,7 +68,7 @@ func (f *effects) Generate(ctx context.Context, req effect.GenerateRequest) (eff
 // CallTool implements effect.Effects: a tool without a handler here is a
 // client tool.
 func (f *effects) CallTool(ctx context.Context, req effect.ToolRequest) (effect.ToolResult, error) {
-	return logged(ctx, f.host, effect.KindTool, req.Key, func() (effect.ToolResult, error) {
+	return logged(ctx, f.host, effect.KindTool, req.Key, func(ctx context.Context) (effect.ToolResult, error) {
 		return journaled(f.host.rec, effect.KindTool, req.Key, req, func() (effect.ToolResult, error) {
 			h := f.handler(req.Name)
 			if h == nil {
@@ -89,7 +91,7 @@ func (f *effects) handler(name string) ToolHandler {
 
 // ListMCPTools implements effect.Effects.
 func (f *effects) ListMCPTools(ctx context.Context, req effect.MCPListRequest) (effect.MCPListResult, error) {
-	return logged(ctx, f.host, effect.KindMCPList, req.Key, func() (effect.MCPListResult, error) {
+	return logged(ctx, f.host, effect.KindMCPList, req.Key, func(ctx context.Context) (effect.MCPListResult, error) {
 		return journaled(f.host.rec, effect.KindMCPList, req.Key, req, func() (effect.MCPListResult, error) {
 			tools, err := f.host.servers.tools(ctx, f.protocol, req.Namespace)
 			return effect.MCPListResult{Tools: tools}, err
@@ -100,7 +102,7 @@ func (f *effects) ListMCPTools(ctx context.Context, req effect.MCPListRequest) (
 // Media implements effect.Effects with the client's media API
 // (llm.MediaOf).
 func (f *effects) Media(ctx context.Context, req effect.MediaRequest) (effect.MediaResult, error) {
-	return logged(ctx, f.host, effect.KindMedia, req.Key, func() (effect.MediaResult, error) {
+	return logged(ctx, f.host, effect.KindMedia, req.Key, func(ctx context.Context) (effect.MediaResult, error) {
 		return journaled(f.host.rec, effect.KindMedia, req.Key, req, func() (effect.MediaResult, error) {
 			return effect.RunMedia(ctx, llm.MediaOf(f.host.client), req)
 		})
@@ -110,7 +112,7 @@ func (f *effects) Media(ctx context.Context, req effect.MediaRequest) (effect.Me
 // AwaitToolResults implements effect.Effects: the results come from the
 // journal when the run continues; the first time, the run pauses.
 func (f *effects) AwaitToolResults(ctx context.Context, req effect.AwaitRequest) (effect.AwaitResult, error) {
-	return logged(ctx, f.host, effect.KindAwait, req.Key, func() (effect.AwaitResult, error) {
+	return logged(ctx, f.host, effect.KindAwait, req.Key, func(context.Context) (effect.AwaitResult, error) {
 		return f.host.rec.await(req)
 	})
 }
