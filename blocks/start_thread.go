@@ -2,9 +2,6 @@ package blocks
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"strconv"
 
 	"github.com/octrun/octrun/protocol"
 	"github.com/octrun/octrun/threads"
@@ -70,16 +67,4 @@ func (b *StartThread) settings(values map[string]any) (protocol.ThreadSettings, 
 		return s, executionError("block %q: %v", b.step.Name.Value, err)
 	}
 	return s, nil
-}
-
-// describe renders a value for an error message.
-func describe(v any) string {
-	if s, ok := v.(string); ok {
-		return strconv.Quote(s)
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(b)
 }

@@ -318,7 +318,7 @@ func callArgs(text string) (map[string]any, error) {
 	}
 	args, ok := v.(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("the arguments must be a JSON object, got %s", describe(v))
+		return nil, fmt.Errorf("the arguments must be a JSON object, got %s", protocol.DescribeValue(v))
 	}
 	return args, nil
 }

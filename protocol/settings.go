@@ -128,7 +128,7 @@ func (e *SettingError) Error() string {
 	if e.Var != "" {
 		from = " from " + e.Var
 	}
-	return fmt.Sprintf("%s%s must be %s, got %s", e.Field, from, e.Want, describeValue(e.Value))
+	return fmt.Sprintf("%s%s must be %s, got %s", e.Field, from, e.Want, DescribeValue(e.Value))
 }
 
 // CheckModel checks a model: provider/model-id.
@@ -220,9 +220,9 @@ func numeric(v any) (float64, bool) {
 	return f, err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
 }
 
-// describeValue renders a value for an error message: strings quoted,
+// DescribeValue renders a value for an error message: strings quoted,
 // the rest as JSON.
-func describeValue(v any) string {
+func DescribeValue(v any) string {
 	if s, ok := v.(string); ok {
 		return strconv.Quote(s)
 	}

@@ -175,10 +175,8 @@ func journaled[Req, Res any](r *recorder, kind effect.Kind, key effect.Key, req 
 		}
 		return res, nil
 	}
-	if r.replaying {
-		if err := r.unasked(key, kind); err != nil {
-			return res, err
-		}
+	if err := r.unasked(key, kind); err != nil {
+		return res, err
 	}
 	r.live()
 	if res, err = run(); err != nil {

@@ -145,8 +145,12 @@ func (cfg *config) execute(ctx context.Context, p *protocol.Protocol, snap *Snap
 	h := &host{client: cfg.client, rec: rec, servers: servers, events: em, log: logger}
 	fx := &effects{host: h, protocol: p, tool: func(name string) ToolHandler { return cfg.handlers[name] }}
 	out, err := interp.Run(ctx, fx, em, interp.Worker{Protocol: p, ID: execID, Slug: p.Settings.Slug.Value, Description: p.Settings.Description.Value, Input: snap.Input})
-	if err == nil && rec.replaying {
-		err = rec.unasked(effect.Key{}, "")
+	if err == nil || isPause(err) {
+		// A leg that ends, or pauses again, must have asked for every
+		// effect its journal recorded.
+		if unasked := rec.unasked(effect.Key{}, ""); unasked != nil {
+			err = unasked
+		}
 	}
 	result := &Result{Output: out.Output, HasOutput: out.HasOutput, Usage: out.Usage, ExecutionID: execID}
 	defer func() {
@@ -158,8 +162,7 @@ func (cfg *config) execute(ctx context.Context, p *protocol.Protocol, snap *Snap
 		}
 	}()
 
-	var pause *effect.Pause
-	if errors.As(err, &pause) {
+	if pause, ok := errors.AsType[*effect.Pause](err); ok {
 		// The snapshot is saved before the pause is announced; the leg's
 		// last two events (client-tool-request, finish) come after it.
 		snap.Pending, snap.NextSeq = pause.Calls, log.Next()+2
@@ -172,7 +175,11 @@ func (cfg *config) execute(ctx context.Context, p *protocol.Protocol, snap *Snap
 			return result, &PauseError{ExecutionID: execID, Calls: pause.Calls}
 		}
 	}
-	if replay {
+	if replay && err == nil {
+		// A continued run that finished is done with its snapshot; one
+		// that failed or was cancelled keeps it, so that it can be
+		// continued again (with the same results after a passing
+		// failure, or with others).
 		_ = cfg.store.Delete(ctx, execID)
 	}
 	failure := interp.End(ctx, em, execID, out.Usage, err)
@@ -233,7 +240,9 @@ func Execute(ctx context.Context, p *protocol.Protocol, input map[string]any, op
 			log.Close()
 			done <- err
 		}()
-		for r := range log.Records(ctx, 1) {
+		// The log is read to its end even when ctx ends: a cancelled run
+		// still closes its stream (worker-result, finish, usage).
+		for r := range log.Records(context.WithoutCancel(ctx), 1) {
 			if !yield(r.Event, nil) {
 				cancel()
 				<-done
@@ -255,3 +264,9 @@ func newExecutionID() string {
 
 // discardLogger logs nothing: runs are quiet unless WithLogger says.
 var discardLogger = slog.New(slog.DiscardHandler)
+
+// isPause reports whether err pauses the run for client tools.
+func isPause(err error) bool {
+	_, ok := errors.AsType[*effect.Pause](err)
+	return ok
+}
