@@ -27,21 +27,8 @@ func (p *Protocol) Models(values map[string]any) []string {
 			vals = q.inputDefaults()
 		}
 		for _, s := range q.Steps {
-			switch b := s.Block.(type) {
-			case *StartThread:
-				for _, setting := range []Setting{b.Model, b.BackupModel} {
-					m, _ := setting.Literal.(string)
-					if setting.Var != "" {
-						m, _ = vals[setting.Var].(string)
-					}
-					add(m)
-				}
-			case *GenerateImage:
-				add(b.ImageModel.Value)
-			case *GenerateSpeech:
-				add(b.SpeechModel.Value)
-			case *TranscribeAudio:
-				add(b.TranscriptionModel.Value)
+			if models := kindOf(s.Block).models; models != nil {
+				models(s.Block, vals, add)
 			}
 		}
 	})
