@@ -1,6 +1,10 @@
 package protocol
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/octrun/octrun/internal/display"
+)
 
 // KindAddMessage is the kind of an add-message block.
 const KindAddMessage = "add-message"
@@ -21,7 +25,7 @@ func (*AddMessage) Kind() string { return KindAddMessage }
 
 // addMessageKind is the add-message entry of the kinds registry.
 var addMessageKind = kindDef{
-	display: "hidden",
+	display: display.Hidden,
 	thread:  threadMain,
 	decode:  (*decoder).addMessage,
 	check: func(v *validator, s *Step, what string) {

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"github.com/octrun/octrun/internal/display"
 	"regexp"
 	"slices"
 )
@@ -63,7 +64,7 @@ func (*TranscribeAudio) Kind() string { return KindTranscribeAudio }
 
 // generateImageKind is the generate-image entry of the kinds registry.
 var generateImageKind = kindDef{
-	display: "description",
+	display: display.Description,
 	thread:  threadOptional,
 	decode:  (*decoder).generateImage,
 	check: func(v *validator, s *Step, what string) {
@@ -76,7 +77,7 @@ var generateImageKind = kindDef{
 
 // generateSpeechKind is the generate-speech entry of the kinds registry.
 var generateSpeechKind = kindDef{
-	display: "description",
+	display: display.Description,
 	thread:  threadOptional,
 	decode:  (*decoder).generateSpeech,
 	check: func(v *validator, s *Step, what string) {
@@ -89,7 +90,7 @@ var generateSpeechKind = kindDef{
 
 // transcribeAudioKind is the transcribe-audio entry of the kinds registry.
 var transcribeAudioKind = kindDef{
-	display: "description",
+	display: display.Description,
 	thread:  threadOptional,
 	decode:  (*decoder).transcribeAudio,
 	check: func(v *validator, s *Step, what string) {

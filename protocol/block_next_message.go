@@ -1,5 +1,7 @@
 package protocol
 
+import "github.com/octrun/octrun/internal/display"
+
 // KindNextMessage is the kind of a next-message block.
 const KindNextMessage = "next-message"
 
@@ -16,7 +18,7 @@ func (*NextMessage) Kind() string { return KindNextMessage }
 
 // nextMessageKind is the next-message entry of the kinds registry.
 var nextMessageKind = kindDef{
-	display: "stream",
+	display: display.Stream,
 	thread:  threadMain,
 	decode:  (*decoder).nextMessage,
 	check: func(v *validator, s *Step, what string) {

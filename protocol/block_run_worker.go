@@ -1,6 +1,10 @@
 package protocol
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/octrun/octrun/internal/display"
+)
 
 // KindRunWorker is the kind of a run-worker block.
 const KindRunWorker = "run-worker"
@@ -20,7 +24,7 @@ func (*RunWorker) Kind() string { return KindRunWorker }
 
 // runWorkerKind is the run-worker entry of the kinds registry.
 var runWorkerKind = kindDef{
-	display: "stream",
+	display: display.Stream,
 	displayFrom: func(p *Protocol, b Block) Str {
 		if w := p.Worker(b.(*RunWorker).Worker.Value); w != nil {
 			return w.Display

@@ -1,6 +1,10 @@
 package protocol
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/octrun/octrun/internal/display"
+)
 
 // KindSerializeThread is the kind of a serialize-thread block.
 const KindSerializeThread = "serialize-thread"
@@ -17,7 +21,7 @@ func (*SerializeThread) Kind() string { return KindSerializeThread }
 
 // serializeThreadKind is the serialize-thread entry of the kinds registry.
 var serializeThreadKind = kindDef{
-	display: "name",
+	display: display.Name,
 	thread:  threadMain,
 	decode:  (*decoder).serializeThread,
 	check: func(v *validator, s *Step, what string) {

@@ -1,5 +1,7 @@
 package protocol
 
+import "github.com/octrun/octrun/internal/display"
+
 // KindSetResource is the kind of a set-resource block.
 const KindSetResource = "set-resource"
 
@@ -15,7 +17,7 @@ func (*SetResource) Kind() string { return KindSetResource }
 
 // setResourceKind is the set-resource entry of the kinds registry.
 var setResourceKind = kindDef{
-	display: "name",
+	display: display.Name,
 	thread:  threadNone,
 	decode:  (*decoder).setResource,
 	check: func(v *validator, s *Step, what string) {

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"github.com/octrun/octrun/internal/display"
 	"slices"
 	"strings"
 
@@ -40,7 +41,7 @@ func (*StartThread) Kind() string { return KindStartThread }
 
 // startThreadKind is the start-thread entry of the kinds registry.
 var startThreadKind = kindDef{
-	display: "hidden",
+	display: display.Hidden,
 	thread:  threadStarts,
 	decode:  (*decoder).startThread,
 	check: func(v *validator, s *Step, what string) {

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"fmt"
+	"github.com/octrun/octrun/internal/display"
 	"maps"
 	"slices"
 
@@ -39,7 +40,7 @@ func (*ToolCall) Kind() string { return KindToolCall }
 
 // toolCallKind is the tool-call entry of the kinds registry.
 var toolCallKind = kindDef{
-	display: "description",
+	display: display.Description,
 	thread:  threadOptional,
 	decode:  (*decoder).toolCall,
 	check: func(v *validator, s *Step, what string) {

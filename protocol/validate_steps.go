@@ -10,21 +10,6 @@ import (
 	"github.com/octrun/octrun/protocol/template"
 )
 
-// DisplayMode returns the block's display mode after defaults.
-func (s *Step) DisplayMode(p *Protocol) string {
-	b := s.Block.Base()
-	if b.Display.IsSet() {
-		return b.Display.Value
-	}
-	def := kindOf(s.Block)
-	if def.displayFrom != nil {
-		if d := def.displayFrom(p, s.Block); d.IsSet() {
-			return d.Value
-		}
-	}
-	return def.display
-}
-
 func (v *validator) checkSteps() {
 	for _, s := range v.p.Steps {
 		what := fmt.Sprintf("%s block %q", s.Block.Kind(), s.Name.Value)
