@@ -47,6 +47,7 @@ var (
 	WithLLM           = runtime.WithLLM
 	WithTool          = runtime.WithTool
 	WithEventSink     = runtime.WithEventSink
+	WithSinkGrace     = runtime.WithSinkGrace
 	WithEventLog      = runtime.WithEventLog
 	WithEventObserver = runtime.WithEventObserver
 	WithLogger        = runtime.WithLogger
@@ -77,8 +78,8 @@ func Continue(ctx context.Context, executionID string, results []events.ToolResu
 	return runtime.Continue(ctx, executionID, results, opts...)
 }
 
-// Execute runs the worker and yields its events as they happen; a failed
-// run ends with a nil event and the run's error.
+// Execute runs the worker and yields its events as they happen; a run that
+// fails, is cancelled or pauses ends with a nil event and the run's error.
 func Execute(ctx context.Context, p *protocol.Protocol, input map[string]any, opts ...Option) iter.Seq2[events.Event, error] {
 	return runtime.Execute(ctx, p, input, opts...)
 }

@@ -10,8 +10,9 @@ import (
 	"github.com/octrun/octrun/threads"
 )
 
-// State is everything a run has decided so far. It is plain data that
-// marshals to JSON and back, so a run can be paused, stored and resumed.
+// State is everything a worker run has decided so far. It is plain data
+// that marshals to JSON and back; a paused run is not stored as its State
+// but rebuilt by replaying the journal of its effects (rule C5).
 type State struct {
 	// ExecutionID identifies the run; every other id derives from it.
 	ExecutionID string `json:"executionId"`
@@ -39,8 +40,10 @@ func NewState(executionID string, values map[string]any) *State {
 // NewID returns the next id of the run: the execution id and a counter, so
 // that ids are unique and the same on every replay.
 func (s *State) NewID(kind string) string {
-	s.Counter++
-	return fmt.Sprintf("%s-%s%d", s.ExecutionID, kind, s.Counter)
+	ids := effect.IDs{Prefix: s.ExecutionID, Counter: s.Counter}
+	id := ids.New(kind)
+	s.Counter = ids.Counter
+	return id
 }
 
 // key returns the key of the block's next effect.
@@ -49,7 +52,8 @@ func (env *Env) key() effect.Key {
 	return effect.Key{ID: fmt.Sprintf("%s#%d", env.State.ExecutionID, env.State.Effects), Step: env.State.Step, Block: env.Step.Name.Value}
 }
 
-// ids returns the run's id counter for an effect that hands out ids.
+// ids returns the run's ids for an effect that hands out ids; the
+// effect's result says where the counter went.
 func (env *Env) ids() effect.IDs {
 	return effect.IDs{Prefix: env.State.ExecutionID, Counter: env.State.Counter}
 }

@@ -132,6 +132,10 @@ type GenerateResult struct {
 	WorkerIDs []string `json:"workerIds,omitempty"`
 	// Counter is the id counter after the ids the stream handed out.
 	Counter int `json:"counter"`
+	// ModelCalls is how many calls the generation made: 2 when the backup
+	// model answered after the model failed (a scripted client replaying a
+	// run counts its answers by calls).
+	ModelCalls int `json:"modelCalls"`
 }
 
 // ToolRequest asks for one call of a tool.

@@ -20,10 +20,12 @@ import (
 // this same function, so a generation shows the same wherever it runs.
 func Generate(ctx context.Context, client llm.Client, req GenerateRequest, em *events.Emitter) (GenerateResult, error) {
 	s := newStream(req.Stream, em)
+	calls := 1
 	resp, err := s.generate(ctx, client, req.Request)
 	if err != nil && req.BackupModel != "" && !s.streamed && transient(err) && ctx.Err() == nil {
 		backup := req.Request
 		backup.Model = req.BackupModel
+		calls++
 		if backupResp, backupErr := s.generate(ctx, client, backup); backupErr == nil {
 			resp, err = backupResp, nil
 		}
@@ -32,7 +34,7 @@ func Generate(ctx context.Context, client llm.Client, req GenerateRequest, em *e
 	if err != nil {
 		return GenerateResult{}, err
 	}
-	return GenerateResult{Response: *resp, WorkerIDs: s.workerIDs(len(resp.ToolCalls)), Counter: s.ids.Counter}, nil
+	return GenerateResult{Response: *resp, WorkerIDs: s.workerIDs(len(resp.ToolCalls)), Counter: s.ids.Counter, ModelCalls: calls}, nil
 }
 
 // transient reports whether a model error may pass on another model: a

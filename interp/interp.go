@@ -39,6 +39,11 @@ type Worker struct {
 	// Nested is true for a worker run by another.
 	Nested bool
 	Input  map[string]any
+	// Verify, if set, is called when the worker's steps ended without
+	// error, before its worker-result: its error fails the run. (The
+	// in-process host checks there that a replay asked for every effect it
+	// recorded.)
+	Verify func() error
 }
 
 // Outcome is what a worker run returned.
@@ -69,6 +74,9 @@ func Run(ctx context.Context, fx effect.Effects, em *events.Emitter, w Worker) (
 			nestedID = w.ID
 		}
 		err = steps(ctx, p, state, fx, em, nestedID)
+	}
+	if err == nil && w.Verify != nil {
+		err = w.Verify()
 	}
 	out.Usage = state.Usage
 	var pause *effect.Pause

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,7 +14,8 @@ import (
 // file read to load it (protocol.yaml, settings.json, prompts, references
 // and the folders of declared workers), each named by its slash-separated
 // path relative to the agent folder ("prompts/system.md",
-// "../helper/protocol.yaml") and followed by its bytes. Nothing else goes
+// "../helper/protocol.yaml") and followed by its bytes, each after its
+// length. Nothing else goes
 // in: no absolute path, no time, no file mode. The same files give the
 // same fingerprint wherever the folder is, on any host, whether they were
 // loaded with Load from disk or with LoadFS from an embed.FS or any other
@@ -32,11 +34,15 @@ func (p *Protocol) Fingerprint() string {
 	}
 	slices.Sort(names)
 	sum := sha256.New()
+	// Each name and each file is written after its length, so that no two
+	// sets of files hash alike.
+	var size [8]byte
 	for _, name := range names {
-		sum.Write([]byte(name))
-		sum.Write([]byte{0})
-		sum.Write(byName[name])
-		sum.Write([]byte{0})
+		for _, part := range [][]byte{[]byte(name), byName[name]} {
+			binary.BigEndian.PutUint64(size[:], uint64(len(part)))
+			sum.Write(size[:])
+			sum.Write(part)
+		}
 	}
 	return hex.EncodeToString(sum.Sum(nil))
 }

@@ -324,3 +324,24 @@ func TestCatalog(t *testing.T) {
 	_, err = protocol.NewCatalogDir(filepath.Join(dir, "nope"))
 	assert.ErrorIs(t, err, fs.ErrNotExist)
 }
+
+// Names and contents are hashed after their lengths: files whose bytes run
+// together the same way do not share a fingerprint.
+func TestFingerprintHasNoAmbiguousFiles(t *testing.T) {
+	const x, y = "---\ndescription: X\n---\n1", "---\ndescription: Y\n---\n2"
+	agent := func(refs map[string]string) fstest.MapFS {
+		fsys := fstest.MapFS{
+			"a/settings.json": {Data: []byte(`{"slug": "a", "name": "A", "format": "worker"}`)},
+			"a/protocol.yaml": {Data: []byte("steps: {}\n")},
+		}
+		for name, text := range refs {
+			fsys["a/references/"+name] = &fstest.MapFile{Data: []byte(text)}
+		}
+		return fsys
+	}
+	one, err := protocol.LoadFS(agent(map[string]string{"x.md": x + "\x00references/y.md\x00" + y}), "a")
+	require.NoError(t, err)
+	two, err := protocol.LoadFS(agent(map[string]string{"x.md": x, "y.md": y}), "a")
+	require.NoError(t, err)
+	assert.NotEqual(t, one.Fingerprint(), two.Fingerprint())
+}

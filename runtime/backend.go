@@ -136,7 +136,7 @@ func (e *BackendError) Unwrap() error { return e.Err }
 // provider router once every model p.Models may call has a key, see
 // llm.Router.Check), the mock's tool answers, a CommandTool for each tool
 // command, and WithBackend(b), so that a paused run records the backend.
-// Every tool command must name a tool p or a worker it declares declares
+// Every tool command must name a tool p or a worker it declares
 // (the error says which it meant). input is the input as given to Run;
 // its values choose the models that are set by an input. replayed is the
 // number of model calls (chat and media) the run already made, which a

@@ -45,7 +45,7 @@ func logged[Res any](ctx context.Context, h *host, kind effect.Kind, key effect.
 	start := time.Now()
 	attrs := []any{"effect", key.ID, "kind", kind, "step", key.Step + 1, "block", key.Block}
 	res, err := run(llm.ContextWithLogger(ctx, h.log.With(attrs...)))
-	attrs = append(attrs, "duration", time.Since(start))
+	attrs = append(attrs, "duration", time.Since(start), "replayed", h.rec.served)
 	var pause *effect.Pause
 	switch {
 	case err == nil, errors.As(err, &pause):

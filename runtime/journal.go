@@ -116,6 +116,8 @@ type recorder struct {
 	// replaying is true until the replay reaches its first fresh or live
 	// effect; the run's events are silent meanwhile.
 	replaying bool
+	// served is true when the last effect was served from the journal.
+	served bool
 }
 
 func newRecorder(j *Journal, replaying bool) *recorder {
@@ -167,6 +169,7 @@ func journaled[Req, Res any](r *recorder, kind effect.Kind, key effect.Key, req 
 		}
 		r.asked[i] = true
 		r.used++
+		r.served = true
 		if e.fresh {
 			r.live()
 		}
@@ -179,6 +182,7 @@ func journaled[Req, Res any](r *recorder, kind effect.Kind, key effect.Key, req 
 		return res, err
 	}
 	r.live()
+	r.served = false
 	if res, err = run(); err != nil {
 		return res, err
 	}
@@ -203,8 +207,8 @@ func (r *recorder) await(req effect.AwaitRequest) (effect.AwaitResult, error) {
 		if err != nil {
 			return effect.AwaitResult{}, err
 		}
-		r.record(Entry{Key: req.Key, Kind: effect.KindAwait, Hash: hash, Pending: true, Calls: req.Calls})
-		return effect.AwaitResult{}, &effect.Pause{Calls: req.Calls}
+		r.record(Entry{Key: req.Key, Kind: effect.KindAwait, Hash: hash, Pending: true, Calls: slices.Clone(req.Calls)})
+		return effect.AwaitResult{}, &effect.Pause{Calls: slices.Clone(req.Calls)}
 	})
 }
 

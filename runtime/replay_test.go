@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -140,4 +141,92 @@ func TestSnapshotVersionIsChecked(t *testing.T) {
 		_, err := runtime.Continue(context.Background(), pe.ExecutionID, nil, runtime.WithStore(store))
 		assert.ErrorContains(t, err, want)
 	}
+}
+
+// A replay that ends while recorded effects were never asked for fails,
+// and its worker-result says so instead of carrying an output.
+func TestReplayThatEndsEarlyDiverges(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "settings.json", `{"slug": "approver", "name": "Approver", "format": "worker"}`)
+	writeFile(t, dir, "protocol.yaml", `tools:
+  approve:
+    description: Ask for approval
+variables:
+  APPROVAL: { type: unknown }
+steps:
+  Approve:
+    block: tool-call
+    tool: approve
+    output: APPROVAL
+output: APPROVAL
+`)
+	store := runtime.DirStore{Dir: t.TempDir()}
+	pe := pause(t, dir, store, llm.NewScripted(&llm.Script{}))
+	editSnapshot(t, store, pe.ExecutionID, func(s *runtime.Snapshot) {
+		extra := s.Journal.Entries[0]
+		extra.Key.ID = pe.ExecutionID + "#99"
+		s.Journal.Entries = append(s.Journal.Entries, extra)
+	})
+	var got events.Collector
+	_, err := runtime.Continue(context.Background(), pe.ExecutionID,
+		[]events.ToolResult{{ToolCallID: pe.Calls[0].ToolCallID, Result: json.RawMessage(`true`)}},
+		runtime.WithStore(store), runtime.WithEventSink(got.Send))
+	var diverged *effect.DivergedError
+	require.ErrorAs(t, err, &diverged)
+	assert.Contains(t, err.Error(), "the run ended without asking for it (1 recorded effect(s) never asked for)")
+	var result events.WorkerResult
+	for _, ev := range got.Events() {
+		if r, ok := ev.(events.WorkerResult); ok {
+			result = r
+		}
+	}
+	assert.Nil(t, result.Output, "no output from a diverged replay")
+	assert.Contains(t, result.Error, "replay diverged")
+}
+
+// A continued leg that fails keeps the paused run: it can be continued
+// again, and is gone once a leg finishes.
+func TestFailedContinueKeepsThePausedRun(t *testing.T) {
+	dir := pausingAgent(t)
+	store := runtime.DirStore{Dir: t.TempDir()}
+	pe := pause(t, dir, store, llm.NewScripted(askScript))
+	results := []events.ToolResult{{ToolCallID: "c1", Result: json.RawMessage(`"Brest"`)}}
+
+	overloaded := &llm.Script{Responses: []llm.ScriptResponse{{Error: &llm.Error{Type: llm.TypeProviderOverloaded, Message: "busy", StatusCode: 503, Retryable: true}}}}
+	_, err := runtime.Continue(context.Background(), pe.ExecutionID, results, runtime.WithLLM(llm.NewScripted(overloaded)), runtime.WithStore(store))
+	var re *runtime.Error
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, events.ErrorTypeProviderOverloaded, re.Type)
+	_, err = store.Load(context.Background(), pe.ExecutionID)
+	require.NoError(t, err, "the paused run is still there")
+
+	res, err := runtime.Continue(context.Background(), pe.ExecutionID, results,
+		runtime.WithLLM(llm.NewScripted(&llm.Script{Responses: askScript.Responses[1:]})), runtime.WithStore(store))
+	require.NoError(t, err)
+	assert.Equal(t, "Brest it is.", res.Output)
+	_, err = store.Load(context.Background(), pe.ExecutionID)
+	assert.ErrorIs(t, err, runtime.ErrNotFound, "a finished run leaves nothing behind")
+}
+
+// A generation the backup model answered made two model calls: a paused
+// run counts both, so a scripted client continuing it skips both answers.
+func TestModelCallsCountTheBackup(t *testing.T) {
+	dir := pausingAgent(t)
+	protocolYAML, err := os.ReadFile(filepath.Join(dir, "protocol.yaml"))
+	require.NoError(t, err)
+	writeFile(t, dir, "protocol.yaml", strings.Replace(string(protocolYAML), "    model: openai/gpt-4o-mini\n", "    model: openai/gpt-4o-mini\n    backupModel: openai/gpt-4o\n", 1))
+	script := &llm.Script{Responses: append([]llm.ScriptResponse{
+		{Error: &llm.Error{Type: llm.TypeRateLimit, Message: "slow down", StatusCode: 429, Retryable: true}},
+	}, askScript.Responses...)}
+	store := runtime.DirStore{Dir: t.TempDir()}
+	pe := pause(t, dir, store, llm.NewScripted(script))
+	snap, err := store.Load(context.Background(), pe.ExecutionID)
+	require.NoError(t, err)
+	assert.Equal(t, 2, snap.ModelCalls())
+
+	client := llm.NewScriptedFrom(script, snap.ModelCalls())
+	res, err := runtime.Continue(context.Background(), pe.ExecutionID, []events.ToolResult{{ToolCallID: "c1", Result: json.RawMessage(`"Brest"`)}},
+		runtime.WithLLM(client), runtime.WithStore(store))
+	require.NoError(t, err)
+	assert.Equal(t, "Brest it is.", res.Output)
 }

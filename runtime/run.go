@@ -144,20 +144,27 @@ func (cfg *config) execute(ctx context.Context, p *protocol.Protocol, snap *Snap
 	defer servers.close()
 	h := &host{client: cfg.client, rec: rec, servers: servers, events: em, log: logger}
 	fx := &effects{host: h, protocol: p, tool: func(name string) ToolHandler { return cfg.handlers[name] }}
-	out, err := interp.Run(ctx, fx, em, interp.Worker{Protocol: p, ID: execID, Slug: p.Settings.Slug.Value, Description: p.Settings.Description.Value, Input: snap.Input})
-	if err == nil || isPause(err) {
-		// A leg that ends, or pauses again, must have asked for every
-		// effect its journal recorded.
-		if unasked := rec.unasked(effect.Key{}, ""); unasked != nil {
+	// A leg that ends, or pauses again, must have asked for every effect
+	// its journal recorded.
+	verify := func() error { return rec.unasked(effect.Key{}, "") }
+	out, err := interp.Run(ctx, fx, em, interp.Worker{Protocol: p, ID: execID, Slug: p.Settings.Slug.Value,
+		Description: p.Settings.Description.Value, Input: snap.Input, Verify: verify})
+	if isPause(err) {
+		if unasked := verify(); unasked != nil {
 			err = unasked
+			em.Emit(events.WorkerResult{WorkerID: execID, Error: err.Error()})
 		}
 	}
 	result := &Result{Output: out.Output, HasOutput: out.HasOutput, Usage: out.Usage, ExecutionID: execID}
 	defer func() {
 		log.Close()
 		if sub != nil {
-			if done, _ := sub.Wait(cfg.sinkGrace); !done {
+			done, err := sub.Wait(cfg.sinkGrace)
+			switch {
+			case !done:
 				logger.WarnContext(ctx, "the event sink did not take every event in time; it was left behind", "grace", cfg.sinkGrace)
+			case err != nil:
+				logger.WarnContext(ctx, "the event sink failed; it was sent nothing more", "error", err)
 			}
 		}
 	}()
@@ -227,8 +234,9 @@ func (cfg *config) save(ctx context.Context, p *protocol.Protocol, snap *Snapsho
 }
 
 // Execute runs the worker like Run and yields its events as they happen.
-// When the run fails, the last pair carries a nil event and the run's
-// *Error. Stopping the iteration early cancels the run.
+// When the run fails, is cancelled or pauses for client tools, the last
+// pair carries a nil event and the run's error (an *Error or a
+// *PauseError). Stopping the iteration early cancels the run.
 func Execute(ctx context.Context, p *protocol.Protocol, input map[string]any, opts ...Option) iter.Seq2[events.Event, error] {
 	return func(yield func(events.Event, error) bool) {
 		ctx, cancel := context.WithCancel(ctx)

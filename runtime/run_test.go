@@ -3,8 +3,10 @@ package runtime_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -88,4 +90,31 @@ func TestExecute(t *testing.T) {
 	var runErr *runtime.Error
 	require.ErrorAs(t, last, &runErr, "a failed run ends with its error")
 	assert.Equal(t, events.ErrorTypeValidation, runErr.Type)
+}
+
+// When the caller's context ends, Execute still yields the end of the
+// stream (worker-result cancelled, finish, usage), then the run's error.
+func TestExecuteCancelledStillEnds(t *testing.T) {
+	p, err := protocol.Load("../testdata/valid/title-generator")
+	require.NoError(t, err)
+	slow := &llm.Script{Responses: []llm.ScriptResponse{{Text: strings.Repeat("wave ", 50), Fault: llm.Fault{Delay: 10 * time.Millisecond}}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var types []string
+	var last error
+	for ev, err := range runtime.Execute(ctx, p, map[string]any{"SUMMARY": "x"}, runtime.WithLLM(llm.NewScripted(slow))) {
+		if err != nil {
+			last = err
+			continue
+		}
+		types = append(types, ev.EventType())
+		if ev.EventType() == "text-delta" {
+			cancel()
+		}
+	}
+	require.GreaterOrEqual(t, len(types), 3)
+	assert.Equal(t, []string{"worker-result", "finish", "usage"}, types[len(types)-3:])
+	var runErr *runtime.Error
+	require.ErrorAs(t, last, &runErr)
+	assert.True(t, runErr.Cancelled)
 }

@@ -214,8 +214,14 @@ func decodeSnapshot(data []byte) (*Snapshot, error) {
 func (s *Snapshot) ModelCalls() int {
 	n := 0
 	for _, e := range s.Journal.Entries {
-		if e.Kind == effect.KindGenerate || e.Kind == effect.KindMedia {
+		switch e.Kind {
+		case effect.KindMedia:
 			n++
+		case effect.KindGenerate:
+			var res effect.GenerateResult
+			if decodeExact(e.Result, &res) == nil {
+				n += max(res.ModelCalls, 1)
+			}
 		}
 	}
 	return n

@@ -27,7 +27,7 @@ whose files changed since is refused.
 flags:
   --results FILE       the results of the pending tool calls
   --state-dir DIR      where paused runs are kept (default .octrun)
-  --events jsonl|sse   write every event to standard output instead
+  --events jsonl|sse   write the events to standard output instead
   --all-events         ignore display modes and show every event
   --log-level LEVEL    structured logs on standard error: off (default),
                        debug, info, warn or error
@@ -68,6 +68,10 @@ func continueRun(ctx context.Context, args []string, std stdio) int {
 	}
 	if snap.Backend == nil {
 		fmt.Fprintf(std.err, "octrun: paused run %s records no backend (it was not started by octrun run); it cannot continue here\n", id)
+		return exitUsage
+	}
+	if snap.Protocol.Dir == "" {
+		fmt.Fprintf(std.err, "octrun: paused run %s names no folder for its worker %s (it was loaded from elsewhere than a folder); continue it from the program that started it\n", id, snap.Protocol.Slug)
 		return exitUsage
 	}
 	p, err := protocol.Load(snap.Protocol.Dir)

@@ -10,18 +10,22 @@ import (
 )
 
 // progress shows a run on standard error: block names, tool calls, nested
-// workers and the streamed text, styled when it is a terminal.
+// workers and the streamed text, styled when it is a terminal. It is best
+// effort: a standard error that cannot be written does not stop the run
+// (there would be nowhere to say why).
 type progress struct {
 	w      io.Writer
 	styled bool
+	// all shows the names of hidden blocks too (--all-events).
+	all bool
 	// midLine is true when the last thing written did not end a line.
 	midLine bool
 	// depth is the nesting of each worker by workerId ("" is the top level).
 	depth map[string]int
 }
 
-func newProgress(w io.Writer) *progress {
-	return &progress{w: w, styled: isTerminal(w) && os.Getenv("NO_COLOR") == "", depth: map[string]int{}}
+func newProgress(w io.Writer, all bool) *progress {
+	return &progress{w: w, styled: isTerminal(w) && os.Getenv("NO_COLOR") == "", all: all, depth: map[string]int{}}
 }
 
 // isTerminal reports whether w is a character device.
@@ -78,7 +82,7 @@ func (p *progress) sink(ev events.Event) error {
 		p.depth[e.WorkerID] = p.depth[wid] + 1
 		p.line(wid, p.style(styleBold, "→ worker "+e.WorkerSlug))
 	case events.BlockStart:
-		if e.Display != events.DisplayHidden {
+		if e.Display != events.DisplayHidden || p.all {
 			label := e.BlockName
 			if e.Description != "" {
 				label += " — " + e.Description

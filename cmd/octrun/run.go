@@ -25,7 +25,7 @@ streamed text go to standard error, the output value to standard output.
 flags:
   -i, --input NAME=VALUE   an input, repeatable; VALUE is coerced by the declared type
   --input-file FILE        a JSON object of inputs ("-" reads standard input)
-  --events jsonl|sse       write every event to standard output instead
+  --events jsonl|sse       write the events to standard output instead
   --all-events             ignore display modes and show every event
   --log-level LEVEL        structured logs on standard error: off (default),
                            debug, info, warn or error

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 
 	"github.com/octrun/octrun/events"
 	"github.com/octrun/octrun/runtime"
@@ -62,9 +63,11 @@ type session struct {
 	close func() error
 	// ctx is the leg's context: the run is cancelled when the display
 	// cannot be written any more (a closed pipe), as a user expects.
-	ctx       context.Context
-	cancel    context.CancelFunc
-	sinkError error
+	ctx    context.Context
+	cancel context.CancelFunc
+	// sinkError is the display's write error, set from the run's sink
+	// goroutine.
+	sinkError atomic.Pointer[error]
 }
 
 // start opens the leg's event display: JSONL or SSE on standard output,
@@ -80,12 +83,12 @@ func (o output) start(ctx context.Context, std stdio) *session {
 		sse := events.NewSSEWriter(std.out)
 		sink, s.close = sse.Send, sse.Close
 	default:
-		sink = newProgress(std.err).sink
+		sink = newProgress(std.err, o.allEvents).sink
 	}
 	s.sink = func(ev events.Event) error {
 		err := sink(ev)
 		if err != nil {
-			s.sinkError = err
+			s.sinkError.Store(&err)
 			s.cancel()
 		}
 		return err
@@ -108,13 +111,27 @@ func (s *session) options() []runtime.Option {
 func (s *session) finish(res *runtime.Result, err error, store runtime.DirStore) int {
 	defer s.cancel()
 	if s.close != nil {
-		_ = s.close()
+		if closeErr := s.close(); closeErr != nil {
+			s.sinkError.CompareAndSwap(nil, &closeErr)
+		}
 	}
+	code := s.outcome(res, err, store)
+	if sinkErr := s.sinkError.Load(); sinkErr != nil {
+		fmt.Fprintf(s.std.err, "octrun: the events could not be written: %v\n", *sinkErr)
+		if code == exitOK || code == exitInterrupted {
+			code = exitFailed
+		}
+	}
+	return code
+}
+
+// outcome reports how the leg ended and returns its exit code.
+func (s *session) outcome(res *runtime.Result, err error, store runtime.DirStore) int {
 	var pause *runtime.PauseError
 	var re *runtime.Error
 	switch {
-	case s.sinkError != nil && errors.As(err, &re) && re.Cancelled:
-		fmt.Fprintf(s.std.err, "octrun: the events could not be written (%v); the run was cancelled\n", s.sinkError)
+	case s.sinkError.Load() != nil && errors.As(err, &re) && re.Cancelled:
+		fmt.Fprintln(s.std.err, "octrun: the run was cancelled")
 		return exitFailed
 	case errors.As(err, &pause):
 		return s.paused(pause, store)
