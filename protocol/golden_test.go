@@ -31,19 +31,9 @@ func TestInvalidProtocols(t *testing.T) {
 	require.GreaterOrEqual(t, len(files), 30, "the golden suite pins at least 30 invalid protocols")
 	for _, file := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
-			ar, err := txtar.ParseFile(file)
-			require.NoError(t, err)
+			ar, agentFiles, want, agent := readInvalid(t, file)
 			dir := t.TempDir()
-			var want []byte
-			agent := "."
-			for _, f := range ar.Files {
-				if f.Name == "want" {
-					want = f.Data
-					continue
-				}
-				if strings.HasPrefix(f.Name, "main/") {
-					agent = "main"
-				}
+			for _, f := range agentFiles {
 				path := filepath.Join(dir, filepath.FromSlash(f.Name))
 				require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
 				require.NoError(t, os.WriteFile(path, f.Data, 0o644))
@@ -66,19 +56,9 @@ func TestInvalidProtocolsFromFS(t *testing.T) {
 	require.NoError(t, err)
 	for _, file := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
-			ar, err := txtar.ParseFile(file)
-			require.NoError(t, err)
+			_, agentFiles, want, agent := readInvalid(t, file)
 			fsys := fstest.MapFS{}
-			var want []byte
-			agent := "."
-			for _, f := range ar.Files {
-				if f.Name == "want" {
-					want = f.Data
-					continue
-				}
-				if strings.HasPrefix(f.Name, "main/") {
-					agent = "main"
-				}
+			for _, f := range agentFiles {
 				fsys[f.Name] = &fstest.MapFile{Data: f.Data}
 			}
 			p, err := protocol.LoadFS(fsys, agent)
@@ -88,6 +68,27 @@ func TestInvalidProtocolsFromFS(t *testing.T) {
 			assert.Equal(t, string(want), b.String())
 		})
 	}
+}
+
+// readInvalid reads an archive of testdata/invalid: the agent's files, the
+// wanted report, and the agent to load ("main" when the files are under
+// main/, the others being its siblings; else ".").
+func readInvalid(t *testing.T, file string) (ar *txtar.Archive, agentFiles []txtar.File, want []byte, agent string) {
+	t.Helper()
+	ar, err := txtar.ParseFile(file)
+	require.NoError(t, err)
+	agent = "."
+	for _, f := range ar.Files {
+		switch {
+		case f.Name == "want":
+			want = f.Data
+			continue
+		case strings.HasPrefix(f.Name, "main/"):
+			agent = "main"
+		}
+		agentFiles = append(agentFiles, f)
+	}
+	return ar, agentFiles, want, agent
 }
 
 // validateIn loads agent (relative to dir) from inside dir, so that file
