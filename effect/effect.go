@@ -18,6 +18,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/octrun/octrun/events"
@@ -164,11 +166,31 @@ func (r ToolResult) Value() (any, error) {
 	return events.DecodeValue(r.Output)
 }
 
-// RunTool calls a tool handler for req: its result, or its error as the
-// result's error; a panicking handler is a failed call, not a crashed
-// engine. Only a cancelled ctx is returned as an error.
-func RunTool(ctx context.Context, req ToolRequest, h func(context.Context, map[string]any) (any, error)) (ToolResult, error) {
-	value, err := callSafely(ctx, req, h)
+// callKey is the context key of WithToolCallKey.
+type callKey struct{}
+
+// WithToolCallKey returns a context carrying the idempotency key of a tool
+// call, "<executionId>/<toolCallId>": a call interrupted by a crash may run
+// again, and a handler that must not act twice checks the key.
+func WithToolCallKey(ctx context.Context, key string) context.Context {
+	return context.WithValue(ctx, callKey{}, key)
+}
+
+// ToolCallKey returns the idempotency key of the tool call a handler
+// serves ("" outside a tool call). Command tools get it in the environment
+// variable OCTRUN_TOOL_CALL_ID.
+func ToolCallKey(ctx context.Context) string {
+	key, _ := ctx.Value(callKey{}).(string)
+	return key
+}
+
+// RunTool calls a tool handler for req of the run executionID: its result,
+// or its error as the result's error; a panicking handler is a failed
+// call, not a crashed engine. The handler's context carries the call's
+// idempotency key (ToolCallKey). Only a cancelled ctx is returned as an
+// error.
+func RunTool(ctx context.Context, executionID string, req ToolRequest, h func(context.Context, map[string]any) (any, error)) (ToolResult, error) {
+	value, err := callSafely(WithToolCallKey(ctx, executionID+"/"+req.CallID), req, h)
 	if ctx.Err() != nil {
 		return ToolResult{}, ctx.Err()
 	}
@@ -262,6 +284,32 @@ type AwaitRequest struct {
 // AwaitResult holds one result for each awaited call.
 type AwaitResult struct {
 	Results []events.ToolResult `json:"results"`
+}
+
+// MatchResults checks that results answer exactly the pending calls, one
+// result each, and returns them in the calls' order.
+func MatchResults(calls []events.PendingToolCall, results []events.ToolResult) (AwaitResult, error) {
+	byID := map[string]events.ToolResult{}
+	for _, r := range results {
+		if _, dup := byID[r.ToolCallID]; dup {
+			return AwaitResult{}, fmt.Errorf("two results for tool call %s", r.ToolCallID)
+		}
+		byID[r.ToolCallID] = r
+	}
+	answers := AwaitResult{Results: make([]events.ToolResult, 0, len(calls))}
+	for _, c := range calls {
+		r, ok := byID[c.ToolCallID]
+		if !ok {
+			return AwaitResult{}, fmt.Errorf("no result for the pending tool call %s", c.ToolCallID)
+		}
+		delete(byID, c.ToolCallID)
+		answers.Results = append(answers.Results, r)
+	}
+	if len(byID) > 0 {
+		extra := slices.Sorted(maps.Keys(byID))
+		return AwaitResult{}, fmt.Errorf("tool call %s is not waiting for a result", extra[0])
+	}
+	return answers, nil
 }
 
 // ByID returns the result of a call, if there is one.

@@ -20,23 +20,23 @@ func TestArgsJSON(t *testing.T) {
 // error of the effect.
 func TestRunTool(t *testing.T) {
 	req := ToolRequest{Name: "t", CallID: "c", Args: map[string]any{"n": json.Number("1")}}
-	res, err := RunTool(context.Background(), req, func(_ context.Context, args map[string]any) (any, error) {
-		return map[string]any{"got": args["n"]}, nil
+	res, err := RunTool(context.Background(), "x", req, func(ctx context.Context, args map[string]any) (any, error) {
+		return map[string]any{"got": args["n"], "key": ToolCallKey(ctx)}, nil
 	})
 	require.NoError(t, err)
-	assert.Equal(t, ToolResult{Output: json.RawMessage(`{"got":1}`)}, res)
+	assert.Equal(t, ToolResult{Output: json.RawMessage(`{"got":1,"key":"x/c"}`)}, res, "the handler gets the idempotency key")
 
-	res, err = RunTool(context.Background(), req, func(context.Context, map[string]any) (any, error) { return nil, errors.New("down") })
+	res, err = RunTool(context.Background(), "x", req, func(context.Context, map[string]any) (any, error) { return nil, errors.New("down") })
 	require.NoError(t, err)
 	assert.Equal(t, ToolResult{Error: "down"}, res)
 
-	res, err = RunTool(context.Background(), req, func(context.Context, map[string]any) (any, error) { panic("boom") })
+	res, err = RunTool(context.Background(), "x", req, func(context.Context, map[string]any) (any, error) { panic("boom") })
 	require.NoError(t, err)
 	assert.Equal(t, `tool "t" panicked: boom`, res.Error)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = RunTool(ctx, req, func(ctx context.Context, _ map[string]any) (any, error) { return nil, ctx.Err() })
+	_, err = RunTool(ctx, "x", req, func(ctx context.Context, _ map[string]any) (any, error) { return nil, ctx.Err() })
 	assert.ErrorIs(t, err, context.Canceled)
 }
 

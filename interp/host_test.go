@@ -308,7 +308,7 @@ func (h *wireHost) CallTool(ctx context.Context, req effect.ToolRequest) (effect
 	if handler == nil {
 		return result(h, effect.KindTool, effect.ToolResult{Client: true}, nil)
 	}
-	res, err := effect.RunTool(ctx, req, handler)
+	res, err := effect.RunTool(ctx, "exec", req, handler)
 	return result(h, effect.KindTool, res, err)
 }
 

@@ -25,6 +25,12 @@ import (
 	"github.com/octrun/octrun/protocol"
 )
 
+// Version is the interpreter's version. It changes whenever the
+// interpreter or a block would decide differently given the same effect
+// results, so that a durable host refuses to continue a run recorded under
+// another version (its history would replay differently).
+const Version = "1"
+
 // Worker is one worker run to interpret.
 type Worker struct {
 	Protocol *protocol.Protocol
@@ -179,14 +185,25 @@ func End(ctx context.Context, em *events.Emitter, executionID string, usage llm.
 	return failure
 }
 
-// ErrorEvent classifies a failure into the error event (rule
-// §7.1).
+// Failure is a failure classified where it happened (a nested worker's
+// run on another host): ErrorEvent keeps its classification.
+type Failure struct {
+	Event events.Error
+}
+
+func (f *Failure) Error() string { return f.Event.Message }
+
+// ErrorEvent classifies a failure into the error event (rule §7.1).
 func ErrorEvent(err error) events.Error {
 	ev := events.Error{ErrorType: events.ErrorTypeExecution, Source: events.ErrorSourcePlatform, Message: err.Error()}
 	var inputErr *protocol.InputError
 	var llmErr *llm.Error
 	var blockErr *blocks.Error
+	var failure *Failure
 	switch {
+	case errors.As(err, &failure):
+		ev = failure.Event
+		ev.Message = err.Error()
 	case errors.As(err, &inputErr):
 		ev.ErrorType = events.ErrorTypeValidation
 	case errors.As(err, &llmErr):

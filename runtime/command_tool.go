@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"time"
 
+	"github.com/octrun/octrun/effect"
 	"github.com/octrun/octrun/events"
 	"github.com/octrun/octrun/internal/proc"
 )
@@ -31,6 +33,9 @@ func CommandTool(command string, timeout time.Duration) ToolHandler {
 		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, "sh", "-c", command)
+		if key := effect.ToolCallKey(ctx); key != "" {
+			cmd.Env = append(os.Environ(), "OCTRUN_TOOL_CALL_ID="+key)
+		}
 		cmd.Stdin = bytes.NewReader(input)
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr

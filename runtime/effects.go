@@ -18,11 +18,12 @@ import (
 // model client, the journal, the MCP servers, where events go and the
 // logger.
 type host struct {
-	client  llm.Client
-	rec     *recorder
-	servers *mcpServers
-	events  *events.Emitter
-	log     *slog.Logger
+	executionID string
+	client      llm.Client
+	rec         *recorder
+	servers     *mcpServers
+	events      *events.Emitter
+	log         *slog.Logger
 }
 
 // effects is the in-process implementation of effect.Effects for one
@@ -74,7 +75,7 @@ func (f *effects) CallTool(ctx context.Context, req effect.ToolRequest) (effect.
 			if h == nil {
 				return effect.ToolResult{Client: true}, nil
 			}
-			return effect.RunTool(ctx, req, h)
+			return effect.RunTool(ctx, f.host.executionID, req, h)
 		})
 	})
 }

@@ -79,24 +79,9 @@ func (j *Journal) supply(results []events.ToolResult) error {
 	if e == nil {
 		return errors.New("the run is not waiting for tool results")
 	}
-	byID := map[string]events.ToolResult{}
-	for _, r := range results {
-		if _, dup := byID[r.ToolCallID]; dup {
-			return fmt.Errorf("two results for tool call %s", r.ToolCallID)
-		}
-		byID[r.ToolCallID] = r
-	}
-	answers := effect.AwaitResult{Results: make([]events.ToolResult, 0, len(e.Calls))}
-	for _, c := range e.Calls {
-		r, ok := byID[c.ToolCallID]
-		if !ok {
-			return fmt.Errorf("no result for the pending tool call %s", c.ToolCallID)
-		}
-		delete(byID, c.ToolCallID)
-		answers.Results = append(answers.Results, r)
-	}
-	for id := range byID {
-		return fmt.Errorf("tool call %s is not waiting for a result", id)
+	answers, err := effect.MatchResults(e.Calls, results)
+	if err != nil {
+		return err
 	}
 	raw, err := json.Marshal(answers)
 	if err != nil {

@@ -142,7 +142,7 @@ func (cfg *config) execute(ctx context.Context, p *protocol.Protocol, snap *Snap
 
 	servers := &mcpServers{}
 	defer servers.close()
-	h := &host{client: cfg.client, rec: rec, servers: servers, events: em, log: logger}
+	h := &host{executionID: execID, client: cfg.client, rec: rec, servers: servers, events: em, log: logger}
 	fx := &effects{host: h, protocol: p, tool: func(name string) ToolHandler { return cfg.handlers[name] }}
 	// A leg that ends, or pauses again, must have asked for every effect
 	// its journal recorded.
@@ -263,8 +263,9 @@ func Execute(ctx context.Context, p *protocol.Protocol, input map[string]any, op
 	}
 }
 
-// newExecutionID returns a random execution id.
-func newExecutionID() string {
+// NewExecutionID returns a random execution id, as a run gets when none
+// is given.
+func NewExecutionID() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return "exec_" + hex.EncodeToString(b)

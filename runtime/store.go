@@ -55,7 +55,7 @@ type ProtocolRef struct {
 // taken only when the run pauses (see config.save).
 func newSnapshot(executionID string, p *protocol.Protocol, input map[string]any) *Snapshot {
 	if executionID == "" {
-		executionID = newExecutionID()
+		executionID = NewExecutionID()
 	}
 	ref := ProtocolRef{Identity: protocol.Identity{Slug: p.Settings.Slug.Value}}
 	return &Snapshot{Version: SnapshotVersion, ExecutionID: executionID, Protocol: ref, Input: input, NextSeq: 1}

@@ -1,0 +1,323 @@
+package temporal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/octrun/octrun/effect"
+	"github.com/octrun/octrun/events"
+	"github.com/octrun/octrun/llm"
+	"github.com/octrun/octrun/mcp"
+	"github.com/octrun/octrun/protocol"
+	"github.com/octrun/octrun/relay"
+	"github.com/octrun/octrun/runtime"
+)
+
+// The activities' names.
+const (
+	activityGenerate = "octrun.generate"
+	activityTool     = "octrun.tool"
+	activityMCPList  = "octrun.mcp-list"
+	activityMedia    = "octrun.media"
+	activityPublish  = "octrun.publish"
+)
+
+// activities are the effects as a worker process executes them: model
+// calls through its client, tools through its handlers and the agents' MCP
+// servers, events to the relay.
+type activities struct {
+	agents   *agents
+	client   llm.Client
+	handlers map[string]runtime.ToolHandler
+	relay    *relay.Relay
+
+	mu      sync.Mutex
+	servers map[*protocol.Protocol]*mcp.Manager
+}
+
+// begin checks the call's protocol and publishes the events the workflow
+// emitted before it.
+func (a *activities) begin(ctx context.Context, c Call) (*protocol.Protocol, error) {
+	p, err := a.agents.resolve(c.Agent)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := fromWire(c.Publish)
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), "BadEvent", nil)
+	}
+	if err := a.publish(ctx, c.ExecutionID, recs); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// publish sends records to the relay, if the worker has one.
+func (a *activities) publish(ctx context.Context, executionID string, recs []events.Record) error {
+	if a.relay == nil || len(recs) == 0 {
+		return nil
+	}
+	return a.relay.Publish(ctx, executionID, recs)
+}
+
+// Publish publishes the events a workflow emitted; the last ones of a run
+// also start its stream's expiry.
+func (a *activities) Publish(ctx context.Context, in PublishCall) error {
+	if _, err := a.begin(ctx, in.Call); err != nil {
+		return err
+	}
+	if in.Finished && a.relay != nil {
+		return a.relay.Finish(ctx, in.ExecutionID)
+	}
+	return nil
+}
+
+// Generate makes a model call, streaming its events to the relay as they
+// come (in batches, heartbeating). A retry after a crash closes the parts
+// the interrupted attempt left open and streams anew under fresh ids.
+func (a *activities) Generate(ctx context.Context, in GenerateCall) (GenerateOutput, error) {
+	if _, err := a.begin(ctx, in.Call); err != nil {
+		return GenerateOutput{}, err
+	}
+	s := &stream{a: a, ctx: ctx, executionID: in.ExecutionID, all: in.AllEvents, next: in.NextSeq}
+	req := in.Req
+	if attempt := activity.GetInfo(ctx).Attempt; attempt > 1 {
+		if err := s.resume(in.NextSeq); err != nil {
+			return GenerateOutput{}, err
+		}
+		req.Stream.IDs.Prefix = fmt.Sprintf("%s-retry%d", req.Stream.IDs.Prefix, attempt)
+	}
+	res, err := effect.Generate(ctx, a.client, req, events.NewEmitter(s.target))
+	if flushErr := s.flush(); err == nil {
+		err = flushErr
+	}
+	if err != nil {
+		return GenerateOutput{}, activityError(ctx, err, s.next)
+	}
+	return GenerateOutput{Res: res, NextSeq: s.next}, nil
+}
+
+// stream numbers and publishes the events of a model call.
+type stream struct {
+	a           *activities
+	ctx         context.Context
+	executionID string
+	all         bool
+	next        int64
+	batch       []events.Record
+	flushed     time.Time
+	err         error
+}
+
+func (s *stream) target(sc events.Scope, ev events.Event) {
+	ev, ok := events.Route(sc, ev, s.all)
+	if !ok {
+		return
+	}
+	s.batch = append(s.batch, events.Record{Seq: s.next, Event: ev})
+	s.next++
+	if len(s.batch) >= 64 || time.Since(s.flushed) > 20*time.Millisecond {
+		if err := s.flush(); err != nil && s.err == nil {
+			s.err = err
+		}
+	}
+}
+
+// flush publishes the batch and heartbeats.
+func (s *stream) flush() error {
+	activity.RecordHeartbeat(s.ctx, s.next)
+	s.flushed = time.Now()
+	if len(s.batch) == 0 {
+		return s.err
+	}
+	err := s.a.publish(s.ctx, s.executionID, s.batch)
+	s.batch = s.batch[:0]
+	if err != nil {
+		// Redis is down: the run goes on (Temporal holds the result); the
+		// events of this call are lost to live readers.
+		activity.GetLogger(s.ctx).Warn("events could not be published", "error", err)
+	}
+	return nil
+}
+
+// resume picks up after an interrupted attempt: what it published stays,
+// its open text and reasoning parts are closed, and numbering goes on.
+func (s *stream) resume(from int64) error {
+	if s.a.relay == nil {
+		return nil
+	}
+	recs, err := s.a.relay.Since(s.ctx, s.executionID, from)
+	if err != nil {
+		return err
+	}
+	open := map[string]events.Event{}
+	var order []string
+	for _, r := range recs {
+		s.next = r.Seq + 1
+		switch e := r.Event.(type) {
+		case events.TextStart:
+			open[e.ID], order = events.TextEnd{ID: e.ID, WorkerID: e.WorkerID}, append(order, e.ID)
+		case events.ReasoningStart:
+			open[e.ID], order = events.ReasoningEnd{ID: e.ID, WorkerID: e.WorkerID}, append(order, e.ID)
+		case events.TextEnd:
+			delete(open, e.ID)
+		case events.ReasoningEnd:
+			delete(open, e.ID)
+		}
+	}
+	for _, id := range order {
+		if end, ok := open[id]; ok {
+			s.batch = append(s.batch, events.Record{Seq: s.next, Event: end})
+			s.next++
+		}
+	}
+	return s.flush()
+}
+
+// Tool runs a tool: a handler of the worker process, or an MCP server of
+// the protocol; a tool with neither is a client tool.
+func (a *activities) Tool(ctx context.Context, in ToolCall) (effect.ToolResult, error) {
+	p, err := a.begin(ctx, in.Call)
+	if err != nil {
+		return effect.ToolResult{}, err
+	}
+	h := a.handlers[in.Handler]
+	if h == nil {
+		h = a.mcpHandler(p, in.Req.Name)
+	}
+	if h == nil {
+		return effect.ToolResult{Client: true}, nil
+	}
+	stop := heartbeat(ctx)
+	defer stop()
+	res, err := effect.RunTool(ctx, in.ExecutionID, in.Req, h)
+	if err != nil {
+		return res, activityError(ctx, err, in.NextSeq)
+	}
+	return res, nil
+}
+
+// heartbeat records heartbeats while a long call runs, so that a
+// cancellation reaches it; it returns the function that stops them.
+func heartbeat(ctx context.Context) func() {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(2 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// MCPList lists the tools of an MCP server of the protocol.
+func (a *activities) MCPList(ctx context.Context, in MCPListCall) (effect.MCPListResult, error) {
+	p, err := a.begin(ctx, in.Call)
+	if err != nil {
+		return effect.MCPListResult{}, err
+	}
+	m, err := a.manager(p)
+	if err != nil {
+		return effect.MCPListResult{}, err
+	}
+	tools, err := m.Tools(ctx, in.Req.Namespace)
+	if err != nil {
+		return effect.MCPListResult{}, activityError(ctx, err, in.NextSeq)
+	}
+	out := effect.MCPListResult{Tools: make([]llm.Tool, len(tools))}
+	for i, t := range tools {
+		out.Tools[i] = llm.Tool{Name: t.Name, Description: t.Description, Parameters: t.InputSchema}
+	}
+	return out, nil
+}
+
+// Media makes a media call.
+func (a *activities) Media(ctx context.Context, in MediaCall) (effect.MediaResult, error) {
+	if _, err := a.begin(ctx, in.Call); err != nil {
+		return effect.MediaResult{}, err
+	}
+	res, err := effect.RunMedia(ctx, llm.MediaOf(a.client), in.Req)
+	if err != nil {
+		return res, activityError(ctx, err, in.NextSeq)
+	}
+	return res, nil
+}
+
+// manager returns the MCP servers of a protocol, started on first use and
+// kept for the worker's life.
+func (a *activities) manager(p *protocol.Protocol) (*mcp.Manager, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if m, ok := a.servers[p]; ok {
+		return m, nil
+	}
+	m, err := mcp.New(mcp.Configs(p.MCPServers))
+	if err != nil {
+		return nil, err
+	}
+	if a.servers == nil {
+		a.servers = map[*protocol.Protocol]*mcp.Manager{}
+	}
+	a.servers[p] = m
+	return m, nil
+}
+
+// mcpHandler returns the handler of an MCP tool (namespace__tool) of a
+// server p connects to itself, or nil.
+func (a *activities) mcpHandler(p *protocol.Protocol, name string) runtime.ToolHandler {
+	namespace, _, ok := strings.Cut(name, "__")
+	if s := p.MCPServer(namespace); !ok || s == nil || s.Connection == nil {
+		return nil
+	}
+	return func(ctx context.Context, args map[string]any) (any, error) {
+		m, err := a.manager(p)
+		if err != nil {
+			return nil, err
+		}
+		return m.Call(ctx, name, args)
+	}
+}
+
+// close stops the MCP servers.
+func (a *activities) close() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, m := range a.servers {
+		_ = m.Close()
+	}
+}
+
+// failureDetails travel with an activity's failure: the model's error, if
+// that is what failed, and where the event numbering went (a model call
+// may have published events before it failed).
+type failureDetails struct {
+	LLM     *llm.Error `json:"llm,omitempty"`
+	NextSeq int64      `json:"nextSeq"`
+}
+
+// activityError is how an activity fails: for good (the model's client
+// retried transient failures already), with failureDetails; a
+// cancellation is a cancellation.
+func activityError(ctx context.Context, err error, nextSeq int64) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	details := failureDetails{NextSeq: nextSeq}
+	errors.As(err, &details.LLM)
+	return temporal.NewApplicationErrorWithOptions(err.Error(), errTypeEffect, temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{details}})
+}
