@@ -143,37 +143,69 @@ func (e *BackendError) Unwrap() error { return e.Err }
 // mock script skips: 0 for Run, Snapshot.ModelCalls for Continue. A
 // problem is a *BackendError.
 func (b Backend) Options(p *protocol.Protocol, input map[string]any, replayed int) ([]Option, error) {
-	var opts []Option
+	values, _ := p.ResolveInput(input)
+	client, handlers, err := b.build(p.Models(values), p.ToolNames(), replayed)
+	if err != nil {
+		return nil, err
+	}
+	opts := []Option{WithLLM(client)}
+	for name, h := range handlers {
+		opts = append(opts, WithTool(name, h))
+	}
+	return append(opts, WithBackend(b)), nil
+}
+
+// Serve checks the backend against every agent a worker process serves
+// and returns its model client and tool handlers, by tool name: the same
+// as Options gives one run, for a process that runs many (the Temporal
+// worker). Models set by an input are checked for their default.
+func (b Backend) Serve(agents []*protocol.Protocol) (llm.Client, map[string]ToolHandler, error) {
+	var models, tools []string
+	for _, p := range agents {
+		models = append(models, p.Models(nil)...)
+		tools = append(tools, p.ToolNames()...)
+	}
+	slices.Sort(tools)
+	return b.build(models, slices.Compact(tools), 0)
+}
+
+// build makes the model client (the mock script, or the provider router
+// once every model has a key) and the tool handlers (the mock's answers,
+// then each tool command, which must name a declared tool).
+func (b Backend) build(models, declared []string, replayed int) (llm.Client, map[string]ToolHandler, error) {
+	var client llm.Client
+	handlers := map[string]ToolHandler{}
 	if b.Mock != "" {
 		script, err := llm.LoadScript(b.Mock)
 		if err != nil {
-			return nil, &BackendError{Field: BackendMock, Err: err}
+			return nil, nil, &BackendError{Field: BackendMock, Err: err}
 		}
-		opts = append(opts, WithLLM(llm.NewScriptedFrom(script, replayed)), WithScriptedTools(script))
+		client = llm.NewScriptedFrom(script, replayed)
+		for name, t := range script.Tools {
+			handlers[name] = scriptedTool(t)
+		}
 	} else {
 		var routerOpts []llm.RouterOption
 		if b.LLMBaseURL != "" {
 			routerOpts = append(routerOpts, llm.WithBaseURL(b.LLMBaseURL, os.Getenv(llm.EnvAPIKey)))
 		}
 		router := llm.NewRouter(os.Getenv, append(routerOpts, llm.DefaultRetries())...)
-		values, _ := p.ResolveInput(input)
-		if err := router.Check(p.Models(values)); err != nil {
-			return nil, &BackendError{Field: BackendLLM, Err: err}
+		if err := router.Check(models); err != nil {
+			return nil, nil, &BackendError{Field: BackendLLM, Err: err}
 		}
-		opts = append(opts, WithLLM(router))
+		client = router
 	}
-	declared := p.ToolNames()
 	timeout := b.ToolTimeout
 	if timeout <= 0 {
 		timeout = DefaultToolTimeout
 	}
 	for _, t := range b.Tools {
 		if err := checkToolCommand(t, declared); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		opts = append(opts, WithTool(t.Name, CommandTool(t.Command, timeout)))
+		handlers[t.Name] = CommandTool(t.Command, timeout)
 	}
-	return append(opts, WithBackend(b)), nil
+	return client, handlers, nil
 }
 
 // checkToolCommand checks that a tool command has a command and answers a

@@ -119,13 +119,18 @@ func WithExecutionID(id string) Option { return func(cfg *config) { cfg.executio
 func WithScriptedTools(s *llm.Script) Option {
 	return func(cfg *config) {
 		for name, t := range s.Tools {
-			cfg.handlers[name] = func(context.Context, map[string]any) (any, error) {
-				if t.Error != "" {
-					return nil, errors.New(t.Error)
-				}
-				return t.Result, nil
-			}
+			cfg.handlers[name] = scriptedTool(t)
 		}
+	}
+}
+
+// scriptedTool answers a tool from a script's tools section.
+func scriptedTool(t llm.ScriptTool) ToolHandler {
+	return func(context.Context, map[string]any) (any, error) {
+		if t.Error != "" {
+			return nil, errors.New(t.Error)
+		}
+		return t.Result, nil
 	}
 }
 

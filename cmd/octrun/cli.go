@@ -25,6 +25,8 @@ const (
 const usage = `usage:
   octrun [run] PATH [flags]       run a worker
   octrun continue ID --results F  continue a run paused for client tools
+  octrun worker --agents DIR --temporal HOST:PORT
+                                  serve agents to runs submitted through Temporal
   octrun validate PATH [--json]   check a protocol without running it
   octrun version                  print octrun's version
 
@@ -58,6 +60,8 @@ func run(ctx context.Context, args []string, std stdio) int {
 		return runWorker(ctx, args[1:], std)
 	case "continue":
 		return continueRun(ctx, args[1:], std)
+	case "worker":
+		return serveWorker(ctx, args[1:], std)
 	}
 	if strings.HasPrefix(args[0], "-") {
 		fmt.Fprintf(std.err, "octrun: unknown flag %s\n\n%s", args[0], usage)

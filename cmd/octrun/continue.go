@@ -27,6 +27,8 @@ whose files changed since is refused.
 flags:
   --results FILE       the results of the pending tool calls
   --state-dir DIR      where paused runs are kept (default .octrun)
+  --temporal HOST:PORT continue a run waiting on Temporal (env OCTRUN_TEMPORAL),
+                       with --namespace NS and --redis URL (live events)
   --events jsonl|sse   write the events to standard output instead
   --all-events         ignore display modes and show every event
   --log-level LEVEL    structured logs on standard error: off (default),
@@ -37,12 +39,14 @@ flags:
 // continueRun is `octrun continue EXECUTION_ID --results FILE`.
 func continueRun(ctx context.Context, args []string, std stdio) int {
 	var o output
+	var t temporalFlags
 	var resultsFile, stateDir string
 	fs := flag.NewFlagSet("continue", flag.ContinueOnError)
 	fs.SetOutput(std.err)
 	fs.Usage = func() { fmt.Fprint(std.err, continueUsage) }
 	fs.StringVar(&resultsFile, "results", "", "")
 	fs.StringVar(&stateDir, "state-dir", defaultStateDir, "")
+	t.flags(fs)
 	o.flags(fs)
 	ids, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -60,6 +64,14 @@ func continueRun(ctx context.Context, args []string, std stdio) int {
 		return exitUsage
 	}
 	id := ids[0]
+	if t.addr != "" {
+		results, err := readResults(resultsFile, std.in)
+		if err != nil {
+			fmt.Fprintf(std.err, "octrun: --results: %v\n", err)
+			return exitUsage
+		}
+		return continueOnTemporal(ctx, t, id, results, o, std)
+	}
 	store := runtime.DirStore{Dir: stateDir}
 	snap, err := store.Load(ctx, id)
 	if err != nil {
@@ -93,7 +105,7 @@ func continueRun(ctx context.Context, args []string, std stdio) int {
 	session := o.start(ctx, std)
 	opts = append(opts, runtime.WithStore(store), runtime.WithProtocol(p))
 	res, err := runtime.Continue(session.ctx, id, results, append(opts, session.options()...)...)
-	return session.finish(res, err, store)
+	return session.finish(res, err, stateDirFlag(store))
 }
 
 // readResults reads a JSON array of tool results; unknown fields are

@@ -37,6 +37,10 @@ flags:
                            as JSON on stdin, the result on stdout; repeatable
   --tool-timeout DURATION  the longest a --tool command may run (default 60s)
   --state-dir DIR          where paused runs are kept (default .octrun)
+  --temporal HOST:PORT     submit the run to Temporal workers (octrun worker)
+                           instead of running it here (env OCTRUN_TEMPORAL);
+                           with --namespace NS, --task-queue Q, --redis URL
+                           (live events) and --skip-fingerprint-check
 
 A tool with no handler (no --tool, no mock answer) is a client tool: the run
 pauses, prints the pending calls as JSON on standard output and exits with 3;
@@ -53,6 +57,10 @@ type runFlags struct {
 	tools     listFlag
 	stateDir  string
 	backend   runtime.Backend
+	temporal  temporalFlags
+	// skipFingerprint lets a Temporal run start on workers whose agent
+	// files differ.
+	skipFingerprint bool
 	output
 }
 
@@ -89,6 +97,8 @@ func runWorker(ctx context.Context, args []string, std stdio) int {
 	fs.Var(&f.tools, "tool", "")
 	fs.DurationVar(&f.backend.ToolTimeout, "tool-timeout", runtime.DefaultToolTimeout, "")
 	fs.StringVar(&f.stateDir, "state-dir", defaultStateDir, "")
+	f.temporal.flags(fs)
+	fs.BoolVar(&f.skipFingerprint, "skip-fingerprint-check", false, "")
 	f.output.flags(fs)
 	paths, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -126,6 +136,9 @@ func runWorker(ctx context.Context, args []string, std stdio) int {
 	if err == nil {
 		err = checkInput(p, input)
 	}
+	if err == nil && f.temporal.addr != "" {
+		return submit(ctx, f.temporal, f.skipFingerprint, p, input, f.output, std)
+	}
 	var opts []runtime.Option
 	if err == nil {
 		opts, err = backendOptions(f.backend, p, input, 0)
@@ -138,7 +151,7 @@ func runWorker(ctx context.Context, args []string, std stdio) int {
 	session := f.output.start(ctx, std)
 	opts = append(opts, runtime.WithStore(store))
 	res, runErr := runtime.Run(session.ctx, p, input, append(opts, session.options()...)...)
-	return session.finish(res, runErr, store)
+	return session.finish(res, runErr, stateDirFlag(store))
 }
 
 // checkInput validates the input before anything runs (exit code 2).

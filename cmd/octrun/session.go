@@ -108,14 +108,15 @@ func (s *session) options() []runtime.Option {
 // finish reports how the leg ended and returns the exit code. A paused run
 // keeps its backend in its snapshot (runtime.WithBackend) for `octrun
 // continue`.
-func (s *session) finish(res *runtime.Result, err error, store runtime.DirStore) int {
+// resume holds the flags `octrun continue` needs besides the results.
+func (s *session) finish(res *runtime.Result, err error, resume string) int {
 	defer s.cancel()
 	if s.close != nil {
 		if closeErr := s.close(); closeErr != nil {
 			s.sinkError.CompareAndSwap(nil, &closeErr)
 		}
 	}
-	code := s.outcome(res, err, store)
+	code := s.outcome(res, err, resume)
 	if sinkErr := s.sinkError.Load(); sinkErr != nil {
 		fmt.Fprintf(s.std.err, "octrun: the events could not be written: %v\n", *sinkErr)
 		if code == exitOK || code == exitInterrupted {
@@ -126,7 +127,7 @@ func (s *session) finish(res *runtime.Result, err error, store runtime.DirStore)
 }
 
 // outcome reports how the leg ended and returns its exit code.
-func (s *session) outcome(res *runtime.Result, err error, store runtime.DirStore) int {
+func (s *session) outcome(res *runtime.Result, err error, resume string) int {
 	var pause *runtime.PauseError
 	var re *runtime.Error
 	switch {
@@ -134,7 +135,7 @@ func (s *session) outcome(res *runtime.Result, err error, store runtime.DirStore
 		fmt.Fprintln(s.std.err, "octrun: the run was cancelled")
 		return exitFailed
 	case errors.As(err, &pause):
-		return s.paused(pause, store)
+		return s.paused(pause, resume)
 	case errors.As(err, &re) && re.Cancelled:
 		fmt.Fprintln(s.std.err, "octrun: interrupted; the run was cancelled")
 		return exitInterrupted
@@ -155,7 +156,7 @@ func (s *session) outcome(res *runtime.Result, err error, store runtime.DirStore
 }
 
 // paused prints the pending calls and says how to continue.
-func (s *session) paused(pause *runtime.PauseError, store runtime.DirStore) int {
+func (s *session) paused(pause *runtime.PauseError, resume string) int {
 	if s.events == "" {
 		enc := json.NewEncoder(s.std.out)
 		enc.SetIndent("", "  ")
@@ -167,10 +168,11 @@ func (s *session) paused(pause *runtime.PauseError, store runtime.DirStore) int 
 	}
 	fmt.Fprintf(s.std.err, "octrun: paused: the worker needs the results of %d client tool call(s): %s.\n", len(calls), strings.Join(calls, ", "))
 	fmt.Fprintf(s.std.err, "Write them as a JSON array of {\"toolCallId\": ..., \"result\": ...} (or \"error\": \"...\") and run:\n")
-	fmt.Fprintf(s.std.err, "  octrun continue %s --results FILE%s\n", pause.ExecutionID, stateDirFlag(store))
+	fmt.Fprintf(s.std.err, "  octrun continue %s --results FILE%s\n", pause.ExecutionID, resume)
 	return exitPaused
 }
 
+// stateDirFlag is the --state-dir flag continue needs for a store.
 func stateDirFlag(store runtime.DirStore) string {
 	if store.Dir == defaultStateDir {
 		return ""

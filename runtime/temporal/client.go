@@ -77,7 +77,7 @@ func (c *Client) Run(ctx context.Context, p *protocol.Protocol, input map[string
 	if o.ExecutionID == "" {
 		o.ExecutionID = runtime.NewExecutionID()
 	}
-	if err := c.checkWorkers(ctx); err != nil {
+	if err := c.CheckWorkers(ctx); err != nil {
 		return nil, err
 	}
 	agent := AgentRef{Slug: p.Settings.Slug.Value}
@@ -154,9 +154,9 @@ func (c *Client) state(ctx context.Context, executionID string) (State, error) {
 	return s, v.Get(&s)
 }
 
-// checkWorkers fails when no worker polls the task queue, after waiting a
-// moment for one (a worker that just started).
-func (c *Client) checkWorkers(ctx context.Context) error {
+// CheckWorkers fails when no worker polls the task queue, after waiting a
+// moment for one (a worker that just started). Run checks it first.
+func (c *Client) CheckWorkers(ctx context.Context) error {
 	deadline := time.Now().Add(c.opts.NoWorkerWait)
 	for {
 		resp, err := c.c.DescribeTaskQueue(ctx, c.opts.TaskQueue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
@@ -167,8 +167,7 @@ func (c *Client) checkWorkers(ctx context.Context) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return &runtime.Error{Type: events.ErrorTypeExecution,
-				Message: fmt.Sprintf("no worker polls task queue %q in namespace %q: start one with `octrun worker --agents DIR --temporal ADDRESS --task-queue %s`", c.opts.TaskQueue, c.opts.Namespace, c.opts.TaskQueue)}
+			return fmt.Errorf("no worker polls task queue %q in namespace %q: start one with `octrun worker --agents DIR --temporal ADDRESS --task-queue %s`", c.opts.TaskQueue, c.opts.Namespace, c.opts.TaskQueue)
 		}
 		select {
 		case <-ctx.Done():
