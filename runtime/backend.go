@@ -156,17 +156,26 @@ func (b Backend) Options(p *protocol.Protocol, input map[string]any, replayed in
 }
 
 // Serve checks the backend against every agent a worker process serves
-// and returns its model client and tool handlers, by tool name: the same
-// as Options gives one run, for a process that runs many (the Temporal
-// worker). Models set by an input are checked for their default.
-func (b Backend) Serve(agents []*protocol.Protocol) (llm.Client, map[string]ToolHandler, error) {
+// and returns what Options gives one run, for a process that runs many
+// (the Temporal worker): the model client of each run (the same router
+// for every run; with a mock script, a client that answers the run from
+// the script's start) and the tool handlers, by tool name. Models set by
+// an input are checked for their default.
+func (b Backend) Serve(agents []*protocol.Protocol) (func() llm.Client, map[string]ToolHandler, error) {
 	var models, tools []string
 	for _, p := range agents {
 		models = append(models, p.Models(nil)...)
 		tools = append(tools, p.ToolNames()...)
 	}
 	slices.Sort(tools)
-	return b.build(models, slices.Compact(tools), 0)
+	client, handlers, err := b.build(models, slices.Compact(tools), 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	if scripted, ok := client.(*llm.Scripted); ok {
+		return scripted.Fresh, handlers, nil
+	}
+	return func() llm.Client { return client }, handlers, nil
 }
 
 // build makes the model client (the mock script, or the provider router

@@ -195,7 +195,7 @@ func serveWorker(ctx context.Context, args []string, std stdio) int {
 	if code != exitOK {
 		return code
 	}
-	llmClient, handlers, err := b.Serve(agents)
+	newClient, handlers, err := b.Serve(agents)
 	if err != nil {
 		fmt.Fprintf(std.err, "octrun worker: %v\n", err)
 		return exitUsage
@@ -207,7 +207,7 @@ func serveWorker(ctx context.Context, args []string, std stdio) int {
 		return exitFailed
 	}
 	defer closeAll()
-	w, err := temporal.NewWorker(c, agents, temporal.WorkerOptions{TaskQueue: t.queue, Routes: routeMap, LLM: llmClient,
+	w, err := temporal.NewWorker(c, agents, temporal.WorkerOptions{TaskQueue: t.queue, Routes: routeMap, LLMPerRun: newClient,
 		Tools: handlers, Relay: r, MaxConcurrentRuns: maxRuns, Logger: logger})
 	if err != nil {
 		fmt.Fprintf(std.err, "octrun worker: %v\n", err)

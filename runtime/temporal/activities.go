@@ -33,10 +33,14 @@ const (
 // calls through its client, tools through its handlers and the agents' MCP
 // servers, events to the relay.
 type activities struct {
-	agents   *agents
-	client   llm.Client
-	handlers map[string]runtime.ToolHandler
-	relay    *relay.Relay
+	agents *agents
+	client llm.Client
+	// perRun, when set, makes a model client for each run (a mock script
+	// answers each run from its start); runClients holds them.
+	perRun     func() llm.Client
+	runClients sync.Map
+	handlers   map[string]runtime.ToolHandler
+	relay      *relay.Relay
 
 	mu      sync.Mutex
 	servers map[*protocol.Protocol]*mcp.Manager
@@ -67,11 +71,23 @@ func (a *activities) publish(ctx context.Context, executionID string, recs []eve
 	return a.relay.Publish(ctx, executionID, recs)
 }
 
+// clientFor returns the model client of a run.
+func (a *activities) clientFor(executionID string) llm.Client {
+	if a.perRun == nil {
+		return a.client
+	}
+	c, _ := a.runClients.LoadOrStore(executionID, a.perRun())
+	return c.(llm.Client)
+}
+
 // Publish publishes the events a workflow emitted; the last ones of a run
 // also start its stream's expiry.
 func (a *activities) Publish(ctx context.Context, in PublishCall) error {
 	if _, err := a.begin(ctx, in.Call); err != nil {
 		return err
+	}
+	if in.Finished {
+		a.runClients.Delete(in.ExecutionID)
 	}
 	if in.Finished && a.relay != nil {
 		return a.relay.Finish(ctx, in.ExecutionID)
@@ -94,7 +110,9 @@ func (a *activities) Generate(ctx context.Context, in GenerateCall) (GenerateOut
 		}
 		req.Stream.IDs.Prefix = fmt.Sprintf("%s-retry%d", req.Stream.IDs.Prefix, attempt)
 	}
-	res, err := effect.Generate(ctx, a.client, req, events.NewEmitter(s.target))
+	stop := heartbeat(ctx)
+	defer stop()
+	res, err := effect.Generate(ctx, a.clientFor(in.ExecutionID), req, events.NewEmitter(s.target))
 	if flushErr := s.flush(); err == nil {
 		err = flushErr
 	}
@@ -132,12 +150,14 @@ func (s *stream) target(sc events.Scope, ev events.Event) {
 
 // flush publishes the batch and heartbeats.
 func (s *stream) flush() error {
-	activity.RecordHeartbeat(s.ctx, s.next)
 	s.flushed = time.Now()
 	if len(s.batch) == 0 {
 		return s.err
 	}
-	err := s.a.publish(s.ctx, s.executionID, s.batch)
+	// The events of a cancelled call (its closing text-end) still go out.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
+	defer cancel()
+	err := s.a.publish(ctx, s.executionID, s.batch)
 	s.batch = s.batch[:0]
 	if err != nil {
 		// Redis is down: the run goes on (Temporal holds the result); the
@@ -209,7 +229,7 @@ func (a *activities) Tool(ctx context.Context, in ToolCall) (effect.ToolResult, 
 func heartbeat(ctx context.Context) func() {
 	done := make(chan struct{})
 	go func() {
-		t := time.NewTicker(2 * time.Second)
+		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
 			select {
@@ -251,7 +271,7 @@ func (a *activities) Media(ctx context.Context, in MediaCall) (effect.MediaResul
 	if _, err := a.begin(ctx, in.Call); err != nil {
 		return effect.MediaResult{}, err
 	}
-	res, err := effect.RunMedia(ctx, llm.MediaOf(a.client), in.Req)
+	res, err := effect.RunMedia(ctx, llm.MediaOf(a.clientFor(in.ExecutionID)), in.Req)
 	if err != nil {
 		return res, activityError(ctx, err, in.NextSeq)
 	}
@@ -314,10 +334,10 @@ type failureDetails struct {
 // retried transient failures already), with failureDetails; a
 // cancellation is a cancellation.
 func activityError(ctx context.Context, err error, nextSeq int64) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
 	details := failureDetails{NextSeq: nextSeq}
+	if ctx.Err() != nil {
+		return temporal.NewCanceledError(details)
+	}
 	errors.As(err, &details.LLM)
 	return temporal.NewApplicationErrorWithOptions(err.Error(), errTypeEffect, temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{details}})
 }

@@ -26,6 +26,9 @@ type WorkerOptions struct {
 	// LLM answers model and media calls (default: the provider router,
 	// configured by the environment).
 	LLM llm.Client
+	// LLMPerRun, when set, makes a model client for each run instead: a
+	// scripted client (--mock) then answers every run from its start.
+	LLMPerRun func() llm.Client
 	// Tools are the tool handlers, by the top-level protocols' tool names.
 	Tools map[string]runtime.ToolHandler
 	// Relay publishes the runs' events; nil publishes none (the
@@ -74,7 +77,7 @@ func NewWorker(c client.Client, agentList []*protocol.Protocol, opts WorkerOptio
 	w := worker.New(c, opts.TaskQueue, wo)
 	wf := &workflows{agents: as, routes: opts.Routes}
 	w.RegisterWorkflowWithOptions(wf.Run, workflow.RegisterOptions{Name: WorkflowName})
-	acts := &activities{agents: as, client: opts.LLM, handlers: opts.Tools, relay: opts.Relay}
+	acts := &activities{agents: as, client: opts.LLM, perRun: opts.LLMPerRun, handlers: opts.Tools, relay: opts.Relay}
 	for name, fn := range map[string]any{
 		activityGenerate: acts.Generate,
 		activityTool:     acts.Tool,

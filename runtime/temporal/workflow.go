@@ -175,7 +175,12 @@ func (f *wfEffects) call() Call {
 func (f *wfEffects) activity(ctx workflow.Context, name string, timeout time.Duration, in, out any) error {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: timeout,
-		HeartbeatTimeout:    20 * time.Second,
+		// Heartbeats carry cancellation to a running activity and let
+		// another worker take over one whose worker died.
+		HeartbeatTimeout: 5 * time.Second,
+		// A cancelled run waits for its activity to stop: the events the
+		// activity published decide where numbering goes on.
+		WaitForCancellation: true,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: 10 * time.Second, MaximumAttempts: 10},
 	})
 	return workflow.ExecuteActivity(ctx, name, in).Get(ctx, out)
@@ -326,6 +331,14 @@ func (f *wfEffects) AwaitToolResults(_ context.Context, req effect.AwaitRequest)
 // interpreter classifies: a cancellation, the model's *llm.Error, or the
 // error's message.
 func (f *wfEffects) failure(err error) error {
+	var cancelled *temporal.CanceledError
+	if errors.As(err, &cancelled) {
+		var details failureDetails
+		if cancelled.HasDetails() && cancelled.Details(&details) == nil {
+			f.pub.next = max(f.pub.next, details.NextSeq)
+		}
+		return context.Canceled
+	}
 	if temporal.IsCanceledError(err) || f.wctx.Err() != nil {
 		return context.Canceled
 	}
