@@ -132,67 +132,75 @@ func TestGoldenRunsOnTemporal(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(file), ".txtar")
 		t.Run(name, func(t *testing.T) {
 			gc := readCase(t, file)
-			tools := map[string]runtime.ToolHandler{}
-			for name, st := range gc.script.Tools {
-				tools[name] = func(context.Context, map[string]any) (any, error) {
-					if st.Error != "" {
-						return nil, errors.New(st.Error)
-					}
-					return st.Result, nil
-				}
-			}
-			all := false
-			for _, o := range gc.options {
-				verb, arg, _ := strings.Cut(o, " ")
-				switch verb {
-				case "all-events":
-					all = true
-				case "panic":
-					tools[arg] = func(context.Context, map[string]any) (any, error) { panic("the tool fell over") }
-				default:
-					t.Skipf("option %q is tested on its own", o)
-				}
-			}
-			if len(gc.p.MCPServers) > 0 {
-				t.Skip("MCP servers are tested on their own")
-			}
-			queue := e.worker(t, []*protocol.Protocol{gc.p}, temporal.WorkerOptions{LLM: llm.NewScripted(gc.script), Tools: tools})
-			sub := temporal.NewClient(e.c, temporal.ClientOptions{TaskQueue: queue, Relay: e.relay})
-			id := "exec-" + name
-			var got []string
-			sink := func(ev events.Event) error {
-				data, err := ev.MarshalJSON()
-				require.NoError(t, err)
-				got = append(got, strings.ReplaceAll(string(data), id, "exec"))
-				return nil
-			}
-			ctx := context.Background()
-			res, err := sub.Run(ctx, gc.p, gc.input, temporal.RunOptions{ExecutionID: id, AllEvents: all, Sink: sink})
-			var outcome strings.Builder
-			for leg := 1; ; leg++ {
-				var pause *runtime.PauseError
-				if !errors.As(err, &pause) {
-					break
-				}
-				var ids []string
-				for _, c := range pause.Calls {
-					ids = append(ids, c.ToolName+" "+strings.ReplaceAll(c.ToolCallID, id, "exec"))
-				}
-				fmt.Fprintf(&outcome, "paused for %s\n", strings.Join(ids, ", "))
-				var results []events.ToolResult
-				require.NoError(t, json.Unmarshal(gc.results[fmt.Sprintf("results-%d.json", leg)], &results))
-				for i := range results {
-					results[i].ToolCallID = strings.ReplaceAll(results[i].ToolCallID, "exec", id)
-				}
-				res, err = sub.Continue(ctx, id, results, temporal.RunOptions{Sink: sink})
-			}
-			outcome.WriteString(render(res, err))
+			got, outcome := runGolden(t, e, gc, "exec-"+name)
 			assert.Equal(t, gc.want, got)
-			assert.Equal(t, gc.result, strings.ReplaceAll(outcome.String(), id, "exec"))
+			assert.Equal(t, gc.result, outcome)
 			ran++
 		})
 	}
 	assert.Greater(t, ran, 40, "most golden runs run on Temporal")
+}
+
+// runGolden runs a golden case through a worker of its own under the
+// execution id id, continuing its pauses with the case's results, and
+// returns its events and outcome with id written as the golden "exec".
+func runGolden(t *testing.T, e *env, gc goldenCase, id string) ([]string, string) {
+	t.Helper()
+	tools := map[string]runtime.ToolHandler{}
+	for name, st := range gc.script.Tools {
+		tools[name] = func(context.Context, map[string]any) (any, error) {
+			if st.Error != "" {
+				return nil, errors.New(st.Error)
+			}
+			return st.Result, nil
+		}
+	}
+	all := false
+	for _, o := range gc.options {
+		verb, arg, _ := strings.Cut(o, " ")
+		switch verb {
+		case "all-events":
+			all = true
+		case "panic":
+			tools[arg] = func(context.Context, map[string]any) (any, error) { panic("the tool fell over") }
+		default:
+			t.Skipf("option %q is tested on its own", o)
+		}
+	}
+	if len(gc.p.MCPServers) > 0 {
+		t.Skip("MCP servers are tested on their own")
+	}
+	queue := e.worker(t, []*protocol.Protocol{gc.p}, temporal.WorkerOptions{LLM: llm.NewScripted(gc.script), Tools: tools})
+	sub := temporal.NewClient(e.c, temporal.ClientOptions{TaskQueue: queue, Relay: e.relay})
+	var got []string
+	sink := func(ev events.Event) error {
+		data, err := ev.MarshalJSON()
+		require.NoError(t, err)
+		got = append(got, strings.ReplaceAll(string(data), id, "exec"))
+		return nil
+	}
+	ctx := context.Background()
+	res, err := sub.Run(ctx, gc.p, gc.input, temporal.RunOptions{ExecutionID: id, AllEvents: all, Sink: sink})
+	var outcome strings.Builder
+	for leg := 1; ; leg++ {
+		var pause *runtime.PauseError
+		if !errors.As(err, &pause) {
+			break
+		}
+		var ids []string
+		for _, c := range pause.Calls {
+			ids = append(ids, c.ToolName+" "+strings.ReplaceAll(c.ToolCallID, id, "exec"))
+		}
+		fmt.Fprintf(&outcome, "paused for %s\n", strings.Join(ids, ", "))
+		var results []events.ToolResult
+		require.NoError(t, json.Unmarshal(gc.results[fmt.Sprintf("results-%d.json", leg)], &results))
+		for i := range results {
+			results[i].ToolCallID = strings.ReplaceAll(results[i].ToolCallID, "exec", id)
+		}
+		res, err = sub.Continue(ctx, id, results, temporal.RunOptions{Sink: sink})
+	}
+	outcome.WriteString(render(res, err))
+	return got, strings.ReplaceAll(outcome.String(), id, "exec")
 }
 
 // render writes a run's outcome as the golden harness of package runtime

@@ -96,3 +96,18 @@ func (w *Worker) Stop() {
 	w.Worker.Stop()
 	w.acts.close()
 }
+
+// NewReplayer returns a replayer of octrun's workflow for the given agents
+// (and routes), to replay recorded histories against this build: a change
+// of the interpreter that would make in-flight runs replay differently
+// fails the replay (a deploy check, and a test of this package).
+func NewReplayer(agentList []*protocol.Protocol, routes map[string]string) (worker.WorkflowReplayer, error) {
+	as, err := newAgents(agentList, DefaultTaskQueue)
+	if err != nil {
+		return nil, err
+	}
+	r := worker.NewWorkflowReplayer()
+	wf := &workflows{agents: as, routes: routes}
+	r.RegisterWorkflowWithOptions(wf.Run, workflow.RegisterOptions{Name: WorkflowName})
+	return r, nil
+}
