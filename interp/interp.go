@@ -70,7 +70,11 @@ type Outcome struct {
 func Run(ctx context.Context, fx effect.Effects, em *events.Emitter, w Worker) (Outcome, error) {
 	p := w.Protocol
 	out := Outcome{HasOutput: p.Output.IsSet()}
-	em.Emit(events.WorkerStart{WorkerID: w.ID, WorkerSlug: w.Slug, Description: w.Description, Input: events.RawValue(w.Input)})
+	input := w.Input
+	if input == nil {
+		input = map[string]any{} // worker-start's input is an object, even for no input
+	}
+	em.Emit(events.WorkerStart{WorkerID: w.ID, WorkerSlug: w.Slug, Description: w.Description, Input: events.RawValue(input)})
 	values, err := p.ResolveInput(w.Input)
 	state := blocks.NewState(w.ID, values)
 	if err == nil {

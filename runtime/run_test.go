@@ -118,3 +118,16 @@ func TestExecuteCancelledStillEnds(t *testing.T) {
 	require.ErrorAs(t, last, &runErr)
 	assert.True(t, runErr.Cancelled)
 }
+
+// A run given no input at all still says so with an object: worker-start's
+// input is {}, never null (the SDKs' schema wants an object).
+func TestNilInputIsAnObject(t *testing.T) {
+	dir := pausingAgent(t)
+	p, err := protocol.Load(dir)
+	require.NoError(t, err)
+	var got events.Collector
+	_, _ = runtime.Run(context.Background(), p, nil, runtime.WithLLM(llm.NewScripted(askScript)), runtime.WithEventSink(got.Send), runtime.WithStore(runtime.NewMemoryStore()))
+	start, ok := got.Events()[1].(events.WorkerStart)
+	require.True(t, ok)
+	assert.JSONEq(t, `{}`, string(start.Input))
+}
