@@ -55,28 +55,58 @@ func RedisURL(t testing.TB) string {
 			redisURL = "redis://127.0.0.1:6379/0"
 			return
 		}
-		bin, err := exec.LookPath("redis-server")
-		if err != nil {
-			redisErr = fmt.Errorf("no Redis answers on 127.0.0.1:6379 and there is no redis-server on PATH")
-			return
-		}
-		port := freePort()
-		redisProc = exec.Command(bin, "--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--save", "", "--appendonly", "no")
-		if redisErr = redisProc.Start(); redisErr != nil {
-			return
-		}
-		redisURL = fmt.Sprintf("redis://127.0.0.1:%d/0", port)
-		for range 100 {
-			if redisErr = ping(redisURL); redisErr == nil {
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
+		redisProc, redisURL, redisErr = startRedis()
+		if redisErr != nil {
+			redisErr = fmt.Errorf("no Redis answers on 127.0.0.1:6379, and: %w", redisErr)
 		}
 	})
 	if redisErr != nil {
 		unavailable(t, "Redis: %v", redisErr)
 	}
 	return redisURL
+}
+
+// startRedis starts a redis-server from PATH on a free port of 127.0.0.1,
+// without persistence, and returns it with its URL once it answers.
+func startRedis() (*exec.Cmd, string, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, "", fmt.Errorf("there is no redis-server on PATH")
+	}
+	port := freePort()
+	cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--save", "", "--appendonly", "no")
+	if err := cmd.Start(); err != nil {
+		return nil, "", err
+	}
+	url := fmt.Sprintf("redis://127.0.0.1:%d/0", port)
+	for range 200 {
+		if err = ping(url); err == nil {
+			return cmd, url, nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	return nil, "", fmt.Errorf("redis-server on port %d did not answer: %w", port, err)
+}
+
+// PrivateRedis starts a Redis of the test's own, for a test that stops it
+// (call stop); it is stopped when the test ends in any case.
+func PrivateRedis(t testing.TB) (url string, stop func()) {
+	t.Helper()
+	cmd, url, err := startRedis()
+	if err != nil {
+		unavailable(t, "a Redis of the test's own: %v", err)
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		})
+	}
+	t.Cleanup(stop)
+	return url, stop
 }
 
 // KeyPrefix returns a Redis key prefix of the test's own; the test's keys

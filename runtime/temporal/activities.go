@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -41,6 +42,8 @@ type activities struct {
 	runClients sync.Map
 	handlers   map[string]runtime.ToolHandler
 	relay      *relay.Relay
+	// relayDown holds until when publishing is skipped after a failure.
+	relayDown atomic.Value
 
 	mu      sync.Mutex
 	servers map[*protocol.Protocol]*mcp.Manager
@@ -57,18 +60,24 @@ func (a *activities) begin(ctx context.Context, c Call) (*protocol.Protocol, err
 	if err != nil {
 		return nil, temporal.NewNonRetryableApplicationError(err.Error(), "BadEvent", nil)
 	}
-	if err := a.publish(ctx, c.ExecutionID, recs); err != nil {
-		return nil, err
-	}
+	a.publish(ctx, c.ExecutionID, recs)
 	return p, nil
 }
 
-// publish sends records to the relay, if the worker has one.
-func (a *activities) publish(ctx context.Context, executionID string, recs []events.Record) error {
+// publish sends records to the relay, if the worker has one. Redis being
+// down does not stop the run (Temporal holds its result): the records are
+// lost to live readers, which the log says.
+func (a *activities) publish(ctx context.Context, executionID string, recs []events.Record) {
 	if a.relay == nil || len(recs) == 0 {
-		return nil
+		return
 	}
-	return a.relay.Publish(ctx, executionID, recs)
+	if until, ok := a.relayDown.Load().(time.Time); ok && time.Now().Before(until) {
+		return // Redis failed a moment ago: do not slow the run down trying again at once
+	}
+	if err := a.relay.Publish(ctx, executionID, recs); err != nil {
+		a.relayDown.Store(time.Now().Add(5 * time.Second))
+		activity.GetLogger(ctx).Warn("events could not be published; live readers miss them", "execution", executionID, "events", len(recs), "error", err)
+	}
 }
 
 // clientFor returns the model client of a run.
@@ -90,7 +99,9 @@ func (a *activities) Publish(ctx context.Context, in PublishCall) error {
 		a.runClients.Delete(in.ExecutionID)
 	}
 	if in.Finished && a.relay != nil {
-		return a.relay.Finish(ctx, in.ExecutionID)
+		if err := a.relay.Finish(ctx, in.ExecutionID); err != nil {
+			activity.GetLogger(ctx).Warn("the event stream's expiry could not be set", "execution", in.ExecutionID, "error", err)
+		}
 	}
 	return nil
 }
@@ -113,9 +124,7 @@ func (a *activities) Generate(ctx context.Context, in GenerateCall) (GenerateOut
 	stop := heartbeat(ctx)
 	defer stop()
 	res, err := effect.Generate(ctx, a.clientFor(in.ExecutionID), req, events.NewEmitter(s.target))
-	if flushErr := s.flush(); err == nil {
-		err = flushErr
-	}
+	s.flush()
 	if err != nil {
 		return GenerateOutput{}, activityError(ctx, err, s.next)
 	}
@@ -131,7 +140,6 @@ type stream struct {
 	next        int64
 	batch       []events.Record
 	flushed     time.Time
-	err         error
 }
 
 func (s *stream) target(sc events.Scope, ev events.Event) {
@@ -142,29 +150,21 @@ func (s *stream) target(sc events.Scope, ev events.Event) {
 	s.batch = append(s.batch, events.Record{Seq: s.next, Event: ev})
 	s.next++
 	if len(s.batch) >= 64 || time.Since(s.flushed) > 20*time.Millisecond {
-		if err := s.flush(); err != nil && s.err == nil {
-			s.err = err
-		}
+		s.flush()
 	}
 }
 
-// flush publishes the batch and heartbeats.
-func (s *stream) flush() error {
+// flush publishes the batch.
+func (s *stream) flush() {
 	s.flushed = time.Now()
 	if len(s.batch) == 0 {
-		return s.err
+		return
 	}
 	// The events of a cancelled call (its closing text-end) still go out.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
 	defer cancel()
-	err := s.a.publish(ctx, s.executionID, s.batch)
+	s.a.publish(ctx, s.executionID, s.batch)
 	s.batch = s.batch[:0]
-	if err != nil {
-		// Redis is down: the run goes on (Temporal holds the result); the
-		// events of this call are lost to live readers.
-		activity.GetLogger(s.ctx).Warn("events could not be published", "error", err)
-	}
-	return nil
 }
 
 // resume picks up after an interrupted attempt: what it published stays,
@@ -198,7 +198,8 @@ func (s *stream) resume(from int64) error {
 			s.next++
 		}
 	}
-	return s.flush()
+	s.flush()
+	return nil
 }
 
 // Tool runs a tool: a handler of the worker process, or an MCP server of

@@ -11,12 +11,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/octrun/octrun/events"
+	"github.com/octrun/octrun/internal/servicetest"
 	"github.com/octrun/octrun/llm"
 	"github.com/octrun/octrun/protocol"
+	"github.com/octrun/octrun/relay"
 	"github.com/octrun/octrun/runtime"
 	"github.com/octrun/octrun/runtime/temporal"
 )
@@ -142,4 +145,129 @@ func TestTwoWorkersOneQueue(t *testing.T) {
 	}
 	assert.Positive(t, served[0].Load(), "the first worker ran model calls")
 	assert.Positive(t, served[1].Load(), "the second worker ran model calls")
+}
+
+// A nested worker runs as a child workflow; routed with Routes (--route
+// SLUG=QUEUE), it runs on another task queue, served by a second worker
+// whose agents hold that slug, and the run is the same.
+func TestRoutedNestedWorker(t *testing.T) {
+	e := newEnv(t)
+	gc := readCase(t, "../../testdata/runs/run-worker-input-output.txtar")
+	researcher := gc.p.Worker("researcher").Protocol
+	webSearch := map[string]runtime.ToolHandler{"web-search": func(context.Context, map[string]any) (any, error) {
+		return "parent web-search: moon", nil
+	}}
+	parentLLM := llm.NewScripted(&llm.Script{})
+	childLLM := llm.NewScripted(gc.script)
+	childQueue := e.worker(t, []*protocol.Protocol{researcher}, temporal.WorkerOptions{TaskQueue: "q-" + t.Name() + "-child", LLM: childLLM, Tools: webSearch})
+	queue := e.worker(t, []*protocol.Protocol{gc.p}, temporal.WorkerOptions{LLM: parentLLM, Tools: webSearch,
+		Routes: map[string]string{"researcher": childQueue}})
+
+	sub := temporal.NewClient(e.c, temporal.ClientOptions{TaskQueue: queue, Relay: e.relay})
+	id := "exec-routed"
+	var got []string
+	res, err := sub.Run(context.Background(), gc.p, gc.input, temporal.RunOptions{ExecutionID: id, Sink: func(ev events.Event) error {
+		data, _ := ev.MarshalJSON()
+		got = append(got, strings.ReplaceAll(string(data), id, "exec"))
+		return nil
+	}})
+	require.NoError(t, err)
+	assert.Equal(t, "The moon pulls the sea.", res.Output)
+	assert.Equal(t, gc.want, got)
+	assert.Empty(t, parentLLM.Requests(), "the parent's worker made no model call")
+	assert.Len(t, childLLM.Requests(), 2, "the routed worker made the nested worker's calls")
+	desc, err := e.c.DescribeWorkflowExecution(context.Background(), id+"/exec-routed-worker2", "")
+	require.NoError(t, err)
+	assert.Equal(t, childQueue, desc.GetExecutionConfig().GetTaskQueue().GetName(), "the child workflow ran on the routed queue")
+}
+
+// slowTitle is a title answer streamed slowly, word by word.
+var slowTitle = &llm.Script{Responses: []llm.ScriptResponse{{Text: strings.TrimSpace(strings.Repeat("wave ", 40)), Fault: llm.Fault{Delay: 25 * time.Millisecond}}}}
+
+// Events stream live: the first text delta reaches the submitter well
+// before the model finishes; a reader attaching after the run gets the
+// whole stream from offset 0; the stream expires after the run.
+func TestEventsThroughRedis(t *testing.T) {
+	e := newEnv(t)
+	url := servicetest.RedisURL(t)
+	o, err := redis.ParseURL(url)
+	require.NoError(t, err)
+	prefix := servicetest.KeyPrefix(t, url) + "ttl:"
+	shortLived := relay.New(redis.NewClient(o), relay.WithPrefix(prefix), relay.WithTTL(time.Second))
+	defer shortLived.Close()
+	p := load(t, "../../testdata/valid/title-generator")
+	queue := e.worker(t, []*protocol.Protocol{p}, temporal.WorkerOptions{Relay: shortLived, LLMPerRun: func() llm.Client { return llm.NewScripted(slowTitle) }})
+	sub := temporal.NewClient(e.c, temporal.ClientOptions{TaskQueue: queue, Relay: shortLived})
+
+	var first time.Time
+	var got []events.Event
+	res, err := sub.Run(context.Background(), p, map[string]any{"SUMMARY": "tides"}, temporal.RunOptions{ExecutionID: "exec-live", Sink: func(ev events.Event) error {
+		if ev.EventType() == "text-delta" && first.IsZero() {
+			first = time.Now()
+		}
+		got = append(got, ev)
+		return nil
+	}})
+	require.NoError(t, err)
+	ended := time.Now()
+	assert.Greater(t, ended.Sub(first), 500*time.Millisecond, "the first delta came long before the end (the model takes about 1 s)")
+	assert.NotEmpty(t, res.Output)
+
+	later, err := shortLived.Since(context.Background(), "exec-live", 0)
+	require.NoError(t, err)
+	replayed := make([]events.Event, len(later))
+	for i, r := range later {
+		replayed[i] = r.Event
+		assert.Equal(t, int64(i+1), r.Seq)
+	}
+	assert.Equal(t, got, replayed, "a later reader gets the whole stream")
+	require.Eventually(t, func() bool {
+		rest, err := shortLived.Since(context.Background(), "exec-live", 0)
+		return err == nil && len(rest) == 0
+	}, 5*time.Second, 100*time.Millisecond, "the stream expires after the run")
+}
+
+// Without a relay the submitter gets the result and the run's last
+// events, and a pause is still noticed.
+func TestWithoutRedis(t *testing.T) {
+	e := newEnv(t)
+	p := load(t, "../../testdata/valid/title-generator")
+	queue := e.worker(t, []*protocol.Protocol{p}, temporal.WorkerOptions{LLMPerRun: func() llm.Client { return llm.NewScripted(titleScript) }})
+	sub := temporal.NewClient(e.c, temporal.ClientOptions{TaskQueue: queue})
+	var types []string
+	res, err := sub.Run(context.Background(), p, map[string]any{"SUMMARY": "tides"}, temporal.RunOptions{Sink: func(ev events.Event) error {
+		types = append(types, ev.EventType())
+		return nil
+	}})
+	require.NoError(t, err)
+	assert.Equal(t, "The Tides of Brest", res.Output)
+	assert.Equal(t, []string{"worker-result", "finish", "usage"}, types)
+}
+
+// Redis stopped in the middle of a run: the run still finishes and the
+// submitter gets its result and its last events.
+func TestRedisStoppedMidRun(t *testing.T) {
+	e := newEnv(t)
+	url, stopRedis := servicetest.PrivateRedis(t)
+	r, err := relay.Dial(context.Background(), url)
+	require.NoError(t, err)
+	defer r.Close()
+	p := load(t, "../../testdata/valid/title-generator")
+	queue := e.worker(t, []*protocol.Protocol{p}, temporal.WorkerOptions{Relay: r, LLMPerRun: func() llm.Client { return llm.NewScripted(slowTitle) }})
+	readerRelay, err := relay.Dial(context.Background(), url)
+	require.NoError(t, err)
+	defer readerRelay.Close()
+	sub := temporal.NewClient(e.c, temporal.ClientOptions{TaskQueue: queue, Relay: readerRelay})
+	var types []string
+	res, err := sub.Run(context.Background(), p, map[string]any{"SUMMARY": "tides"}, temporal.RunOptions{Sink: func(ev events.Event) error {
+		types = append(types, ev.EventType())
+		if ev.EventType() == "text-delta" {
+			stopRedis()
+		}
+		return nil
+	}})
+	require.NoError(t, err)
+	assert.Equal(t, strings.TrimSpace(strings.Repeat("wave ", 40)), res.Output)
+	require.GreaterOrEqual(t, len(types), 3)
+	assert.Equal(t, []string{"worker-result", "finish", "usage"}, types[len(types)-3:])
 }

@@ -196,30 +196,35 @@ func (c *Client) follow(ctx context.Context, executionID string, from int64, sin
 		}
 	}()
 	rctx := context.WithoutCancel(ctx)
-	var pending []events.PendingToolCall
-	var paused bool
+	next := int64(1)
 	if c.opts.Relay != nil {
-		var err error
-		if pending, paused, err = c.readEvents(rctx, executionID, from, sink); err != nil {
-			return nil, err
+		pending, paused, read, err := c.readEvents(rctx, executionID, from, sink)
+		if err == nil {
+			if paused {
+				return &runtime.Result{ExecutionID: executionID}, &runtime.PauseError{ExecutionID: executionID, Calls: pending}
+			}
+			return c.result(rctx, executionID, sink, read)
 		}
-	} else {
-		var err error
-		if pending, paused, err = c.waitWithoutEvents(rctx, executionID, sink); err != nil {
-			return nil, err
-		}
+		// Redis failed: the run goes on; its result still comes from
+		// Temporal, with the last events the stream could not give.
+		next = read
+	}
+	pending, paused, err := c.waitWithoutEvents(rctx, executionID, sink)
+	if err != nil {
+		return nil, err
 	}
 	if paused {
 		return &runtime.Result{ExecutionID: executionID}, &runtime.PauseError{ExecutionID: executionID, Calls: pending}
 	}
-	return c.result(rctx, executionID, sink, c.opts.Relay == nil)
+	return c.result(rctx, executionID, sink, next)
 }
 
 // readEvents reads a leg's events from the relay until it ends: the run's
 // usage (its last event), a pause (finish with client-tool-calls), or the
 // workflow's end (a run that failed before it could say so). It reports
-// the pending calls of a pause.
-func (c *Client) readEvents(ctx context.Context, executionID string, from int64, sink events.Sink) ([]events.PendingToolCall, bool, error) {
+// the pending calls of a pause and the sequence number after the last
+// event read; an error is Redis's.
+func (c *Client) readEvents(ctx context.Context, executionID string, from int64, sink events.Sink) ([]events.PendingToolCall, bool, int64, error) {
 	rctx, stopReading := context.WithCancel(ctx)
 	defer stopReading()
 	go func() {
@@ -244,7 +249,7 @@ func (c *Client) readEvents(ctx context.Context, executionID string, from int64,
 	}
 	for rec, err := range c.opts.Relay.Read(rctx, executionID, from, func(events.Record) bool { return ended }) {
 		if err != nil {
-			return nil, false, err
+			return nil, false, next, err
 		}
 		deliver(rec)
 	}
@@ -252,13 +257,13 @@ func (c *Client) readEvents(ctx context.Context, executionID string, from int64,
 		// The workflow ended: whatever it published is there.
 		rest, err := c.opts.Relay.Since(ctx, executionID, next)
 		if err != nil {
-			return nil, false, err
+			return nil, false, next, err
 		}
 		for _, rec := range rest {
 			deliver(rec)
 		}
 	}
-	return pending, paused, nil
+	return pending, paused, next, nil
 }
 
 // waitWithoutEvents waits, without a relay, until the run ends or waits
@@ -285,9 +290,9 @@ func (c *Client) waitWithoutEvents(ctx context.Context, executionID string, sink
 	}
 }
 
-// result waits for a run's workflow result; without a relay, its last
-// events go to the sink.
-func (c *Client) result(ctx context.Context, executionID string, sink events.Sink, tail bool) (*runtime.Result, error) {
+// result waits for a run's workflow result; its last events numbered from
+// tailFrom on (those no stream gave) go to the sink.
+func (c *Client) result(ctx context.Context, executionID string, sink events.Sink, tailFrom int64) (*runtime.Result, error) {
 	var out RunOutput
 	err := c.c.GetWorkflow(ctx, executionID, "").Get(ctx, &out)
 	if err != nil {
@@ -298,12 +303,12 @@ func (c *Client) result(ctx context.Context, executionID string, sink events.Sin
 		}
 		return nil, &runtime.Error{Type: events.ErrorTypeExecution, ExecutionID: executionID, Message: msg, Err: err}
 	}
-	if tail {
-		recs, err := fromWire(out.Tail)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range recs {
+	recs, err := fromWire(out.Tail)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range recs {
+		if r.Seq >= tailFrom {
 			_ = sink(r.Event)
 		}
 	}
