@@ -40,7 +40,7 @@ type env struct {
 	relay *relay.Relay
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	addr := servicetest.Temporal(t)
 	url := servicetest.RedisURL(t)
@@ -55,7 +55,7 @@ func newEnv(t *testing.T) *env {
 }
 
 // worker starts a worker on its own task queue and returns the queue.
-func (e *env) worker(t *testing.T, agents []*protocol.Protocol, opts temporal.WorkerOptions) string {
+func (e *env) worker(t testing.TB, agents []*protocol.Protocol, opts temporal.WorkerOptions) string {
 	t.Helper()
 	if opts.TaskQueue == "" {
 		opts.TaskQueue = "q-" + strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())
