@@ -23,8 +23,8 @@ import (
 func benchAgent(b *testing.B) *protocol.Protocol {
 	dir := b.TempDir()
 	for name, text := range map[string]string{
-		"settings.json": `{"slug": "bench", "name": "Bench", "format": "worker"}`,
-		"protocol.yaml": "tools:\n  lookup:\n    description: Look it up\n    parameters:\n      q: { type: string }\nvariables:\n  ANSWER: { type: string }\nsteps:\n  Start:\n    block: start-thread\n    thread: main\n    model: openai/gpt-4o-mini\n    system: system\n    tools: [lookup]\n    maxSteps: 2\n  Answer:\n    block: next-message\n    output: ANSWER\noutput: ANSWER\n",
+		"settings.json":     `{"slug": "bench", "name": "Bench", "format": "worker"}`,
+		"protocol.yaml":     "tools:\n  lookup:\n    description: Look it up\n    parameters:\n      q: { type: string }\nvariables:\n  ANSWER: { type: string }\nsteps:\n  Start:\n    block: start-thread\n    thread: main\n    model: openai/gpt-4o-mini\n    system: system\n    tools: [lookup]\n    maxSteps: 2\n  Answer:\n    block: next-message\n    output: ANSWER\noutput: ANSWER\n",
 		"prompts/system.md": "You look things up.\n",
 	} {
 		path := filepath.Join(dir, name)
