@@ -50,9 +50,10 @@ func NewScriptedFrom(s *Script, first int) *Scripted {
 	return &Scripted{script: s, first: first}
 }
 
-// Fresh returns a client of the same script that has answered nothing
-// yet: a process that serves many runs gives each its own.
-func (c *Scripted) Fresh() Client { return NewScriptedFrom(c.script, c.first) }
+// From returns a client of the same script whose first call takes the
+// response first calls after this client's first: a process that serves
+// many runs gives each its own, starting where the run is.
+func (c *Scripted) From(first int) Client { return NewScriptedFrom(c.script, c.first+first) }
 
 // Requests returns every request made so far, in order.
 func (c *Scripted) Requests() []Request {

@@ -161,7 +161,7 @@ func (b Backend) Options(p *protocol.Protocol, input map[string]any, replayed in
 // for every run; with a mock script, a client that answers the run from
 // the script's start) and the tool handlers, by tool name. Models set by
 // an input are checked for their default.
-func (b Backend) Serve(agents []*protocol.Protocol) (func() llm.Client, map[string]ToolHandler, error) {
+func (b Backend) Serve(agents []*protocol.Protocol) (func(first int) llm.Client, map[string]ToolHandler, error) {
 	var models, tools []string
 	for _, p := range agents {
 		models = append(models, p.Models(nil)...)
@@ -173,9 +173,9 @@ func (b Backend) Serve(agents []*protocol.Protocol) (func() llm.Client, map[stri
 		return nil, nil, err
 	}
 	if scripted, ok := client.(*llm.Scripted); ok {
-		return scripted.Fresh, handlers, nil
+		return scripted.From, handlers, nil
 	}
-	return func() llm.Client { return client }, handlers, nil
+	return func(int) llm.Client { return client }, handlers, nil
 }
 
 // build makes the model client (the mock script, or the provider router

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
@@ -24,6 +25,9 @@ import (
 // Temporal.
 type temporalFlags struct {
 	addr, namespace, queue, redis string
+	// eventsTTL is how long a run's event stream is kept after it ended
+	// (workers only).
+	eventsTTL time.Duration
 }
 
 func (t *temporalFlags) flags(fs *flag.FlagSet) {
@@ -49,7 +53,11 @@ func (t temporalFlags) connect(ctx context.Context, logger *slog.Logger) (client
 	if t.redis == "" {
 		return c, nil, c.Close, nil
 	}
-	r, err := relay.Dial(ctx, t.redis)
+	var opts []relay.Option
+	if t.eventsTTL > 0 {
+		opts = append(opts, relay.WithTTL(t.eventsTTL))
+	}
+	r, err := relay.Dial(ctx, t.redis, opts...)
 	if err != nil {
 		c.Close()
 		return nil, nil, nil, err
@@ -121,6 +129,7 @@ flags:
   --namespace NS           the namespace (default default; env OCTRUN_TEMPORAL_NAMESPACE)
   --task-queue Q           the task queue to poll (default octrun; env OCTRUN_TASK_QUEUE)
   --redis URL              publish the runs' events to this Redis (env OCTRUN_REDIS_URL)
+  --events-ttl DURATION    keep a run's events that long after it ended (default 24h)
   --route SLUG=QUEUE       run nested workers of SLUG on another task queue; repeatable
   --tool NAME=COMMAND      run COMMAND (with sh -c) for the tool NAME; repeatable
   --tool-timeout DURATION  the longest a --tool command may run (default 60s)
@@ -150,6 +159,7 @@ func serveWorker(ctx context.Context, args []string, std stdio) int {
 	fs.StringVar(&b.Mock, "mock", "", "")
 	fs.StringVar(&b.LLMBaseURL, "llm-base-url", os.Getenv("OCTRUN_LLM_BASE_URL"), "")
 	fs.IntVar(&maxRuns, "max-concurrent-runs", 0, "")
+	fs.DurationVar(&t.eventsTTL, "events-ttl", relay.DefaultTTL, "")
 	o.flags(fs)
 	fs.Lookup("log-level").DefValue, o.logLevel = "info", "info"
 	rest, err := parseInterspersed(fs, args)

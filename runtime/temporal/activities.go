@@ -36,9 +36,10 @@ const (
 type activities struct {
 	agents *agents
 	client llm.Client
-	// perRun, when set, makes a model client for each run (a mock script
-	// answers each run from its start); runClients holds them.
-	perRun     func() llm.Client
+	// perRun, when set, makes a model client for each run, given the
+	// model calls the run made before (a mock script answers each run
+	// from where it is); runClients holds them.
+	perRun     func(first int) llm.Client
 	runClients sync.Map
 	handlers   map[string]runtime.ToolHandler
 	relay      *relay.Relay
@@ -80,13 +81,17 @@ func (a *activities) publish(ctx context.Context, executionID string, recs []eve
 	}
 }
 
-// clientFor returns the model client of a run.
-func (a *activities) clientFor(executionID string) llm.Client {
+// clientFor returns the model client of a run that made first model calls
+// before.
+func (a *activities) clientFor(c Call) llm.Client {
 	if a.perRun == nil {
 		return a.client
 	}
-	c, _ := a.runClients.LoadOrStore(executionID, a.perRun())
-	return c.(llm.Client)
+	if client, ok := a.runClients.Load(c.ExecutionID); ok {
+		return client.(llm.Client)
+	}
+	client, _ := a.runClients.LoadOrStore(c.ExecutionID, a.perRun(c.ModelCalls))
+	return client.(llm.Client)
 }
 
 // Publish publishes the events a workflow emitted; the last ones of a run
@@ -123,7 +128,7 @@ func (a *activities) Generate(ctx context.Context, in GenerateCall) (GenerateOut
 	}
 	stop := heartbeat(ctx)
 	defer stop()
-	res, err := effect.Generate(ctx, a.clientFor(in.ExecutionID), req, events.NewEmitter(s.target))
+	res, err := effect.Generate(ctx, a.clientFor(in.Call), req, events.NewEmitter(s.target))
 	s.flush()
 	if err != nil {
 		return GenerateOutput{}, activityError(ctx, err, s.next)
@@ -272,7 +277,7 @@ func (a *activities) Media(ctx context.Context, in MediaCall) (effect.MediaResul
 	if _, err := a.begin(ctx, in.Call); err != nil {
 		return effect.MediaResult{}, err
 	}
-	res, err := effect.RunMedia(ctx, llm.MediaOf(a.clientFor(in.ExecutionID)), in.Req)
+	res, err := effect.RunMedia(ctx, llm.MediaOf(a.clientFor(in.Call)), in.Req)
 	if err != nil {
 		return res, activityError(ctx, err, in.NextSeq)
 	}

@@ -52,7 +52,7 @@ func TestFingerprintMismatch(t *testing.T) {
 	data, err := os.ReadFile(prompt)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(prompt, append(data, []byte("Be brief.\n")...), 0o644))
-	queue := e.worker(t, []*protocol.Protocol{load(t, workerDir)}, temporal.WorkerOptions{LLMPerRun: func() llm.Client { return llm.NewScripted(titleScript) }})
+	queue := e.worker(t, []*protocol.Protocol{load(t, workerDir)}, temporal.WorkerOptions{LLMPerRun: func(first int) llm.Client { return llm.NewScriptedFrom(titleScript, first) }})
 
 	sub := temporal.NewClient(e.c, temporal.ClientOptions{TaskQueue: queue, Relay: e.relay})
 	start := time.Now()
@@ -90,7 +90,7 @@ func TestCancellation(t *testing.T) {
 	e := newEnv(t)
 	slow := &llm.Script{Responses: []llm.ScriptResponse{{Text: strings.Repeat("wave ", 400), Fault: llm.Fault{Delay: 20 * time.Millisecond}}}}
 	p := load(t, "../../testdata/valid/title-generator")
-	queue := e.worker(t, []*protocol.Protocol{p}, temporal.WorkerOptions{LLMPerRun: func() llm.Client { return llm.NewScripted(slow) }})
+	queue := e.worker(t, []*protocol.Protocol{p}, temporal.WorkerOptions{LLMPerRun: func(first int) llm.Client { return llm.NewScriptedFrom(slow, first) }})
 	sub := temporal.NewClient(e.c, temporal.ClientOptions{TaskQueue: queue, Relay: e.relay})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -122,7 +122,7 @@ func TestTwoWorkersOneQueue(t *testing.T) {
 	queue := "q-" + t.Name()
 	var served [2]atomic.Int32
 	for i := range served {
-		e.worker(t, []*protocol.Protocol{p}, temporal.WorkerOptions{TaskQueue: queue, LLMPerRun: func() llm.Client {
+		e.worker(t, []*protocol.Protocol{p}, temporal.WorkerOptions{TaskQueue: queue, LLMPerRun: func(first int) llm.Client {
 			served[i].Add(1)
 			return llm.NewScripted(titleScript)
 		}})
@@ -196,7 +196,7 @@ func TestEventsThroughRedis(t *testing.T) {
 	shortLived := relay.New(redis.NewClient(o), relay.WithPrefix(prefix), relay.WithTTL(time.Second))
 	defer shortLived.Close()
 	p := load(t, "../../testdata/valid/title-generator")
-	queue := e.worker(t, []*protocol.Protocol{p}, temporal.WorkerOptions{Relay: shortLived, LLMPerRun: func() llm.Client { return llm.NewScripted(slowTitle) }})
+	queue := e.worker(t, []*protocol.Protocol{p}, temporal.WorkerOptions{Relay: shortLived, LLMPerRun: func(first int) llm.Client { return llm.NewScriptedFrom(slowTitle, first) }})
 	sub := temporal.NewClient(e.c, temporal.ClientOptions{TaskQueue: queue, Relay: shortLived})
 
 	var first time.Time
@@ -232,7 +232,7 @@ func TestEventsThroughRedis(t *testing.T) {
 func TestWithoutRedis(t *testing.T) {
 	e := newEnv(t)
 	p := load(t, "../../testdata/valid/title-generator")
-	queue := e.worker(t, []*protocol.Protocol{p}, temporal.WorkerOptions{LLMPerRun: func() llm.Client { return llm.NewScripted(titleScript) }})
+	queue := e.worker(t, []*protocol.Protocol{p}, temporal.WorkerOptions{LLMPerRun: func(first int) llm.Client { return llm.NewScriptedFrom(titleScript, first) }})
 	sub := temporal.NewClient(e.c, temporal.ClientOptions{TaskQueue: queue})
 	var types []string
 	res, err := sub.Run(context.Background(), p, map[string]any{"SUMMARY": "tides"}, temporal.RunOptions{Sink: func(ev events.Event) error {
@@ -253,7 +253,7 @@ func TestRedisStoppedMidRun(t *testing.T) {
 	require.NoError(t, err)
 	defer r.Close()
 	p := load(t, "../../testdata/valid/title-generator")
-	queue := e.worker(t, []*protocol.Protocol{p}, temporal.WorkerOptions{Relay: r, LLMPerRun: func() llm.Client { return llm.NewScripted(slowTitle) }})
+	queue := e.worker(t, []*protocol.Protocol{p}, temporal.WorkerOptions{Relay: r, LLMPerRun: func(first int) llm.Client { return llm.NewScriptedFrom(slowTitle, first) }})
 	readerRelay, err := relay.Dial(context.Background(), url)
 	require.NoError(t, err)
 	defer readerRelay.Close()
@@ -270,4 +270,35 @@ func TestRedisStoppedMidRun(t *testing.T) {
 	assert.Equal(t, strings.TrimSpace(strings.Repeat("wave ", 40)), res.Output)
 	require.GreaterOrEqual(t, len(types), 3)
 	assert.Equal(t, []string{"worker-result", "finish", "usage"}, types[len(types)-3:])
+}
+
+// A run waiting for client tools waits durably: its worker stops, a new
+// one starts, and the results delivered then finish the run.
+func TestWaitSurvivesWorkerRestart(t *testing.T) {
+	e := newEnv(t)
+	gc := readCase(t, "../../testdata/runs/pause-twice.txtar")
+	queue := "q-" + t.Name()
+	newWorker := func() *temporal.Worker {
+		w, err := temporal.NewWorker(e.c, []*protocol.Protocol{gc.p}, temporal.WorkerOptions{TaskQueue: queue, Relay: e.relay,
+			LLMPerRun: func(first int) llm.Client { return llm.NewScriptedFrom(gc.script, first) }, Tools: map[string]runtime.ToolHandler{
+				"lookup": func(context.Context, map[string]any) (any, error) { return gc.script.Tools["lookup"].Result, nil },
+			}})
+		require.NoError(t, err)
+		require.NoError(t, w.Start())
+		return w
+	}
+	first := newWorker()
+	sub := temporal.NewClient(e.c, temporal.ClientOptions{TaskQueue: queue, Relay: e.relay})
+	_, err := sub.Run(context.Background(), gc.p, gc.input, temporal.RunOptions{ExecutionID: "exec-restart"})
+	var pause *runtime.PauseError
+	require.ErrorAs(t, err, &pause)
+	first.Stop()
+
+	second := newWorker()
+	defer second.Stop()
+	_, err = sub.Continue(context.Background(), "exec-restart", []events.ToolResult{{ToolCallID: pause.Calls[0].ToolCallID, Result: []byte(`"Brest, tomorrow morning"`)}}, temporal.RunOptions{})
+	require.ErrorAs(t, err, &pause, "the run goes on and pauses a second time")
+	res, err := sub.Continue(context.Background(), "exec-restart", []events.ToolResult{{ToolCallID: pause.Calls[0].ToolCallID, Result: []byte(`{"approved": true}`)}}, temporal.RunOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "Approved: the 9:02 train to Brest.", res.Output)
 }

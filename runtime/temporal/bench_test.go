@@ -80,7 +80,7 @@ func BenchmarkRuns(b *testing.B) {
 		queue := fmt.Sprintf("bench-%d-%d", workers, time.Now().UnixNano())
 		for range workers {
 			e.worker(b, []*protocol.Protocol{p}, temporal.WorkerOptions{TaskQueue: queue, Tools: benchTools,
-				LLMPerRun: func() llm.Client { return llm.NewScripted(benchScript) }})
+				LLMPerRun: func(first int) llm.Client { return llm.NewScriptedFrom(benchScript, first) }})
 		}
 		sub := temporal.NewClient(e.c, temporal.ClientOptions{TaskQueue: queue, Relay: e.relay})
 		b.Run(fmt.Sprintf("temporal-%d-worker", workers), func(b *testing.B) {

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"time"
 
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -140,10 +142,20 @@ func updateMessage(err error) string {
 	return err.Error()
 }
 
-// state asks a run what it waits for.
+// state asks a run what it waits for. A run waiting on a worker that has
+// stopped since has its query stuck on that worker's sticky queue: after a
+// short wait the stickiness is reset and any worker answers.
 func (c *Client) state(ctx context.Context, executionID string) (State, error) {
 	var s State
-	v, err := c.c.QueryWorkflow(ctx, executionID, "", QueryState)
+	qctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	v, err := c.c.QueryWorkflow(qctx, executionID, "", QueryState)
+	cancel()
+	if err != nil && ctx.Err() == nil && isTimeout(err) {
+		_, _ = c.c.WorkflowService().ResetStickyTaskQueue(ctx, &workflowservice.ResetStickyTaskQueueRequest{
+			Namespace: c.opts.Namespace, Execution: &commonpb.WorkflowExecution{WorkflowId: executionID},
+		})
+		v, err = c.c.QueryWorkflow(ctx, executionID, "", QueryState)
+	}
 	if err != nil {
 		var notFound *serviceerror.NotFound
 		if errors.As(err, &notFound) {
@@ -152,6 +164,12 @@ func (c *Client) state(ctx context.Context, executionID string) (State, error) {
 		return s, fmt.Errorf("execution %s cannot be asked for its state: %w", executionID, err)
 	}
 	return s, v.Get(&s)
+}
+
+// isTimeout reports whether a call to Temporal ran out of time.
+func isTimeout(err error) bool {
+	var deadline *serviceerror.DeadlineExceeded
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &deadline)
 }
 
 // CheckWorkers fails when no worker polls the task queue, after waiting a

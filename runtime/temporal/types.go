@@ -159,6 +159,10 @@ type Call struct {
 	AllEvents   bool         `json:"allEvents,omitempty"`
 	NextSeq     int64        `json:"nextSeq"`
 	Publish     []WireRecord `json:"publish,omitempty"`
+	// ModelCalls counts the model and media calls the run made before: a
+	// worker that serves the run for the first time starts a scripted
+	// client there.
+	ModelCalls int `json:"modelCalls,omitempty"`
 }
 
 // GenerateCall is the input of the model activity.

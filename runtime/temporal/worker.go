@@ -26,9 +26,11 @@ type WorkerOptions struct {
 	// LLM answers model and media calls (default: the provider router,
 	// configured by the environment).
 	LLM llm.Client
-	// LLMPerRun, when set, makes a model client for each run instead: a
-	// scripted client (--mock) then answers every run from its start.
-	LLMPerRun func() llm.Client
+	// LLMPerRun, when set, makes a model client for each run instead,
+	// given the model and media calls the run made before (on another
+	// worker, or before this one restarted): a scripted client (--mock)
+	// then answers every run from where it is (llm.NewScriptedFrom).
+	LLMPerRun func(first int) llm.Client
 	// Tools are the tool handlers, by the top-level protocols' tool names.
 	Tools map[string]runtime.ToolHandler
 	// Relay publishes the runs' events; nil publishes none (the

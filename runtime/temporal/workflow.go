@@ -135,6 +135,8 @@ type wfEffects struct {
 	state *State
 	// results are the client tool results an update delivered.
 	results *effect.AwaitResult
+	// modelCalls counts the run's model and media calls so far.
+	modelCalls int
 }
 
 // handleMessages registers the update that delivers client tool results
@@ -168,7 +170,7 @@ func (f *wfEffects) handleMessages() error {
 // call is the common part of an activity's input: the pending events go
 // out with it.
 func (f *wfEffects) call() Call {
-	return Call{ExecutionID: f.in.ExecutionID, Agent: f.in.Agent, AllEvents: f.in.AllEvents, NextSeq: f.pub.next, Publish: toWire(f.pub.take())}
+	return Call{ExecutionID: f.in.ExecutionID, Agent: f.in.Agent, AllEvents: f.in.AllEvents, NextSeq: f.pub.next, Publish: toWire(f.pub.take()), ModelCalls: f.modelCalls}
 }
 
 // activity runs an activity with the options of its kind.
@@ -194,6 +196,7 @@ func (f *wfEffects) Generate(_ context.Context, req effect.GenerateRequest) (eff
 		return effect.GenerateResult{}, f.failure(err)
 	}
 	f.pub.next = out.NextSeq
+	f.modelCalls += max(out.Res.ModelCalls, 1)
 	return out.Res, nil
 }
 
@@ -228,6 +231,7 @@ func (f *wfEffects) Media(_ context.Context, req effect.MediaRequest) (effect.Me
 	if err := f.activity(f.wctx, activityMedia, 15*time.Minute, MediaCall{Call: f.call(), Req: req}, &out); err != nil {
 		return out, f.failure(err)
 	}
+	f.modelCalls++
 	return out, nil
 }
 
