@@ -97,3 +97,126 @@ func TestPauseAndContinueOnTemporal(t *testing.T) {
 	require.Equal(t, exitOK, code)
 	assert.Equal(t, "Approved: the 9:02 train to Brest.\n", out)
 }
+
+// startWorker starts an `octrun worker` process with args; it is killed
+// when the test ends.
+func startWorker(t *testing.T, bin string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"worker"}, args...)...)
+	cmd.Stderr = os.Stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return cmd
+}
+
+// Twenty runs submitted at once with two worker processes polling one
+// queue all complete, and both processes did work (the tool command
+// writes the id of the worker process that runs it).
+func TestTwoWorkerProcesses(t *testing.T) {
+	addr := servicetest.Temporal(t)
+	bin := octrunBinary(t)
+	examples, err := filepath.Abs("../../examples")
+	require.NoError(t, err)
+	work := t.TempDir()
+	pids := filepath.Join(work, "pids.txt")
+	queue := "two-" + time.Now().Format("150405.000")
+	for range 2 {
+		startWorker(t, bin, "--agents", examples, "--temporal", addr, "--task-queue", queue,
+			"--mock", filepath.Join(examples, "support-triage", "mock.yaml"),
+			"--tool", `lookup-order=echo $PPID >> `+pids+`; echo '{"status": "lost in transit"}'`)
+	}
+	results := make(chan int, 20)
+	for range 20 {
+		go func() {
+			code, _ := runBinary(t, bin, work, "", filepath.Join(examples, "support-triage"), "-i", "TICKET=My order A-1042 never arrived",
+				"--temporal", addr, "--task-queue", queue)
+			results <- code
+		}()
+	}
+	for range 20 {
+		assert.Equal(t, exitOK, <-results)
+	}
+	seen := map[string]int{}
+	for _, pid := range strings.Fields(readFile(t, pids)) {
+		seen[pid]++
+	}
+	assert.Len(t, seen, 2, "both worker processes ran tools: %v", seen)
+}
+
+// Ctrl-C on `octrun run --temporal` cancels the run: exit 130, the stream
+// ends as a cancelled run's.
+func TestInterruptOnTemporal(t *testing.T) {
+	addr := servicetest.Temporal(t)
+	redisURL := servicetest.RedisURL(t)
+	bin := octrunBinary(t)
+	examples, err := filepath.Abs("../../examples")
+	require.NoError(t, err)
+	work := t.TempDir()
+	slow := filepath.Join(work, "slow.yaml")
+	require.NoError(t, os.WriteFile(slow, []byte("responses:\n  - text: \""+strings.Repeat("wave ", 300)+"\"\n    fault: {delay: 20ms}\n"), 0o644))
+	queue := "interrupt-" + time.Now().Format("150405.000")
+	startWorker(t, bin, "--agents", examples, "--temporal", addr, "--task-queue", queue, "--redis", redisURL, "--mock", slow)
+
+	cmd := exec.Command(bin, filepath.Join(examples, "title-generator"), "-i", "SUMMARY=tides", "--events", "jsonl",
+		"--temporal", addr, "--task-queue", queue, "--redis", redisURL)
+	var out strings.Builder
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	buf := make([]byte, 4096)
+	for !strings.Contains(out.String(), `"type":"text-delta"`) {
+		n, err := stdout.Read(buf)
+		require.NoError(t, err, out.String())
+		out.Write(buf[:n])
+	}
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	start := time.Now()
+	for {
+		n, err := stdout.Read(buf)
+		out.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit)
+	assert.Equal(t, exitInterrupted, exit.ExitCode())
+	assert.Less(t, time.Since(start), 10*time.Second)
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.GreaterOrEqual(t, len(lines), 3)
+	assert.Contains(t, lines[len(lines)-3], `"type":"worker-result"`)
+	assert.Contains(t, lines[len(lines)-3], `"cancelled":true`)
+	assert.Contains(t, lines[len(lines)-2], `"finishReason":"stop"`)
+}
+
+// A worker whose copy of the agent differs makes `octrun run --temporal`
+// fail with exit 1, saying which fingerprints differ and how to fix it.
+func TestFingerprintMismatchOnTemporal(t *testing.T) {
+	addr := servicetest.Temporal(t)
+	bin := octrunBinary(t)
+	examples, err := filepath.Abs("../../examples")
+	require.NoError(t, err)
+	workerSide := t.TempDir()
+	agent := copyAgent(t, "title-generator", workerSide)
+	prompt := filepath.Join(agent, "prompts", "title-system.md")
+	require.NoError(t, os.WriteFile(prompt, append([]byte(readFile(t, prompt)), "Be brief.\n"...), 0o644))
+	queue := "fp-" + time.Now().Format("150405.000")
+	startWorker(t, bin, "--agents", workerSide, "--temporal", addr, "--task-queue", queue,
+		"--mock", filepath.Join(examples, "title-generator", "mock.yaml"))
+
+	cmd := exec.Command(bin, filepath.Join(examples, "title-generator"), "-i", "SUMMARY=tides", "--temporal", addr, "--task-queue", queue)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, stderr.String())
+	assert.Equal(t, exitFailed, exit.ExitCode())
+	assert.Contains(t, stderr.String(), "fingerprint")
+	assert.Contains(t, stderr.String(), "--skip-fingerprint-check")
+
+	cmd = exec.Command(bin, filepath.Join(examples, "title-generator"), "-i", "SUMMARY=tides", "--temporal", addr, "--task-queue", queue, "--skip-fingerprint-check")
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	assert.NotEmpty(t, strings.TrimSpace(string(out)))
+}

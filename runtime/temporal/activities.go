@@ -36,13 +36,12 @@ const (
 type activities struct {
 	agents *agents
 	client llm.Client
-	// perRun, when set, makes a model client for each run, given the
+	// perRun, when set, makes the model client of each call, given the
 	// model calls the run made before (a mock script answers each run
-	// from where it is); runClients holds them.
-	perRun     func(first int) llm.Client
-	runClients sync.Map
-	handlers   map[string]runtime.ToolHandler
-	relay      *relay.Relay
+	// from where it is, whichever worker made its earlier calls).
+	perRun   func(first int) llm.Client
+	handlers map[string]runtime.ToolHandler
+	relay    *relay.Relay
 	// relayDown holds until when publishing is skipped after a failure.
 	relayDown atomic.Value
 
@@ -81,17 +80,12 @@ func (a *activities) publish(ctx context.Context, executionID string, recs []eve
 	}
 }
 
-// clientFor returns the model client of a run that made first model calls
-// before.
+// clientFor returns the model client of a call.
 func (a *activities) clientFor(c Call) llm.Client {
 	if a.perRun == nil {
 		return a.client
 	}
-	if client, ok := a.runClients.Load(c.ExecutionID); ok {
-		return client.(llm.Client)
-	}
-	client, _ := a.runClients.LoadOrStore(c.ExecutionID, a.perRun(c.ModelCalls))
-	return client.(llm.Client)
+	return a.perRun(c.ModelCalls)
 }
 
 // Publish publishes the events a workflow emitted; the last ones of a run
@@ -99,9 +93,6 @@ func (a *activities) clientFor(c Call) llm.Client {
 func (a *activities) Publish(ctx context.Context, in PublishCall) error {
 	if _, err := a.begin(ctx, in.Call); err != nil {
 		return err
-	}
-	if in.Finished {
-		a.runClients.Delete(in.ExecutionID)
 	}
 	if in.Finished && a.relay != nil {
 		if err := a.relay.Finish(ctx, in.ExecutionID); err != nil {

@@ -73,6 +73,9 @@ type RunInput struct {
 	// events of the caller not published yet, which go first.
 	NextSeq int64        `json:"nextSeq"`
 	Pending []WireRecord `json:"pending,omitempty"`
+	// ModelCalls counts the model and media calls the whole run made
+	// before this workflow (Call.ModelCalls).
+	ModelCalls int `json:"modelCalls,omitempty"`
 	// Nested is set for a nested worker's run.
 	Nested *NestedRun `json:"nested,omitempty"`
 }
@@ -95,6 +98,8 @@ type RunOutput struct {
 	HasOutput bool            `json:"hasOutput,omitempty"`
 	Usage     llm.Usage       `json:"usage"`
 	NextSeq   int64           `json:"nextSeq"`
+	// ModelCalls counts the run's model and media calls so far.
+	ModelCalls int `json:"modelCalls,omitempty"`
 	// Error is the run's failure, "" when it finished; ErrorType its
 	// errorType; Cancelled tells a cancelled run.
 	Error     string           `json:"error,omitempty"`

@@ -34,7 +34,7 @@ func (w *workflows) Run(ctx workflow.Context, in RunInput) (RunOutput, error) {
 		return RunOutput{}, err
 	}
 	pub := &publisher{all: in.AllEvents, next: in.NextSeq, pending: pending}
-	fx := &wfEffects{w: w, wctx: ctx, in: in, p: p, pub: pub, state: &State{}}
+	fx := &wfEffects{w: w, wctx: ctx, in: in, p: p, pub: pub, state: &State{}, modelCalls: in.ModelCalls}
 	if err := fx.handleMessages(); err != nil {
 		return RunOutput{}, err
 	}
@@ -48,7 +48,7 @@ func (w *workflows) Run(ctx workflow.Context, in RunInput) (RunOutput, error) {
 	}
 	cctx := &wfContext{wctx: ctx}
 	out, runErr := interp.Run(cctx, fx, em, run)
-	res := RunOutput{HasOutput: out.HasOutput, Usage: out.Usage}
+	res := RunOutput{HasOutput: out.HasOutput, Usage: out.Usage, ModelCalls: fx.modelCalls}
 	if runErr == nil && out.HasOutput {
 		res.Output = events.RawValue(out.Output)
 	}
@@ -265,7 +265,7 @@ func (f *wfEffects) RunWorker(_ context.Context, req effect.WorkerRequest) (effe
 	}
 	in := RunInput{
 		ExecutionID: f.in.ExecutionID, Agent: agent, Input: req.Input, AllEvents: f.in.AllEvents,
-		NextSeq: f.pub.next, Pending: toWire(f.pub.take()),
+		NextSeq: f.pub.next, Pending: toWire(f.pub.take()), ModelCalls: f.modelCalls,
 		Nested: &NestedRun{WorkerID: req.WorkerID, Slug: decl.Slug.Value, Description: req.Label, Scope: req.Scope, ToolNames: toolNames},
 	}
 	ctx := workflow.WithChildOptions(f.wctx, workflow.ChildWorkflowOptions{
@@ -282,7 +282,7 @@ func (f *wfEffects) RunWorker(_ context.Context, req effect.WorkerRequest) (effe
 	if err != nil {
 		return effect.WorkerResult{}, err
 	}
-	f.pub.pending, f.pub.next = append(f.pub.pending, tail...), out.NextSeq
+	f.pub.pending, f.pub.next, f.modelCalls = append(f.pub.pending, tail...), out.NextSeq, out.ModelCalls
 	res := effect.WorkerResult{Output: out.Output, HasOutput: out.HasOutput, Usage: out.Usage}
 	switch {
 	case out.Cancelled:
