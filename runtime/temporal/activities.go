@@ -27,7 +27,6 @@ const (
 	activityTool     = "octrun.tool"
 	activityMCPList  = "octrun.mcp-list"
 	activityMedia    = "octrun.media"
-	activityPublish  = "octrun.publish"
 )
 
 // activities are the effects as a worker process executes them: model

@@ -3,7 +3,9 @@ package temporal_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -11,9 +13,14 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
 
+	"github.com/octrun/octrun/internal/servicetest"
 	"github.com/octrun/octrun/llm"
 	"github.com/octrun/octrun/protocol"
+	"github.com/octrun/octrun/relay"
 	"github.com/octrun/octrun/runtime"
 	"github.com/octrun/octrun/runtime/temporal"
 )
@@ -53,8 +60,8 @@ func report(b *testing.B, took []time.Duration, wall time.Duration) {
 }
 
 // BenchmarkRuns runs the 3-effect worker in process and through Temporal
-// with one and two workers, one run at a time and 50 at once, in the same
-// process and the same benchmark run, so that their figures compare:
+// with one and two worker processes, one run at a time and 50 at once, in
+// the same benchmark run, so that their figures compare:
 //
 //	go test ./runtime/temporal -run XXX -bench Runs -benchtime 100x
 func BenchmarkRuns(b *testing.B) {
@@ -79,11 +86,11 @@ func BenchmarkRuns(b *testing.B) {
 	for _, workers := range []int{1, 2} {
 		queue := fmt.Sprintf("bench-%d-%d", workers, time.Now().UnixNano())
 		for range workers {
-			e.worker(b, []*protocol.Protocol{p}, temporal.WorkerOptions{TaskQueue: queue, Tools: benchTools,
-				LLMPerRun: func(first int) llm.Client { return llm.NewScriptedFrom(benchScript, first) }})
+			startBenchWorker(b, p, queue)
 		}
-		sub := temporal.NewClient(e.c, temporal.ClientOptions{TaskQueue: queue, Relay: e.relay})
-		b.Run(fmt.Sprintf("temporal-%d-worker", workers), func(b *testing.B) {
+		sub := temporal.NewClient(e.c, temporal.ClientOptions{TaskQueue: queue, Relay: e.relay, NoWorkerWait: 30 * time.Second})
+		require.NoError(b, sub.CheckWorkers(ctx))
+		b.Run(fmt.Sprintf("temporal-%d-worker-process", workers), func(b *testing.B) {
 			took := make([]time.Duration, 0, b.N)
 			var last string
 			start := time.Now()
@@ -97,7 +104,7 @@ func BenchmarkRuns(b *testing.B) {
 			report(b, took, time.Since(start))
 			b.ReportMetric(float64(historyLen(b, e, last)), "history-events/run")
 		})
-		b.Run(fmt.Sprintf("temporal-%d-worker-50-concurrent", workers), func(b *testing.B) {
+		b.Run(fmt.Sprintf("temporal-%d-worker-process-50-concurrent", workers), func(b *testing.B) {
 			var took []time.Duration
 			start := time.Now()
 			for b.Loop() {
@@ -118,6 +125,46 @@ func BenchmarkRuns(b *testing.B) {
 			report(b, took, time.Since(start))
 		})
 	}
+}
+
+// startBenchWorker starts this test binary as a worker process serving p
+// on queue (see serveBenchWorker); it is killed when the benchmark ends.
+func startBenchWorker(b *testing.B, p *protocol.Protocol, queue string) {
+	url := servicetest.RedisURL(b)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "OCTRUN_BENCH_WORKER=1", "OCTRUN_BENCH_TEMPORAL="+servicetest.Temporal(b),
+		"OCTRUN_BENCH_QUEUE="+queue, "OCTRUN_BENCH_AGENT="+p.Dir, "OCTRUN_BENCH_REDIS="+url)
+	cmd.Stderr = os.Stderr
+	require.NoError(b, cmd.Start())
+	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+}
+
+// serveBenchWorker is a worker process of the benchmark: the agent of
+// OCTRUN_BENCH_AGENT on OCTRUN_BENCH_QUEUE, with the scripted model and
+// the Go tool of the benchmark, until it is killed.
+func serveBenchWorker() int {
+	fail := func(err error) int { fmt.Fprintln(os.Stderr, "bench worker:", err); return 1 }
+	p, err := protocol.Load(os.Getenv("OCTRUN_BENCH_AGENT"))
+	if err != nil {
+		return fail(err)
+	}
+	c, err := client.Dial(client.Options{HostPort: os.Getenv("OCTRUN_BENCH_TEMPORAL"), Logger: log.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	if err != nil {
+		return fail(err)
+	}
+	r, err := relay.Dial(context.Background(), os.Getenv("OCTRUN_BENCH_REDIS"))
+	if err != nil {
+		return fail(err)
+	}
+	w, err := temporal.NewWorker(c, []*protocol.Protocol{p}, temporal.WorkerOptions{TaskQueue: os.Getenv("OCTRUN_BENCH_QUEUE"), Tools: benchTools, Relay: r,
+		LLMPerRun: func(first int) llm.Client { return llm.NewScriptedFrom(benchScript, first) }})
+	if err != nil {
+		return fail(err)
+	}
+	if err := w.Run(worker.InterruptCh()); err != nil {
+		return fail(err)
+	}
+	return 0
 }
 
 // historyLen counts the events of a workflow's history.

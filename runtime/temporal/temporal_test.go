@@ -29,6 +29,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv("OCTRUN_BENCH_WORKER") != "" {
+		os.Exit(serveBenchWorker())
+	}
 	code := m.Run()
 	servicetest.Stop()
 	os.Exit(code)

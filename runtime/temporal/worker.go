@@ -77,15 +77,14 @@ func NewWorker(c client.Client, agentList []*protocol.Protocol, opts WorkerOptio
 		wo.MaxConcurrentWorkflowTaskExecutionSize = max(n, 2)
 	}
 	w := worker.New(c, opts.TaskQueue, wo)
-	wf := &workflows{agents: as, routes: opts.Routes}
-	w.RegisterWorkflowWithOptions(wf.Run, workflow.RegisterOptions{Name: WorkflowName})
 	acts := &activities{agents: as, client: opts.LLM, perRun: opts.LLMPerRun, handlers: opts.Tools, relay: opts.Relay}
+	wf := &workflows{agents: as, routes: opts.Routes, publish: acts.Publish}
+	w.RegisterWorkflowWithOptions(wf.Run, workflow.RegisterOptions{Name: WorkflowName})
 	for name, fn := range map[string]any{
 		activityGenerate: acts.Generate,
 		activityTool:     acts.Tool,
 		activityMCPList:  acts.MCPList,
 		activityMedia:    acts.Media,
-		activityPublish:  acts.Publish,
 	} {
 		w.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
@@ -109,7 +108,7 @@ func NewReplayer(agentList []*protocol.Protocol, routes map[string]string) (work
 		return nil, err
 	}
 	r := worker.NewWorkflowReplayer()
-	wf := &workflows{agents: as, routes: routes}
+	wf := &workflows{agents: as, routes: routes, publish: (&activities{agents: as}).Publish}
 	r.RegisterWorkflowWithOptions(wf.Run, workflow.RegisterOptions{Name: WorkflowName})
 	return r, nil
 }

@@ -21,6 +21,9 @@ type workflows struct {
 	agents *agents
 	// routes sends nested workers of some slugs to other task queues.
 	routes map[string]string
+	// publish publishes a workflow's events, as a local activity: it runs
+	// on the workflow's own worker, without a task of its own.
+	publish func(context.Context, PublishCall) error
 }
 
 // Run is the workflow: it interprets one worker run, top-level or nested.
@@ -235,9 +238,13 @@ func (f *wfEffects) Media(_ context.Context, req effect.MediaRequest) (effect.Me
 	return out, nil
 }
 
-// publish runs the activity that publishes the pending events.
+// publish runs the local activity that publishes the pending events.
 func (f *wfEffects) publish(ctx workflow.Context, finished bool) error {
-	return f.activity(ctx, activityPublish, time.Minute, PublishCall{Call: f.call(), Finished: finished}, nil)
+	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: 10 * time.Second, MaximumAttempts: 10},
+	})
+	return workflow.ExecuteLocalActivity(ctx, f.w.publish, PublishCall{Call: f.call(), Finished: finished}).Get(ctx, nil)
 }
 
 // RunWorker implements effect.Effects with a child workflow, on the task
