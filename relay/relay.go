@@ -59,7 +59,9 @@ func WithMaxLen(n int64) Option { return func(r *Relay) { r.maxLen = n } }
 // New returns a Relay on rdb. Readers block on XREAD: give them a client
 // of their own, not the one publishing workers share.
 func New(rdb *redis.Client, opts ...Option) *Relay {
-	r := &Relay{rdb: rdb, prefix: DefaultPrefix, ttl: DefaultTTL, maxLen: DefaultMaxLen, block: 5 * time.Second}
+	// A reader blocks at most a second at a time, so that it notices soon
+	// that its context ended.
+	r := &Relay{rdb: rdb, prefix: DefaultPrefix, ttl: DefaultTTL, maxLen: DefaultMaxLen, block: time.Second}
 	for _, o := range opts {
 		o(r)
 	}

@@ -86,7 +86,7 @@ func BenchmarkRuns(b *testing.B) {
 	for _, workers := range []int{1, 2} {
 		queue := fmt.Sprintf("bench-%d-%d", workers, time.Now().UnixNano())
 		for range workers {
-			startBenchWorker(b, p, queue)
+			startBenchWorker(b, p, queue, e.prefix)
 		}
 		sub := temporal.NewClient(e.c, temporal.ClientOptions{TaskQueue: queue, Relay: e.relay, NoWorkerWait: 30 * time.Second})
 		require.NoError(b, sub.CheckWorkers(ctx))
@@ -129,11 +129,11 @@ func BenchmarkRuns(b *testing.B) {
 
 // startBenchWorker starts this test binary as a worker process serving p
 // on queue (see serveBenchWorker); it is killed when the benchmark ends.
-func startBenchWorker(b *testing.B, p *protocol.Protocol, queue string) {
+func startBenchWorker(b *testing.B, p *protocol.Protocol, queue, prefix string) {
 	url := servicetest.RedisURL(b)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "OCTRUN_BENCH_WORKER=1", "OCTRUN_BENCH_TEMPORAL="+servicetest.Temporal(b),
-		"OCTRUN_BENCH_QUEUE="+queue, "OCTRUN_BENCH_AGENT="+p.Dir, "OCTRUN_BENCH_REDIS="+url)
+		"OCTRUN_BENCH_QUEUE="+queue, "OCTRUN_BENCH_AGENT="+p.Dir, "OCTRUN_BENCH_REDIS="+url, "OCTRUN_BENCH_PREFIX="+prefix)
 	cmd.Stderr = os.Stderr
 	require.NoError(b, cmd.Start())
 	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
@@ -152,7 +152,7 @@ func serveBenchWorker() int {
 	if err != nil {
 		return fail(err)
 	}
-	r, err := relay.Dial(context.Background(), os.Getenv("OCTRUN_BENCH_REDIS"))
+	r, err := relay.Dial(context.Background(), os.Getenv("OCTRUN_BENCH_REDIS"), relay.WithPrefix(os.Getenv("OCTRUN_BENCH_PREFIX")))
 	if err != nil {
 		return fail(err)
 	}

@@ -41,6 +41,8 @@ func TestMain(m *testing.M) {
 type env struct {
 	c     client.Client
 	relay *relay.Relay
+	// prefix is the relay's key prefix.
+	prefix string
 }
 
 func newEnv(t testing.TB) *env {
@@ -52,9 +54,10 @@ func newEnv(t testing.TB) *env {
 	t.Cleanup(c.Close)
 	o, err := redis.ParseURL(url)
 	require.NoError(t, err)
-	r := relay.New(redis.NewClient(o), relay.WithPrefix(servicetest.KeyPrefix(t, url)))
+	prefix := servicetest.KeyPrefix(t, url)
+	r := relay.New(redis.NewClient(o), relay.WithPrefix(prefix))
 	t.Cleanup(func() { _ = r.Close() })
-	return &env{c: c, relay: r}
+	return &env{c: c, relay: r, prefix: prefix}
 }
 
 // worker starts a worker on its own task queue and returns the queue.
