@@ -152,8 +152,12 @@ func (r *Relay) Read(ctx context.Context, executionID string, from int64, stop f
 	return func(yield func(events.Record, error) bool) {
 		last := streamID(max(from, 1) - 1)
 		key := r.key(executionID)
+		// A blocking read holds its connection: each reader has its own,
+		// so that many readers never wait for the pool's.
+		conn := r.rdb.Conn()
+		defer conn.Close()
 		for {
-			streams, err := r.rdb.XRead(ctx, &redis.XReadArgs{Streams: []string{key, last}, Block: r.block, Count: 512}).Result()
+			streams, err := conn.XRead(ctx, &redis.XReadArgs{Streams: []string{key, last}, Block: r.block, Count: 512}).Result()
 			if errors.Is(err, redis.Nil) {
 				continue
 			}

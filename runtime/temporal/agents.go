@@ -2,6 +2,7 @@ package temporal
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -64,7 +65,7 @@ func (a *agents) resolve(ref AgentRef) (*protocol.Protocol, error) {
 	p, ok := a.bySlug[ref.Slug]
 	if !ok {
 		return nil, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("the worker of task queue %q has no agent %q (its agents: %s); give it the agent's folder under --agents", a.queue, ref.Slug, strings.Join(slices.Sorted(keys(a.bySlug)), ", ")),
+			fmt.Sprintf("the worker of task queue %q has no agent %q (its agents: %s); give it the agent's folder under --agents", a.queue, ref.Slug, strings.Join(slices.Sorted(maps.Keys(a.bySlug)), ", ")),
 			"UnknownAgent", nil)
 	}
 	for _, slug := range ref.Path {
@@ -82,14 +83,4 @@ func (a *agents) resolve(ref AgentRef) (*protocol.Protocol, error) {
 		}
 	}
 	return p, nil
-}
-
-func keys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
