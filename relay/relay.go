@@ -156,10 +156,10 @@ func (r *Relay) Read(ctx context.Context, executionID string, from int64, stop f
 		// so that many readers never wait for the pool's.
 		conn := r.rdb.Conn()
 		defer conn.Close()
-		for {
+		for ctx.Err() == nil {
 			streams, err := conn.XRead(ctx, &redis.XReadArgs{Streams: []string{key, last}, Block: r.block, Count: 512}).Result()
 			if errors.Is(err, redis.Nil) {
-				continue
+				continue // nothing new within the block: look at ctx, read again
 			}
 			if err != nil {
 				if ctx.Err() == nil {

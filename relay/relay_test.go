@@ -93,3 +93,23 @@ func TestFinishExpires(t *testing.T) {
 		return err == nil && len(got) == 0
 	}, 5*time.Second, 100*time.Millisecond)
 }
+
+// A reader waiting on a stream where nothing comes stops soon after its
+// context ends.
+func TestReadStopsWithItsContext(t *testing.T) {
+	r := newRelay(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range r.Read(ctx, "silent", 1, nil) {
+		}
+	}()
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+		t.Fatal("the reader did not stop")
+	}
+}
