@@ -37,7 +37,11 @@ const (
 
 // Relay publishes and reads the event streams of runs.
 type Relay struct {
-	rdb    *redis.Client
+	rdb *redis.Client
+	// readers is the client of blocking reads, with a pool of its own: a
+	// blocking read holds its connection, and readers sharing the
+	// publishers' pool made both wait.
+	readers *redis.Client
 	prefix string
 	ttl    time.Duration
 	maxLen int64
@@ -61,7 +65,9 @@ func WithMaxLen(n int64) Option { return func(r *Relay) { r.maxLen = n } }
 func New(rdb *redis.Client, opts ...Option) *Relay {
 	// A reader blocks at most a second at a time, so that it notices soon
 	// that its context ended.
-	r := &Relay{rdb: rdb, prefix: DefaultPrefix, ttl: DefaultTTL, maxLen: DefaultMaxLen, block: time.Second}
+	readOpts := *rdb.Options()
+	readOpts.PoolSize = max(readOpts.PoolSize, 256)
+	r := &Relay{rdb: rdb, readers: redis.NewClient(&readOpts), prefix: DefaultPrefix, ttl: DefaultTTL, maxLen: DefaultMaxLen, block: time.Second}
 	for _, o := range opts {
 		o(r)
 	}
@@ -83,8 +89,8 @@ func Dial(ctx context.Context, url string, opts ...Option) (*Relay, error) {
 	return New(rdb, opts...), nil
 }
 
-// Close closes the Redis client.
-func (r *Relay) Close() error { return r.rdb.Close() }
+// Close closes the Redis clients.
+func (r *Relay) Close() error { return errors.Join(r.readers.Close(), r.rdb.Close()) }
 
 // key is the stream of an execution.
 func (r *Relay) key(executionID string) string { return r.prefix + executionID }
@@ -152,12 +158,8 @@ func (r *Relay) Read(ctx context.Context, executionID string, from int64, stop f
 	return func(yield func(events.Record, error) bool) {
 		last := streamID(max(from, 1) - 1)
 		key := r.key(executionID)
-		// A blocking read holds its connection: each reader has its own,
-		// so that many readers never wait for the pool's.
-		conn := r.rdb.Conn()
-		defer conn.Close()
 		for ctx.Err() == nil {
-			streams, err := conn.XRead(ctx, &redis.XReadArgs{Streams: []string{key, last}, Block: r.block, Count: 512}).Result()
+			streams, err := r.readers.XRead(ctx, &redis.XReadArgs{Streams: []string{key, last}, Block: r.block, Count: 512}).Result()
 			if errors.Is(err, redis.Nil) {
 				continue // nothing new within the block: look at ctx, read again
 			}
