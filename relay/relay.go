@@ -42,10 +42,10 @@ type Relay struct {
 	// blocking read holds its connection, and readers sharing the
 	// publishers' pool made both wait.
 	readers *redis.Client
-	prefix string
-	ttl    time.Duration
-	maxLen int64
-	block  time.Duration
+	prefix  string
+	ttl     time.Duration
+	maxLen  int64
+	block   time.Duration
 }
 
 // Option configures a Relay.
