@@ -11,6 +11,7 @@ import (
 	"github.com/octrun/octrun/events"
 	"github.com/octrun/octrun/interp"
 	"github.com/octrun/octrun/llm"
+	"github.com/octrun/octrun/mcp"
 	"github.com/octrun/octrun/protocol"
 )
 
@@ -21,7 +22,7 @@ type host struct {
 	executionID string
 	client      llm.Client
 	rec         *recorder
-	servers     *mcpServers
+	servers     *mcp.Servers
 	events      *events.Emitter
 	log         *slog.Logger
 }
@@ -87,14 +88,14 @@ func (f *effects) handler(name string) ToolHandler {
 	if h := f.tool(name); h != nil {
 		return h
 	}
-	return f.mcpHandler(name)
+	return f.host.servers.Handler(f.protocol, name)
 }
 
 // ListMCPTools implements effect.Effects.
 func (f *effects) ListMCPTools(ctx context.Context, req effect.MCPListRequest) (effect.MCPListResult, error) {
 	return logged(ctx, f.host, effect.KindMCPList, req.Key, func(ctx context.Context) (effect.MCPListResult, error) {
 		return journaled(f.host.rec, effect.KindMCPList, req.Key, req, func() (effect.MCPListResult, error) {
-			tools, err := f.host.servers.tools(ctx, f.protocol, req.Namespace)
+			tools, err := f.host.servers.Tools(ctx, f.protocol, req.Namespace)
 			return effect.MCPListResult{Tools: tools}, err
 		})
 	})

@@ -21,6 +21,7 @@ import (
 	"github.com/octrun/octrun/events"
 	"github.com/octrun/octrun/interp"
 	"github.com/octrun/octrun/llm"
+	"github.com/octrun/octrun/mcp"
 	"github.com/octrun/octrun/protocol"
 )
 
@@ -140,8 +141,8 @@ func (cfg *config) execute(ctx context.Context, p *protocol.Protocol, snap *Snap
 	})
 	em.Emit(events.Start{ExecutionID: execID})
 
-	servers := &mcpServers{}
-	defer servers.close()
+	servers := &mcp.Servers{}
+	defer servers.Close()
 	h := &host{executionID: execID, client: cfg.client, rec: rec, servers: servers, events: em, log: logger}
 	fx := &effects{host: h, protocol: p, tool: func(name string) ToolHandler { return cfg.handlers[name] }}
 	// A leg that ends, or pauses again, must have asked for every effect

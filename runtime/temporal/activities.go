@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -44,8 +42,7 @@ type activities struct {
 	// relayDown holds until when publishing is skipped after a failure.
 	relayDown atomic.Value
 
-	mu      sync.Mutex
-	servers map[*protocol.Protocol]*mcp.Manager
+	servers mcp.Servers
 }
 
 // begin checks the call's protocol and publishes the events the workflow
@@ -206,7 +203,7 @@ func (a *activities) Tool(ctx context.Context, in ToolCall) (effect.ToolResult, 
 	}
 	h := a.handlers[in.Handler]
 	if h == nil {
-		h = a.mcpHandler(p, in.Req.Name)
+		h = a.servers.Handler(p, in.Req.Name)
 	}
 	if h == nil {
 		return effect.ToolResult{Client: true}, nil
@@ -247,19 +244,11 @@ func (a *activities) MCPList(ctx context.Context, in MCPListCall) (effect.MCPLis
 	if err != nil {
 		return effect.MCPListResult{}, err
 	}
-	m, err := a.manager(p)
-	if err != nil {
-		return effect.MCPListResult{}, err
-	}
-	tools, err := m.Tools(ctx, in.Req.Namespace)
+	tools, err := a.servers.Tools(ctx, p, in.Req.Namespace)
 	if err != nil {
 		return effect.MCPListResult{}, activityError(ctx, err, in.NextSeq)
 	}
-	out := effect.MCPListResult{Tools: make([]llm.Tool, len(tools))}
-	for i, t := range tools {
-		out.Tools[i] = llm.Tool{Name: t.Name, Description: t.Description, Parameters: t.InputSchema}
-	}
-	return out, nil
+	return effect.MCPListResult{Tools: tools}, nil
 }
 
 // Media makes a media call.
@@ -274,49 +263,8 @@ func (a *activities) Media(ctx context.Context, in MediaCall) (effect.MediaResul
 	return res, nil
 }
 
-// manager returns the MCP servers of a protocol, started on first use and
-// kept for the worker's life.
-func (a *activities) manager(p *protocol.Protocol) (*mcp.Manager, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if m, ok := a.servers[p]; ok {
-		return m, nil
-	}
-	m, err := mcp.New(mcp.Configs(p.MCPServers))
-	if err != nil {
-		return nil, err
-	}
-	if a.servers == nil {
-		a.servers = map[*protocol.Protocol]*mcp.Manager{}
-	}
-	a.servers[p] = m
-	return m, nil
-}
-
-// mcpHandler returns the handler of an MCP tool (namespace__tool) of a
-// server p connects to itself, or nil.
-func (a *activities) mcpHandler(p *protocol.Protocol, name string) runtime.ToolHandler {
-	namespace, _, ok := strings.Cut(name, "__")
-	if s := p.MCPServer(namespace); !ok || s == nil || s.Connection == nil {
-		return nil
-	}
-	return func(ctx context.Context, args map[string]any) (any, error) {
-		m, err := a.manager(p)
-		if err != nil {
-			return nil, err
-		}
-		return m.Call(ctx, name, args)
-	}
-}
-
 // close stops the MCP servers.
-func (a *activities) close() {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, m := range a.servers {
-		_ = m.Close()
-	}
-}
+func (a *activities) close() { a.servers.Close() }
 
 // failureDetails travel with an activity's failure: the model's error, if
 // that is what failed, and where the event numbering went (a model call
