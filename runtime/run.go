@@ -55,12 +55,21 @@ func (e *PauseError) Error() string {
 // a run that needs the results of client tools returns a *PauseError and
 // can be continued.
 func Run(ctx context.Context, p *protocol.Protocol, input map[string]any, opts ...Option) (*Result, error) {
-	if p == nil || p.Diagnostics.HasErrors() {
-		return nil, &Error{Type: events.ErrorTypeValidation, Message: "the protocol is invalid: load it with protocol.Load and fix its errors first"}
+	if err := CheckProtocol(p); err != nil {
+		return nil, err
 	}
 	cfg := newConfig(opts)
 	snap := newSnapshot(cfg.executionID, p, input)
 	return cfg.execute(ctx, p, snap, false)
+}
+
+// CheckProtocol refuses a protocol that did not load cleanly: every host
+// runs only valid protocols. The error is an *Error of validation_error.
+func CheckProtocol(p *protocol.Protocol) error {
+	if p == nil || p.Diagnostics.HasErrors() {
+		return &Error{Type: events.ErrorTypeValidation, Message: "the protocol is invalid: load it with protocol.Load and fix its errors first"}
+	}
+	return nil
 }
 
 // Continue resumes the paused run executionID with the results of its

@@ -73,8 +73,8 @@ type RunOptions struct {
 // client tools (continue it with Continue), or a *runtime.Error. A
 // cancelled ctx cancels the run.
 func (c *Client) Run(ctx context.Context, p *protocol.Protocol, input map[string]any, o RunOptions) (*runtime.Result, error) {
-	if p == nil || p.Diagnostics.HasErrors() {
-		return nil, &runtime.Error{Type: events.ErrorTypeValidation, Message: "the protocol is invalid: load it with protocol.Load and fix its errors first"}
+	if err := runtime.CheckProtocol(p); err != nil {
+		return nil, err
 	}
 	if o.ExecutionID == "" {
 		o.ExecutionID = runtime.NewExecutionID()

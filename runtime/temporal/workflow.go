@@ -206,14 +206,8 @@ func (f *wfEffects) Generate(_ context.Context, req effect.GenerateRequest) (eff
 // CallTool implements effect.Effects with the tool activity, under the
 // name the worker process knows the tool by.
 func (f *wfEffects) CallTool(_ context.Context, req effect.ToolRequest) (effect.ToolResult, error) {
-	handler := req.Name
-	if n := f.in.Nested; n != nil {
-		if to, ok := n.ToolNames[req.Name]; ok {
-			handler = to
-		}
-	}
 	var out effect.ToolResult
-	if err := f.activity(f.wctx, activityTool, 15*time.Minute, ToolCall{Call: f.call(), Handler: handler, Req: req}, &out); err != nil {
+	if err := f.activity(f.wctx, activityTool, 15*time.Minute, ToolCall{Call: f.call(), Handler: f.handlerName(req.Name), Req: req}, &out); err != nil {
 		return out, f.failure(err)
 	}
 	return out, nil
