@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/octrun/octrun/effect"
 	"github.com/octrun/octrun/mcp"
 	"github.com/octrun/octrun/mcp/internal/testtools"
 	"github.com/octrun/octrun/protocol"
@@ -162,6 +163,18 @@ func TestCallResults(t *testing.T) {
 		require.NoError(t, err, tc.tool)
 		assert.Equal(t, tc.want, got, tc.tool)
 	}
+}
+
+// rule C7: a call made for a tool call of a run carries its idempotency
+// key in _meta; a call outside a run carries none.
+func TestToolCallKeyInMeta(t *testing.T) {
+	m := newManager(t, []mcp.Config{stdio()})
+	res, err := m.Call(effect.WithToolCallKey(t.Context(), "exec-1/call-7"), "calc__callid", nil)
+	require.NoError(t, err)
+	assert.Equal(t, "exec-1/call-7", res)
+	res, err = m.Call(t.Context(), "calc__callid", nil)
+	require.NoError(t, err)
+	assert.Equal(t, "", res)
 }
 
 func TestToolError(t *testing.T) {
@@ -392,7 +405,7 @@ func TestStreamableHTTP(t *testing.T) {
 	for _, tool := range tools {
 		names = append(names, tool.Name)
 	}
-	assert.ElementsMatch(t, []string{"web__add", "web__echo", "web__lines", "web__fail", "web__slow", "web__header", "web__picture", "web__config"}, names)
+	assert.ElementsMatch(t, []string{"web__add", "web__echo", "web__lines", "web__fail", "web__slow", "web__header", "web__picture", "web__callid", "web__config"}, names)
 
 	got, err := m.Call(ctx, "web__add", map[string]any{"a": 40, "b": 2})
 	require.NoError(t, err)

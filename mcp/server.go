@@ -17,8 +17,15 @@ import (
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/octrun/octrun/effect"
 	"github.com/octrun/octrun/protocol"
 )
+
+// ToolCallIDMetaKey is the key in a tools/call request's _meta under which
+// octrun sends the call's idempotency key ("<executionId>/<toolCallId>",
+// rule C7): a server whose tool must not act twice when a crashed worker's
+// call is retried checks it.
+const ToolCallIDMetaKey = "octrun/toolCallId"
 
 // exitWait is how long a failed request waits for the stdio server's
 // process to exit, to report its exit status.
@@ -214,6 +221,9 @@ func (s *server) call(ctx context.Context, tool string, args map[string]any) (an
 	req := mcp.CallToolRequest{}
 	req.Params.Name = tool
 	req.Params.Arguments = args
+	if key := effect.ToolCallKey(ctx); key != "" {
+		req.Params.Meta = &mcp.Meta{AdditionalFields: map[string]any{ToolCallIDMetaKey: key}}
+	}
 	res, err := c.client.CallTool(rctx, req)
 	if err != nil {
 		return nil, s.fail(ctx, rctx, c, fmt.Sprintf("tool %q", tool), err)

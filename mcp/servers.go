@@ -36,8 +36,19 @@ func (s *Servers) manager(p *protocol.Protocol) (*Manager, error) {
 }
 
 // Tools lists the tools of the MCP server namespace of p as a model sees
-// them, named namespace__tool.
-func (s *Servers) Tools(ctx context.Context, p *protocol.Protocol, namespace string) ([]llm.Tool, error) {
+// them, named namespace__tool. A server declared without a connection is
+// the caller's (rule §2.4): its tools are those of caller in its namespace,
+// and calling them pauses the run for the caller.
+func (s *Servers) Tools(ctx context.Context, p *protocol.Protocol, namespace string, caller []llm.Tool) ([]llm.Tool, error) {
+	if server := p.MCPServer(namespace); server != nil && server.Connection == nil {
+		var out []llm.Tool
+		for _, t := range caller {
+			if strings.HasPrefix(t.Name, namespace+"__") {
+				out = append(out, t)
+			}
+		}
+		return out, nil
+	}
 	m, err := s.manager(p)
 	if err != nil {
 		return nil, err

@@ -73,7 +73,8 @@ type Protocol struct {
 	Diagnostics diag.List
 
 	host           host
-	sources        map[string][]byte
+	sources        map[string][]byte // every file the load read, shared
+	files          []string          // the keys of sources this agent read
 	inputValidator func() (*types.Validator, error)
 	validators     sync.Map // type name -> *types.Validator
 	lookupOnce     sync.Once

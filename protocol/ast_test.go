@@ -1,6 +1,8 @@
 package protocol_test
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -71,4 +73,24 @@ func TestFingerprint(t *testing.T) {
 	after, err := protocol.Load(dir)
 	require.NoError(t, err)
 	assert.NotEqual(t, before.Fingerprint(), after.Fingerprint())
+}
+
+// A nested worker's fingerprint covers its own files only, so it is the
+// same as when its folder is loaded alone (a worker process that serves
+// only that slug checks it); the caller's covers the nested folder too.
+func TestFingerprintOfNestedWorker(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.CopyFS(filepath.Join(root, "support-triage"), os.DirFS("../examples/support-triage")))
+	require.NoError(t, os.CopyFS(filepath.Join(root, "ticket-summarizer"), os.DirFS("../examples/ticket-summarizer")))
+	caller, err := protocol.Load(filepath.Join(root, "support-triage"))
+	require.NoError(t, err)
+	alone, err := protocol.Load(filepath.Join(root, "ticket-summarizer"))
+	require.NoError(t, err)
+	assert.Equal(t, alone.Fingerprint(), caller.Worker("ticket-summarizer").Protocol.Fingerprint())
+	assert.NotEqual(t, alone.Fingerprint(), caller.Fingerprint())
+
+	writeFiles(t, filepath.Join(root, "ticket-summarizer"), map[string]string{"prompts/summarizer.md": "Summarize, briefly.\n"})
+	changed, err := protocol.Load(filepath.Join(root, "support-triage"))
+	require.NoError(t, err)
+	assert.NotEqual(t, caller.Fingerprint(), changed.Fingerprint(), "a nested worker's file is part of its caller's fingerprint")
 }

@@ -11,8 +11,9 @@ import (
 )
 
 // Fingerprint identifies the protocol's version: a SHA-256 (hex) of every
-// file read to load it (protocol.yaml, settings.json, prompts, references
-// and the folders of declared workers), each named by its slash-separated
+// file of the agent (protocol.yaml, settings.json, prompts, references)
+// and of the workers it declares, transitively (never its callers': a
+// nested worker's fingerprint is the one it has when loaded alone), each named by its slash-separated
 // path relative to the agent folder ("prompts/system.md",
 // "../helper/protocol.yaml") and followed by its bytes, each after its
 // length. Nothing else goes
@@ -25,13 +26,27 @@ func (p *Protocol) Fingerprint() string {
 	if h == nil {
 		h = osHost{}
 	}
-	byName := make(map[string][]byte, len(p.sources))
-	names := make([]string, 0, len(p.sources))
-	for file, data := range p.sources {
-		name := h.rel(p.Dir, file)
-		byName[name] = data
-		names = append(names, name)
+	byName := map[string][]byte{}
+	var names []string
+	seen := map[*Protocol]bool{}
+	var add func(q *Protocol)
+	add = func(q *Protocol) {
+		if q == nil || seen[q] {
+			return
+		}
+		seen[q] = true
+		for _, file := range q.files {
+			name := h.rel(p.Dir, file)
+			if _, ok := byName[name]; !ok {
+				names = append(names, name)
+			}
+			byName[name] = p.sources[file]
+		}
+		for _, w := range q.Workers {
+			add(w.Protocol)
+		}
 	}
+	add(p)
 	slices.Sort(names)
 	sum := sha256.New()
 	// Each name and each file is written after its length, so that no two

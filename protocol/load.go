@@ -84,6 +84,14 @@ func load(h host, path string) (*Protocol, error) {
 // line a diagnostic points at), or nil.
 func (p *Protocol) Source(file string) []byte { return p.sources[file] }
 
+// addSource keeps a file p read, under its display name.
+func (p *Protocol) addSource(display string, data []byte) {
+	if _, ok := p.sources[display]; !ok {
+		p.files = append(p.files, display)
+	}
+	p.sources[display] = data
+}
+
 // loader loads a protocol and the workers it declares, once each.
 type loader struct {
 	host    host
@@ -160,7 +168,7 @@ func (l *loader) readFile(p *Protocol, root fs.FS, name, display string, limit i
 		p.Diagnostics.Errorf(diag.Pos{File: display}, "%s", fileProblem(name, err))
 		return nil, false
 	}
-	l.sources[display] = data
+	p.addSource(display, data)
 	return data, true
 }
 
@@ -328,7 +336,7 @@ func (pf *promptFiles) Read(name string) ([]byte, string, error) {
 		}
 		return nil, display, err
 	}
-	pf.p.sources[display] = data
+	pf.p.addSource(display, data)
 	return data, display, nil
 }
 

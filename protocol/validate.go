@@ -241,7 +241,7 @@ func (v *validator) checkMCPServers() {
 		case mode.IsSet() && s.Source.Value != "remote":
 			v.errorf(mode.Pos, "%s: connection (eager or lazy) applies to remote servers only; remove it", what)
 		case consumer && s.Connection == nil:
-			v.errorf(s.Name.Pos, "%s has no connection: octrun itself connects to the MCP servers you run, so add a connection mapping: command (with args, env) to start a stdio server, or url (with headers) to reach a streamable HTTP server", what)
+			v.warnf(s.Name.Pos, "%s has no connection: its tools come from the caller at run time (octrun serve takes them from the start request's dynamicToolSchemas, named %s__<tool>); octrun run offers none. For octrun to start or reach the server itself, add a connection mapping: command (with args, env) for a stdio server, or url (with headers) for a streamable HTTP server", what, s.Name.Value)
 		}
 		if s.Connection != nil {
 			v.checkMCPConnection(what, s.Connection)

@@ -23,6 +23,7 @@ type host struct {
 	client      llm.Client
 	rec         *recorder
 	servers     *mcp.Servers
+	callerTools []llm.Tool
 	events      *events.Emitter
 	log         *slog.Logger
 }
@@ -95,7 +96,7 @@ func (f *effects) handler(name string) ToolHandler {
 func (f *effects) ListMCPTools(ctx context.Context, req effect.MCPListRequest) (effect.MCPListResult, error) {
 	return logged(ctx, f.host, effect.KindMCPList, req.Key, func(ctx context.Context) (effect.MCPListResult, error) {
 		return journaled(f.host.rec, effect.KindMCPList, req.Key, req, func() (effect.MCPListResult, error) {
-			tools, err := f.host.servers.Tools(ctx, f.protocol, req.Namespace)
+			tools, err := f.host.servers.Tools(ctx, f.protocol, req.Namespace, f.host.callerTools)
 			return effect.MCPListResult{Tools: tools}, err
 		})
 	})

@@ -2,8 +2,6 @@ package runtime_test
 
 import (
 	"context"
-	"fmt"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,62 +11,17 @@ import (
 
 	"github.com/octrun/octrun/events"
 	"github.com/octrun/octrun/llm"
+	"github.com/octrun/octrun/mcp/mcptest"
 	"github.com/octrun/octrun/protocol"
 	"github.com/octrun/octrun/runtime"
 )
-
-// mcpAgent writes a worker whose thread uses the MCP server calc, a real
-// MCP server process (the mcp package's test server) run over stdio.
-func mcpAgent(t *testing.T, command string) string {
-	t.Helper()
-	dir := t.TempDir()
-	files := map[string]string{
-		"settings.json": `{"slug": "calculator", "name": "Calculator", "format": "worker"}`,
-		"protocol.yaml": fmt.Sprintf(`mcpServers:
-  calc:
-    description: A calculator
-    source: consumer
-    display: stream
-    connection:
-      command: %q
-      timeout: 5s
-variables:
-  ANSWER: { type: string }
-steps:
-  Start:
-    block: start-thread
-    thread: main
-    model: openai/gpt-4o-mini
-    system: system
-    mcpServers: [calc]
-    maxSteps: 4
-  Answer:
-    block: next-message
-    output: ANSWER
-output: ANSWER
-`, command),
-		"prompts/system.md": "You calculate with the calc tools.\n",
-	}
-	for name, text := range files {
-		writeFile(t, dir, name, text)
-	}
-	return dir
-}
-
-func buildMCPServer(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "mcp-testserver")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/octrun/octrun/mcp/internal/testserver").CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	return bin
-}
 
 // An MCP tool used inside the model's tool loop: the thread offers the
 // server's tools as calc__<tool>; a call goes to the server process; a
 // crashed server is a tool error the model reads, and the next call
 // reaches a restarted server.
 func TestMCPToolsInTheLoop(t *testing.T) {
-	p, err := protocol.Load(mcpAgent(t, buildMCPServer(t)))
+	p, err := protocol.Load(mcptest.Agent(t, mcptest.Server(t)))
 	require.NoError(t, err, "%v", p.Diagnostics)
 	script, err := llm.ParseScript([]byte(`responses:
   - toolCalls:
@@ -122,7 +75,7 @@ func TestMCPToolsInTheLoop(t *testing.T) {
 // A server that cannot start fails the block that needs its tools, with a
 // tool_error naming it.
 func TestMCPServerThatCannotStart(t *testing.T) {
-	p, err := protocol.Load(mcpAgent(t, filepath.Join(t.TempDir(), "no-such-server")))
+	p, err := protocol.Load(mcptest.Agent(t, filepath.Join(t.TempDir(), "no-such-server")))
 	require.NoError(t, err)
 	client := llm.NewScripted(&llm.Script{Responses: []llm.ScriptResponse{{Text: "never"}}})
 	_, err = runtime.Run(context.Background(), p, nil, runtime.WithLLM(client))

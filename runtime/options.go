@@ -34,6 +34,7 @@ type config struct {
 	agents      func(slug string) (*protocol.Protocol, error)
 	logger      *slog.Logger
 	backend     *Backend
+	callerTools []llm.Tool
 }
 
 // defaultStore keeps the snapshots of paused runs when no store is given.
@@ -51,6 +52,15 @@ func newConfig(opts []Option) *config {
 		cfg.store = backendStore{Store: cfg.store, backend: cfg.backend}
 	}
 	return cfg
+}
+
+// WithCallerTools gives the tools the caller answers itself (the
+// dynamicToolSchemas of an Octavus start request): a thread that lists an
+// MCP server declared without a connection offers the ones in its
+// namespace (namespace__tool), and calling one pauses the run for the
+// caller's result (rule §2.4). A continued run needs them again.
+func WithCallerTools(tools []llm.Tool) Option {
+	return func(cfg *config) { cfg.callerTools = tools }
 }
 
 // WithLLM sets the model client. The default routes each model by its

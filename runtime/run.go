@@ -152,7 +152,7 @@ func (cfg *config) execute(ctx context.Context, p *protocol.Protocol, snap *Snap
 
 	servers := &mcp.Servers{}
 	defer servers.Close()
-	h := &host{executionID: execID, client: cfg.client, rec: rec, servers: servers, events: em, log: logger}
+	h := &host{executionID: execID, client: cfg.client, rec: rec, servers: servers, callerTools: cfg.callerTools, events: em, log: logger}
 	fx := &effects{host: h, protocol: p, tool: func(name string) ToolHandler { return cfg.handlers[name] }}
 	// A leg that ends, or pauses again, must have asked for every effect
 	// its journal recorded.

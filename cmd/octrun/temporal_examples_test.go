@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 
 	"github.com/octrun/octrun/internal/servicetest"
 )
@@ -141,6 +142,52 @@ func TestTwoWorkerProcesses(t *testing.T) {
 		seen[pid]++
 	}
 	assert.Len(t, seen, 2, "both worker processes ran tools: %v", seen)
+}
+
+// A nested worker routed with --route SLUG=QUEUE runs as a child workflow
+// on that queue, served by a second worker process whose agents folder
+// holds only that slug; the run prints what it prints locally.
+func TestRoutedNestedWorkerProcess(t *testing.T) {
+	addr := servicetest.Temporal(t)
+	redisURL := servicetest.RedisURL(t)
+	bin := octrunBinary(t)
+	examples, err := filepath.Abs("../../examples")
+	require.NoError(t, err)
+	mock := filepath.Join(examples, "support-triage", "mock.yaml")
+	summarizers := t.TempDir()
+	require.NoError(t, os.CopyFS(filepath.Join(summarizers, "ticket-summarizer"), os.DirFS(filepath.Join(examples, "ticket-summarizer"))))
+	stamp := time.Now().Format("150405.000")
+	parentQueue, childQueue := "routed-"+stamp, "routed-child-"+stamp
+	startWorker(t, bin, "--agents", examples, "--temporal", addr, "--task-queue", parentQueue, "--redis", redisURL,
+		"--mock", mock, "--route", "ticket-summarizer="+childQueue)
+	startWorker(t, bin, "--agents", summarizers, "--temporal", addr, "--task-queue", childQueue, "--redis", redisURL, "--mock", mock)
+
+	dir := t.TempDir()
+	args := []string{filepath.Join(examples, "support-triage"), "-i", "TICKET=My order A-1042 never arrived", "--events", "jsonl"}
+	code, local := runBinary(t, bin, dir, "", append(args, "--mock", mock)...)
+	require.Equal(t, exitOK, code)
+	code, remote := runBinary(t, bin, dir, "", append(args, "--temporal", addr, "--task-queue", parentQueue, "--redis", redisURL)...)
+	require.Equal(t, exitOK, code)
+	assert.Equal(t, eventLines(t, local), eventLines(t, remote))
+
+	var execID, nestedID string
+	for _, line := range strings.Split(strings.TrimSpace(remote), "\n") {
+		var ev struct{ Type, ExecutionID, WorkerID, WorkerSlug string }
+		require.NoError(t, json.Unmarshal([]byte(line), &ev))
+		switch {
+		case ev.Type == "start" && execID == "":
+			execID = ev.ExecutionID
+		case ev.Type == "worker-start" && ev.WorkerSlug == "ticket-summarizer":
+			nestedID = ev.WorkerID
+		}
+	}
+	require.NotEmpty(t, nestedID, "the run started the nested worker")
+	c, err := client.Dial(client.Options{HostPort: addr, Logger: quietTemporal()})
+	require.NoError(t, err)
+	defer c.Close()
+	desc, err := c.DescribeWorkflowExecution(t.Context(), execID+"/"+nestedID, "")
+	require.NoError(t, err)
+	assert.Equal(t, childQueue, desc.GetExecutionConfig().GetTaskQueue().GetName(), "the nested worker ran on the routed queue")
 }
 
 // Ctrl-C on `octrun run --temporal` cancels the run: exit 130, the stream

@@ -18,6 +18,7 @@ import (
 	"github.com/octrun/octrun/events"
 	"github.com/octrun/octrun/internal/servicetest"
 	"github.com/octrun/octrun/llm"
+	"github.com/octrun/octrun/mcp/mcptest"
 	"github.com/octrun/octrun/protocol"
 	"github.com/octrun/octrun/relay"
 	"github.com/octrun/octrun/runtime"
@@ -301,4 +302,56 @@ func TestWaitSurvivesWorkerRestart(t *testing.T) {
 	res, err := sub.Continue(context.Background(), "exec-restart", []events.ToolResult{{ToolCallID: pause.Calls[0].ToolCallID, Result: []byte(`{"approved": true}`)}}, temporal.RunOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, "Approved: the 9:02 train to Brest.", res.Output)
+}
+
+// An MCP server's tools work on Temporal as in process: the worker process
+// lists them (an activity), calls them (the tool activity) and the model
+// reads their results; a call carries the run's idempotency key in _meta.
+func TestMCPToolsOnTemporal(t *testing.T) {
+	e := newEnv(t)
+	p := load(t, mcptest.Agent(t, mcptest.Server(t)))
+	script, err := llm.ParseScript([]byte(`responses:
+  - toolCalls:
+      - name: calc__add
+        arguments: {a: 2, b: 3}
+  - toolCalls:
+      - name: calc__callid
+        arguments: {}
+  - text: 2 + 3 = 5
+`))
+	require.NoError(t, err)
+	model := llm.NewScripted(script)
+	queue := e.worker(t, []*protocol.Protocol{p}, temporal.WorkerOptions{LLM: model})
+
+	sub := temporal.NewClient(e.c, temporal.ClientOptions{TaskQueue: queue, Relay: e.relay})
+	var c events.Collector
+	res, err := sub.Run(context.Background(), p, nil, temporal.RunOptions{ExecutionID: "exec-mcp", Sink: c.Send})
+	require.NoError(t, err)
+	assert.Equal(t, "2 + 3 = 5", res.Output)
+
+	var callID string
+	outputs := map[string]string{}
+	for _, ev := range c.Events() {
+		switch ev := ev.(type) {
+		case events.ToolInputAvailable:
+			if ev.ToolName == "calc__callid" {
+				callID = ev.ToolCallID
+			}
+		case events.ToolOutputAvailable:
+			outputs[ev.ToolCallID] = string(ev.Output)
+		}
+	}
+	require.NotEmpty(t, callID, "the run called calc__callid")
+	assert.Equal(t, `"exec-mcp/`+callID+`"`, outputs[callID], "the MCP server got the idempotency key")
+
+	reqs := model.Requests()
+	require.Len(t, reqs, 3)
+	var offered []string
+	for _, tool := range reqs[0].Tools {
+		offered = append(offered, tool.Name)
+	}
+	assert.Contains(t, offered, "calc__add", "the worker listed the server's tools")
+	last := func(i int) string { return reqs[i].Messages[len(reqs[i].Messages)-1].Content }
+	assert.JSONEq(t, `{"sum": 5}`, last(1))
+	assert.Equal(t, "exec-mcp/"+callID, last(2))
 }

@@ -78,6 +78,9 @@ type RunInput struct {
 	ModelCalls int `json:"modelCalls,omitempty"`
 	// Nested is set for a nested worker's run.
 	Nested *NestedRun `json:"nested,omitempty"`
+	// CallerTools are the tools the caller answers, for MCP servers
+	// declared without a connection (runtime.WithCallerTools).
+	CallerTools []llm.Tool `json:"callerTools,omitempty"`
 }
 
 // NestedRun is what a nested worker's run needs of its caller.
@@ -193,7 +196,8 @@ type ToolCall struct {
 // MCPListCall is the input of the MCP listing activity.
 type MCPListCall struct {
 	Call
-	Req effect.MCPListRequest `json:"req"`
+	Req         effect.MCPListRequest `json:"req"`
+	CallerTools []llm.Tool            `json:"callerTools,omitempty"`
 }
 
 // MediaCall is the input of the media activity.

@@ -216,7 +216,7 @@ func (f *wfEffects) CallTool(_ context.Context, req effect.ToolRequest) (effect.
 // ListMCPTools implements effect.Effects with the MCP listing activity.
 func (f *wfEffects) ListMCPTools(_ context.Context, req effect.MCPListRequest) (effect.MCPListResult, error) {
 	var out effect.MCPListResult
-	if err := f.activity(f.wctx, activityMCPList, 2*time.Minute, MCPListCall{Call: f.call(), Req: req}, &out); err != nil {
+	if err := f.activity(f.wctx, activityMCPList, 2*time.Minute, MCPListCall{Call: f.call(), Req: req, CallerTools: f.in.CallerTools}, &out); err != nil {
 		return out, f.failure(err)
 	}
 	return out, nil
@@ -266,7 +266,7 @@ func (f *wfEffects) RunWorker(_ context.Context, req effect.WorkerRequest) (effe
 	}
 	in := RunInput{
 		ExecutionID: f.in.ExecutionID, Agent: agent, Input: req.Input, AllEvents: f.in.AllEvents,
-		NextSeq: f.pub.next, Pending: toWire(f.pub.take()), ModelCalls: f.modelCalls,
+		NextSeq: f.pub.next, Pending: toWire(f.pub.take()), ModelCalls: f.modelCalls, CallerTools: f.in.CallerTools,
 		Nested: &NestedRun{WorkerID: req.WorkerID, Slug: decl.Slug.Value, Description: req.Label, Scope: req.Scope, ToolNames: toolNames},
 	}
 	ctx := workflow.WithChildOptions(f.wctx, workflow.ChildWorkflowOptions{

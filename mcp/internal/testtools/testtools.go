@@ -10,6 +10,8 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
+
+	octmcp "github.com/octrun/octrun/mcp"
 )
 
 // pixel is a 1x1 PNG, base64-encoded.
@@ -79,6 +81,15 @@ func New() *server.MCPServer {
 		mcp.WithDescription("Answers with a caption and an image"),
 	), func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		return mcp.NewToolResultImage("a dot", pixel, "image/png"), nil
+	})
+	s.AddTool(mcp.NewTool("callid",
+		mcp.WithDescription("Answers with the idempotency key octrun sent in _meta"),
+	), func(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		key := ""
+		if m := req.Params.Meta; m != nil {
+			key, _ = m.AdditionalFields[octmcp.ToolCallIDMetaKey].(string)
+		}
+		return mcp.NewToolResultText(key), nil
 	})
 	s.AddTool(mcp.NewToolWithRawSchema("config", "Takes a configuration", []byte(configSchema)),
 		func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) {

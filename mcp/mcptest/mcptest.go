@@ -1,0 +1,73 @@
+// Package mcptest gives other packages' tests a real MCP server: the mcp
+// package's test server program, built once per test binary, and an agent
+// folder whose thread uses it.
+package mcptest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// Server builds the test server program (the tools of the mcp package's
+// tests, over stdio) into a temporary folder and returns its path.
+func Server(tb testing.TB) string {
+	tb.Helper()
+	bin := filepath.Join(tb.TempDir(), "mcp-testserver")
+	if runtime.GOOS == "windows" {
+		bin += ".exe"
+	}
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/octrun/octrun/mcp/internal/testserver").CombinedOutput()
+	if err != nil {
+		tb.Fatalf("building the MCP test server: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// Agent writes the agent folder "calculator" into a temporary folder and
+// returns it: one thread that offers the tools of the MCP server calc,
+// started with command over stdio, and answers in ANSWER.
+func Agent(tb testing.TB, command string) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	files := map[string]string{
+		"settings.json": `{"slug": "calculator", "name": "Calculator", "format": "worker"}`,
+		"protocol.yaml": fmt.Sprintf(`mcpServers:
+  calc:
+    description: A calculator
+    source: consumer
+    display: stream
+    connection:
+      command: %q
+      timeout: 5s
+variables:
+  ANSWER: { type: string }
+steps:
+  Start:
+    block: start-thread
+    thread: main
+    model: openai/gpt-4o-mini
+    system: system
+    mcpServers: [calc]
+    maxSteps: 4
+  Answer:
+    block: next-message
+    output: ANSWER
+output: ANSWER
+`, command),
+		"prompts/system.md": "You calculate with the calc tools.\n",
+	}
+	for name, text := range files {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return dir
+}
