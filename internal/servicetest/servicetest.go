@@ -192,7 +192,8 @@ func Temporal(t testing.TB) string {
 			"--ui-port", strconv.Itoa(ui), "--headless", "--log-level", "error",
 			"--dynamic-config-value", "history.transferProcessorMaxPollRPS=1000",
 			"--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
-			"--dynamic-config-value", "matching.numTaskqueueWritePartitions=1")
+			"--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
+			"--dynamic-config-value", "system.enableActivityEagerExecution=true")
 		stderr, _ := temporalProc.StderrPipe()
 		if temporalErr = temporalProc.Start(); temporalErr != nil {
 			return
