@@ -22,7 +22,7 @@ import (
 )
 
 const (
-	ruleID   = `(?:§\d{1,2}(?:\.\d{1,2}){0,2}|D\d{1,2}|A\d{1,2}|C\d{1,2}|Appendix [A-Z])\b`
+	ruleID   = `(?:§\d{1,2}(?:\.\d{1,2}){0,2}|D\d{1,2}|A\d{1,2}|C\d{1,2}|H\d{1,2}|Appendix [A-Z])\b`
 	ruleWS   = `(?:[ \t]*\n[ \t]*(?://|#)?[ \t]*|[ \t]+)`
 	ruleItem = ruleID + `(?: item \d+)?`
 	ruleSep  = `(?:,` + ruleWS + `(?:and` + ruleWS + `)?|` + ruleWS + `(?:and|or|with)` + ruleWS + `|/|-)`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"os"
 	"time"
 
@@ -127,11 +128,17 @@ func WithExecutionID(id string) Option { return func(cfg *config) { cfg.executio
 // tool handlers, so that a run with a scripted model needs no real tool
 // either (octrun --mock).
 func WithScriptedTools(s *llm.Script) Option {
-	return func(cfg *config) {
-		for name, t := range s.Tools {
-			cfg.handlers[name] = scriptedTool(t)
-		}
+	return func(cfg *config) { maps.Copy(cfg.handlers, ScriptedTools(s)) }
+}
+
+// ScriptedTools returns the answers of a script's tools section as tool
+// handlers, by tool name.
+func ScriptedTools(s *llm.Script) map[string]ToolHandler {
+	handlers := make(map[string]ToolHandler, len(s.Tools))
+	for name, t := range s.Tools {
+		handlers[name] = scriptedTool(t)
 	}
+	return handlers
 }
 
 // scriptedTool answers a tool from a script's tools section.

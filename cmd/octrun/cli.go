@@ -27,6 +27,7 @@ const usage = `usage:
   octrun continue ID --results F  continue a run paused for client tools
   octrun worker --agents DIR --temporal HOST:PORT
                                   serve agents to runs submitted through Temporal
+  octrun serve --agents DIR       serve agents over HTTP (the Octavus worker API)
   octrun validate PATH [--json]   check a protocol without running it
   octrun version                  print octrun's version
 
@@ -62,6 +63,8 @@ func run(ctx context.Context, args []string, std stdio) int {
 		return continueRun(ctx, args[1:], std)
 	case "worker":
 		return serveWorker(ctx, args[1:], std)
+	case "serve":
+		return serveHTTP(ctx, args[1:], std)
 	}
 	if strings.HasPrefix(args[0], "-") {
 		fmt.Fprintf(std.err, "octrun: unknown flag %s\n\n%s", args[0], usage)

@@ -193,15 +193,10 @@ func serveWorker(ctx context.Context, args []string, std stdio) int {
 		}
 		routeMap[slug] = queue
 	}
-	for _, s := range tools {
-		tc, err := runtime.ParseToolCommand(s)
-		if err != nil {
-			fmt.Fprintf(std.err, "octrun worker: --tool %q: %v\n", s, err)
-			return exitUsage
-		}
-		b.Tools = append(b.Tools, tc)
+	if !addToolCommands("worker", &b, tools, std) {
+		return exitUsage
 	}
-	agents, code := loadAgents(agentsDir, std)
+	agents, code := loadAgents("worker", agentsDir, std)
 	if code != exitOK {
 		return code
 	}
@@ -238,11 +233,26 @@ func serveWorker(ctx context.Context, args []string, std stdio) int {
 	return exitOK
 }
 
-// loadAgents loads every agent folder of dir, reporting every problem.
-func loadAgents(dir string, std stdio) ([]*protocol.Protocol, int) {
+// addToolCommands adds the --tool flags of the subcommand cmd to b,
+// reporting a malformed one.
+func addToolCommands(cmd string, b *runtime.Backend, tools []string, std stdio) bool {
+	for _, s := range tools {
+		tc, err := runtime.ParseToolCommand(s)
+		if err != nil {
+			fmt.Fprintf(std.err, "octrun %s: --tool %q: %v\n", cmd, s, err)
+			return false
+		}
+		b.Tools = append(b.Tools, tc)
+	}
+	return true
+}
+
+// loadAgents loads every agent folder of dir for the subcommand cmd,
+// reporting every problem.
+func loadAgents(cmd, dir string, std stdio) ([]*protocol.Protocol, int) {
 	cat, err := protocol.NewCatalogDir(dir)
 	if err != nil {
-		fmt.Fprintf(std.err, "octrun worker: --agents %s: %v\n", dir, err)
+		fmt.Fprintf(std.err, "octrun %s: --agents %s: %v\n", cmd, dir, err)
 		return nil, exitUsage
 	}
 	var agents []*protocol.Protocol
@@ -253,14 +263,14 @@ func loadAgents(dir string, std stdio) ([]*protocol.Protocol, int) {
 			_ = diag.Write(std.err, p.Diagnostics, p.Source)
 		}
 		if err != nil {
-			fmt.Fprintf(std.err, "octrun worker: agent %s is not valid\n", slug)
+			fmt.Fprintf(std.err, "octrun %s: agent %s is not valid\n", cmd, slug)
 			code = exitUsage
 			continue
 		}
 		agents = append(agents, p)
 	}
 	if code == exitOK && len(agents) == 0 {
-		fmt.Fprintf(std.err, "octrun worker: --agents %s holds no agent folder\n", dir)
+		fmt.Fprintf(std.err, "octrun %s: --agents %s holds no agent folder\n", cmd, dir)
 		code = exitUsage
 	}
 	return agents, code

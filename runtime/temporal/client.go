@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/octrun/octrun/events"
+	"github.com/octrun/octrun/llm"
 	"github.com/octrun/octrun/protocol"
 	"github.com/octrun/octrun/relay"
 	"github.com/octrun/octrun/runtime"
@@ -65,6 +66,12 @@ type RunOptions struct {
 	AllEvents bool
 	// Sink receives the run's events in order; nil drops them.
 	Sink events.Sink
+	// Detached makes a cancelled ctx stop following the run without
+	// cancelling it: the run goes on, and its events stay readable.
+	Detached bool
+	// CallerTools are the tools the caller answers, for MCP servers
+	// declared without a connection (runtime.WithCallerTools).
+	CallerTools []llm.Tool
 }
 
 // Run starts a run of p with input on the task queue's workers and
@@ -90,7 +97,7 @@ func (c *Client) Run(ctx context.Context, p *protocol.Protocol, input map[string
 		ID:                    o.ExecutionID,
 		TaskQueue:             c.opts.TaskQueue,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-	}, WorkflowName, RunInput{ExecutionID: o.ExecutionID, Agent: agent, Input: input, AllEvents: o.AllEvents, NextSeq: 1})
+	}, WorkflowName, RunInput{ExecutionID: o.ExecutionID, Agent: agent, Input: input, AllEvents: o.AllEvents, NextSeq: 1, CallerTools: o.CallerTools})
 	if err != nil {
 		var started *serviceerror.WorkflowExecutionAlreadyStarted
 		if errors.As(err, &started) {
@@ -99,7 +106,7 @@ func (c *Client) Run(ctx context.Context, p *protocol.Protocol, input map[string
 		}
 		return nil, fmt.Errorf("the run could not be started on Temporal: %w", err)
 	}
-	return c.follow(ctx, o.ExecutionID, 1, o.Sink)
+	return c.follow(ctx, o.ExecutionID, 1, o)
 }
 
 // Continue delivers the results of the client tool calls a run waits for
@@ -130,7 +137,7 @@ func (c *Client) Continue(ctx context.Context, executionID string, results []eve
 		return nil, &runtime.Error{Type: events.ErrorTypeValidation, ExecutionID: executionID, Err: err,
 			Message: fmt.Sprintf("execution %s: %v", executionID, updateMessage(err))}
 	}
-	return c.follow(ctx, executionID, state.NextSeq, o.Sink)
+	return c.follow(ctx, executionID, state.NextSeq, o)
 }
 
 // updateMessage is the validator's message of a refused update.
@@ -197,23 +204,28 @@ func (c *Client) CheckWorkers(ctx context.Context) error {
 
 // follow reads a run's events from sequence number from on until the leg
 // ends: the run finished (its result), paused (*runtime.PauseError) or
-// failed. Cancelling ctx cancels the run and reads its last events.
-func (c *Client) follow(ctx context.Context, executionID string, from int64, sink events.Sink) (*runtime.Result, error) {
+// failed. Cancelling ctx cancels the run and reads its last events, or,
+// detached, stops reading.
+func (c *Client) follow(ctx context.Context, executionID string, from int64, o RunOptions) (*runtime.Result, error) {
+	sink := o.Sink
 	if sink == nil {
 		sink = func(events.Event) error { return nil }
 	}
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		select {
-		case <-ctx.Done():
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			defer cancel()
-			_ = c.c.CancelWorkflow(cctx, executionID, "")
-		case <-done:
-		}
-	}()
-	rctx := context.WithoutCancel(ctx)
+	rctx := ctx
+	if !o.Detached {
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			select {
+			case <-ctx.Done():
+				cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+				defer cancel()
+				_ = c.c.CancelWorkflow(cctx, executionID, "")
+			case <-done:
+			}
+		}()
+		rctx = context.WithoutCancel(ctx)
+	}
 	next := int64(1)
 	if c.opts.Relay != nil {
 		pending, paused, read, err := c.readEvents(rctx, executionID, from, sink)
@@ -222,6 +234,9 @@ func (c *Client) follow(ctx context.Context, executionID string, from int64, sin
 				return &runtime.Result{ExecutionID: executionID}, &runtime.PauseError{ExecutionID: executionID, Calls: pending}
 			}
 			return c.result(rctx, executionID, sink, read)
+		}
+		if rctx.Err() != nil {
+			return nil, rctx.Err() // detached: the caller stopped following
 		}
 		// Redis failed: the run goes on; its result still comes from
 		// Temporal, with the last events the stream could not give.

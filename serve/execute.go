@@ -1,0 +1,277 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/octrun/octrun/effect"
+	"github.com/octrun/octrun/events"
+	"github.com/octrun/octrun/interp"
+	"github.com/octrun/octrun/llm"
+	"github.com/octrun/octrun/protocol"
+	"github.com/octrun/octrun/runtime"
+)
+
+// executeRequest is the body of POST /api/agents/{agentId}/execute.
+type executeRequest struct {
+	Type               string              `json:"type"`
+	Input              json.RawMessage     `json:"input"`
+	DynamicToolSchemas []toolSchema        `json:"dynamicToolSchemas"`
+	ExecutionID        string              `json:"executionId"`
+	ToolResults        []events.ToolResult `json:"toolResults"`
+}
+
+// toolSchema is one entry of dynamicToolSchemas.
+type toolSchema struct {
+	Name        string         `json:"name"`
+	Description string         `json:"description"`
+	InputSchema map[string]any `json:"inputSchema"`
+}
+
+// execute serves POST /api/agents/{agentId}/execute: a start or a
+// continue, answered with the leg's events as a stream.
+func (s *Server) execute(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.agent(w, r)
+	if !ok {
+		return
+	}
+	var req executeRequest
+	if !s.decodeBody(w, r, &req) {
+		return
+	}
+	switch req.Type {
+	case "start":
+		s.start(w, r, p, req)
+	case "continue":
+		s.continueRun(w, r, p, req)
+	default:
+		writeError(w, http.StatusBadRequest, "validation_error", fmt.Sprintf("type %q is not a request type: use start or continue", req.Type))
+	}
+}
+
+// agent finds the agent of the request's path, or answers 404.
+func (s *Server) agent(w http.ResponseWriter, r *http.Request) (*protocol.Protocol, bool) {
+	slug := r.PathValue("agentId")
+	p, ok := s.agents[slug]
+	if !ok {
+		writeError(w, http.StatusNotFound, "not_found_error", fmt.Sprintf("no agent %q is served here", slug))
+	}
+	return p, ok
+}
+
+// decodeBody reads the request's JSON body into v: at most MaxBody bytes
+// (413 beyond), nested at most MaxJSONDepth deep, one object.
+func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBody))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			writeError(w, http.StatusRequestEntityTooLarge, "validation_error", fmt.Sprintf("the request body is over %d bytes", s.opts.MaxBody))
+		} else {
+			writeError(w, http.StatusBadRequest, "validation_error", "the request body could not be read: "+err.Error())
+		}
+		return false
+	}
+	if err := checkDepth(body, MaxJSONDepth); err != nil {
+		writeError(w, http.StatusBadRequest, "validation_error", err.Error())
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "validation_error", "the request body is not the JSON object expected: "+err.Error())
+		return false
+	}
+	return true
+}
+
+// checkDepth refuses JSON nested deeper than max.
+func checkDepth(data []byte, max int) error {
+	depth := 0
+	inString, escaped := false, false
+	for _, c := range data {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			if depth++; depth > max {
+				return fmt.Errorf("the request body nests JSON deeper than %d levels", max)
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return nil
+}
+
+// start starts a new execution and streams its first leg.
+func (s *Server) start(w http.ResponseWriter, r *http.Request, p *protocol.Protocol, req executeRequest) {
+	input, err := protocol.DecodeInput(req.Input)
+	if len(req.Input) == 0 {
+		input, err = map[string]any{}, nil
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "validation_error", "input: "+err.Error())
+		return
+	}
+	if _, err := p.ResolveInput(input); err != nil {
+		var bad *protocol.InputError
+		if errors.As(err, &bad) {
+			writeProblems(w, bad.Problems)
+			return
+		}
+		writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
+		return
+	}
+	callerTools := make([]llm.Tool, 0, len(req.DynamicToolSchemas))
+	for _, t := range req.DynamicToolSchemas {
+		if t.Name == "" {
+			writeError(w, http.StatusBadRequest, "validation_error", "dynamicToolSchemas: every tool needs a name")
+			return
+		}
+		callerTools = append(callerTools, llm.Tool{Name: t.Name, Description: t.Description, Parameters: t.InputSchema})
+	}
+	if !s.admit(w) {
+		return
+	}
+	e := newExecution(runtime.NewExecutionID(), p, callerTools)
+	s.mu.Lock()
+	s.executions[e.id] = e
+	s.mu.Unlock()
+	s.metrics.started.Add(1)
+	s.runLeg(w, r, e, func(ctx context.Context, leg Leg) (*runtime.Result, error) {
+		return s.opts.Runner.Start(ctx, p, input, leg)
+	})
+}
+
+// continueRun continues a paused execution with the caller's results and
+// streams the new leg.
+func (s *Server) continueRun(w http.ResponseWriter, r *http.Request, p *protocol.Protocol, req executeRequest) {
+	e := s.lookup(req.ExecutionID)
+	if e == nil || e.agent != p {
+		writeError(w, http.StatusNotFound, "not_found_error", fmt.Sprintf("no execution %q of agent %q is known here", req.ExecutionID, p.Settings.Slug.Value))
+		return
+	}
+	e.mu.Lock()
+	st, pending := e.status, e.pending
+	var answers []events.ToolResult
+	unknown := ""
+	for _, res := range req.ToolResults {
+		switch {
+		case pendingCall(pending, res.ToolCallID):
+			answers = append(answers, res)
+		case !e.called[res.ToolCallID] && unknown == "":
+			unknown = res.ToolCallID
+		}
+		// A result of a call the server answered itself is ignored.
+	}
+	e.mu.Unlock()
+	switch st {
+	case running:
+		writeError(w, http.StatusConflict, "validation_error", fmt.Sprintf("execution %s is running a leg already; continue it once that leg ends", e.id))
+		return
+	case ended:
+		writeError(w, http.StatusConflict, "validation_error", fmt.Sprintf("execution %s has ended; start a new one", e.id))
+		return
+	}
+	if unknown != "" {
+		writeError(w, http.StatusBadRequest, "validation_error", fmt.Sprintf("execution %s made no tool call %q", e.id, unknown))
+		return
+	}
+	if _, err := effect.MatchResults(pending, answers); err != nil {
+		writeError(w, http.StatusBadRequest, "validation_error", fmt.Sprintf("execution %s: %v", e.id, err))
+		return
+	}
+	e.mu.Lock()
+	if e.status != paused {
+		e.mu.Unlock()
+		writeError(w, http.StatusConflict, "validation_error", fmt.Sprintf("execution %s is running a leg already; continue it once that leg ends", e.id))
+		return
+	}
+	e.status = running
+	for _, a := range answers {
+		e.supplied[a.ToolCallID] = true
+	}
+	e.mu.Unlock()
+	if !s.admit(w) {
+		e.setStatus(paused, pending, 0)
+		return
+	}
+	s.runLeg(w, r, e, func(ctx context.Context, leg Leg) (*runtime.Result, error) {
+		return s.opts.Runner.Continue(ctx, p, answers, leg)
+	})
+}
+
+// pendingCall reports whether id is one of the pending calls.
+func pendingCall(pending []events.PendingToolCall, id string) bool {
+	for _, c := range pending {
+		if c.ToolCallID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// runLeg runs a leg of e in the background and streams its events to the
+// client. A client that goes away cancels the leg, unless the runner's
+// runs are durable.
+func (s *Server) runLeg(w http.ResponseWriter, r *http.Request, e *execution, run func(context.Context, Leg) (*runtime.Result, error)) {
+	ctx, cancel := context.WithCancel(s.runs)
+	from := e.next()
+	e.mu.Lock()
+	e.status, e.cancel, e.finishedLeg = running, cancel, false
+	e.mu.Unlock()
+	s.metrics.inFlight.Add(1)
+	go func() {
+		defer s.release()
+		defer s.metrics.inFlight.Add(-1)
+		defer cancel()
+		leg := Leg{ExecutionID: e.id, CallerTools: e.callerTools, Emit: func(ev events.Event) {
+			s.metrics.observeEvent(ev)
+			e.emit(ev)
+		}}
+		_, err := run(ctx, leg)
+		s.endLeg(e, err)
+	}()
+	done := s.stream(w, r, e, from)
+	if !done && !s.opts.Runner.Durable() {
+		cancel()
+	}
+}
+
+// endLeg records how a leg ended. A leg that failed before its run could
+// say so (the runner could not start it) gets the error and finish events
+// a failed run ends with.
+func (s *Server) endLeg(e *execution, err error) {
+	var pause *runtime.PauseError
+	if errors.As(err, &pause) {
+		s.metrics.finished("paused")
+		e.setStatus(paused, pause.Calls, 0)
+		return
+	}
+	var rerr *runtime.Error
+	switch {
+	case err == nil:
+		s.metrics.finished("completed")
+	case errors.As(err, &rerr) && rerr.Cancelled:
+		s.metrics.finished("cancelled")
+	default:
+		s.metrics.finished("failed")
+	}
+	if err != nil && !e.legFinished() {
+		e.emit(interp.ErrorEvent(err))
+		e.emit(events.Finish{FinishReason: events.FinishError})
+	}
+	e.setStatus(ended, nil, time.Now().UnixNano())
+}
