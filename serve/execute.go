@@ -66,9 +66,14 @@ func (s *Server) agent(w http.ResponseWriter, r *http.Request) (*protocol.Protoc
 }
 
 // decodeBody reads the request's JSON body into v: at most MaxBody bytes
-// (413 beyond), nested at most MaxJSONDepth deep, one object.
+// (413 beyond) within BodyTimeout, nested at most MaxJSONDepth deep, one
+// object. (The deadline is the body's alone: a server-wide read timeout
+// would also cut the long response streams.)
 func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(BodyTimeout))
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBody))
+	_ = rc.SetReadDeadline(time.Time{})
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {

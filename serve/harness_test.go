@@ -169,6 +169,8 @@ func field(t testing.TB, data, name string) any {
 type sdk struct {
 	a        *api
 	handlers map[string]func(args map[string]any) any
+	// schemas are the dynamicToolSchemas sent on start.
+	schemas any
 }
 
 type sdkRun struct {
@@ -182,6 +184,9 @@ func (c sdk) generate(t testing.TB, agent string, input map[string]any) sdkRun {
 	t.Helper()
 	var run sdkRun
 	body := map[string]any{"type": "start", "input": input}
+	if c.schemas != nil {
+		body["dynamicToolSchemas"] = c.schemas
+	}
 	for {
 		resp := c.a.post(t, "/api/agents/"+agent+"/execute", body)
 		require.Equal(t, http.StatusOK, resp.StatusCode, "leg %d", run.legs+1)

@@ -423,13 +423,9 @@ func TestDrainAndCancel(t *testing.T) {
 	assertCancelled(t, evs)
 }
 
-// Tools the caller declares in dynamicToolSchemas serve a thread that
-// lists an MCP server declared without a connection: the model is offered
-// them as namespace__tool, a call pauses for the caller, and the result
-// reaches the model.
-func TestDynamicToolSchemas(t *testing.T) {
-	dir := t.TempDir()
-	writeAgent(t, dir, "browser-helper", `mcpServers:
+// browserAgent is an agent whose thread lists an MCP server declared
+// without a connection: the caller's.
+const browserAgent = `mcpServers:
   browser:
     description: The user's browser
     source: consumer
@@ -447,18 +443,45 @@ steps:
     block: next-message
     output: ANSWER
 output: ANSWER
-`)
+`
+
+var browserScript = &llm.Script{Responses: []llm.ScriptResponse{
+	{ToolCalls: []llm.ToolCall{{Name: "browser__title", Arguments: `{}`}}},
+	{Text: "The page is Tides."},
+}}
+
+// dynamicStart is a start request declaring the caller's tools.
+var dynamicStart = map[string]any{"type": "start", "input": map[string]any{},
+	"dynamicToolSchemas": []any{
+		map[string]any{"name": "browser__title", "description": "The page's title", "inputSchema": map[string]any{"type": "object", "properties": map[string]any{}}},
+		map[string]any{"name": "other__thing", "description": "Not the browser's", "inputSchema": map[string]any{"type": "object"}},
+	}}
+
+// Tools the caller declares in dynamicToolSchemas serve a thread that
+// lists an MCP server declared without a connection: a call of one pauses
+// for the caller, and its result reaches the model.
+func TestDynamicToolSchemas(t *testing.T) {
+	dir := t.TempDir()
+	writeAgent(t, dir, "browser-helper", browserAgent)
 	agents := loadDir(t, dir)
-	model := llm.NewScripted(&llm.Script{Responses: []llm.ScriptResponse{
-		{ToolCalls: []llm.ToolCall{{Name: "browser__title", Arguments: `{}`}}},
-		{Text: "The page is Tides."},
-	}})
-	a := newAPI(t, nil, nil, nil, serve.Options{Agents: agents, Runner: &serve.InProcess{Model: func(int) llm.Client { return model }}})
-	resp := a.post(t, "/api/agents/browser-helper/execute", map[string]any{"type": "start", "input": map[string]any{},
-		"dynamicToolSchemas": []any{
-			map[string]any{"name": "browser__title", "description": "The page's title", "inputSchema": map[string]any{"type": "object", "properties": map[string]any{}}},
-			map[string]any{"name": "other__thing", "description": "Not the browser's", "inputSchema": map[string]any{"type": "object"}},
-		}})
+	forEach(t, func(t *testing.T, b backend) {
+		a := newAPI(t, b, browserScript, nil, serve.Options{Agents: agents})
+		c := sdk{a: a, schemas: dynamicStart["dynamicToolSchemas"],
+			handlers: map[string]func(map[string]any) any{"browser__title": func(map[string]any) any { return "Tides" }}}
+		run := c.generate(t, "browser-helper", nil)
+		assert.Equal(t, "The page is Tides.", run.output)
+		assert.Equal(t, 2, run.legs, "the call paused the run for the caller")
+	})
+}
+
+// The model is offered exactly the caller's tools of the server's
+// namespace, and reads the caller's result.
+func TestDynamicToolsOffered(t *testing.T) {
+	dir := t.TempDir()
+	writeAgent(t, dir, "browser-helper", browserAgent)
+	model := llm.NewScripted(browserScript)
+	a := newAPI(t, nil, nil, nil, serve.Options{Agents: loadDir(t, dir), Runner: &serve.InProcess{Model: func(int) llm.Client { return model }}})
+	resp := a.post(t, "/api/agents/browser-helper/execute", dynamicStart)
 	evs, _, _ := readStream(t, resp.Body)
 	require.Equal(t, "tool-request", evs[len(evs)-2].kind)
 	call := field(t, evs[len(evs)-2].data, "toolCalls").([]any)[0].(map[string]any)

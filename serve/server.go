@@ -17,13 +17,15 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultHeartbeat   = 15 * time.Second
-	DefaultMaxBody     = 4 << 20
-	DefaultMaxRuns     = 256
-	DefaultRetention   = time.Hour
-	DefaultWriteTimout = 30 * time.Second
+	DefaultHeartbeat    = 15 * time.Second
+	DefaultMaxBody      = 4 << 20
+	DefaultMaxRuns      = 256
+	DefaultRetention    = time.Hour
+	DefaultWriteTimeout = 30 * time.Second
 	// MaxJSONDepth bounds the nesting of a request body's JSON.
 	MaxJSONDepth = 64
+	// BodyTimeout bounds the reading of a request body.
+	BodyTimeout = 30 * time.Second
 )
 
 // Options configures a Server.
@@ -48,7 +50,7 @@ type Options struct {
 	// (DefaultRetention).
 	Retention time.Duration
 	// WriteTimeout bounds each write to a client; a client that stops
-	// reading is dropped after it (DefaultWriteTimout).
+	// reading is dropped after it (DefaultWriteTimeout).
 	WriteTimeout time.Duration
 	// Logger receives the server's logs (default: none).
 	Logger *slog.Logger
@@ -96,7 +98,7 @@ func New(opts Options) (*Server, error) {
 		opts.Retention = DefaultRetention
 	}
 	if opts.WriteTimeout <= 0 {
-		opts.WriteTimeout = DefaultWriteTimout
+		opts.WriteTimeout = DefaultWriteTimeout
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

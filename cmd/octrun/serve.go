@@ -141,7 +141,7 @@ func serveHTTP(ctx context.Context, args []string, std stdio) int {
 		fmt.Fprintf(std.err, "octrun serve: cannot listen on %s: %v\n", addr, err)
 		return exitFailed
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		MaxHeaderBytes: 64 << 10}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
