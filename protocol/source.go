@@ -117,6 +117,10 @@ func (f rootFolder) sub(name string) (folder, error) {
 
 func (f rootFolder) Close() error { return f.root.Close() }
 
+// Stat implements fs.StatFS without opening the file (a named pipe would
+// block the open); the embedded fs.FS hides the root's own Stat.
+func (f rootFolder) Stat(name string) (fs.FileInfo, error) { return f.root.Stat(name) }
+
 // fsHost reads agent folders inside an fs.FS. Paths are cleaned,
 // slash-separated and may not leave the fs.FS: absolute paths and ".."
 // that climbs above its root are refused. Links are the fs.FS's business:
@@ -221,6 +225,12 @@ var errNotRegular = errors.New("not a regular file")
 // a larger file is refused by its size, and whatever its size claims no
 // more than limit+1 bytes are read.
 func readLimited(fsys fs.FS, name string, limit int64) ([]byte, error) {
+	// Stat first: opening a named pipe or a device would block or act.
+	if st, err := fs.Stat(fsys, name); err != nil {
+		return nil, err
+	} else if !st.Mode().IsRegular() {
+		return nil, errNotRegular
+	}
 	f, err := fsys.Open(name)
 	if err != nil {
 		return nil, err
