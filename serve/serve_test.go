@@ -114,6 +114,14 @@ func TestRefusals(t *testing.T) {
 		resp := b.do(t, http.MethodGet, "/api/agents", nil, nil)
 		assert.Equal(t, http.StatusOK, resp.StatusCode)
 	})
+	t.Run("scheme in any case", func(t *testing.T) {
+		b := *a
+		b.key = ""
+		resp := b.do(t, http.MethodGet, "/api/agents", nil, http.Header{"Authorization": {"bearer k-one"}})
+		assert.Equal(t, http.StatusOK, resp.StatusCode)
+		resp = b.do(t, http.MethodGet, "/api/agents", nil, http.Header{"Authorization": {"Basic k-one"}})
+		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	})
 	t.Run("unknown agent", func(t *testing.T) {
 		for _, path := range []string{"/api/agents/nobody/execute", "/api/agents/..%2Fsupport-triage/execute", "/api/agents/SUPPORT-TRIAGE/execute"} {
 			resp := a.post(t, path, start)

@@ -146,8 +146,8 @@ func (s *Server) authorized(r *http.Request) bool {
 	if len(s.opts.APIKeys) == 0 {
 		return true
 	}
-	given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok {
+	scheme, given, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return false
 	}
 	match := 0

@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/octrun/octrun/runtime"
@@ -99,6 +101,9 @@ func serveHTTP(ctx context.Context, args []string, std stdio) int {
 	if err := o.check(); err != nil {
 		return fail("%v", err)
 	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return fail("--addr %s: want HOST:PORT, such as 127.0.0.1:8080: %v", addr, err)
+	}
 	keys, err := apiKeys(keyFile)
 	if err != nil {
 		return fail("%v", err)
@@ -151,7 +156,7 @@ func serveHTTP(ctx context.Context, args []string, std stdio) int {
 	}
 	logger.Info("serving", "url", "http://"+ln.Addr().String(), "agents", len(agents), "runs", backend, "apiKeys", len(keys))
 	if len(keys) == 0 {
-		logger.Warn("no API key is set: requests need none; the server listens on a loopback address only")
+		fmt.Fprintf(std.err, "octrun serve: no API key is set: requests need none, so the server listens on %s, a loopback address, only\n", addr)
 	}
 	select {
 	case err := <-served:
@@ -159,9 +164,19 @@ func serveHTTP(ctx context.Context, args []string, std stdio) int {
 		return exitFailed
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down: no new runs; running ones may finish", "grace", shutdown)
+	logger.Info("shutting down: no new runs; running ones may finish (a second signal cancels them)", "grace", shutdown)
 	grace, cancel := context.WithTimeout(context.Background(), shutdown)
 	defer cancel()
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(again)
+	go func() {
+		select {
+		case <-again:
+			cancel()
+		case <-grace.Done():
+		}
+	}()
 	if !srv.Drain(grace) {
 		logger.Warn("the grace period is over: cancelling the running executions")
 		end, cancelEnd := context.WithTimeout(context.Background(), 10*time.Second)
