@@ -22,6 +22,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/octrun/octrun/internal/servicetest"
 )
 
 // Process-level tests of `octrun serve` (rules H1-H7): the built command
@@ -622,4 +624,41 @@ func TestServeUsage(t *testing.T) {
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, out, "--addr 127.0.0.1: want HOST:PORT")
 	assert.NotContains(t, out, "no API key")
+}
+
+// `octrun serve --temporal` hands the runs to an `octrun worker` process
+// and streams them as it streams local ones: the same events as a local
+// `octrun serve` (ids and timing aside), and a pause and continue work
+// across the three processes.
+func TestServeOnTemporal(t *testing.T) {
+	addr := servicetest.Temporal(t)
+	redisURL := servicetest.RedisURL(t)
+	bin := octrunBinary(t)
+	examples := serveExamples(t)
+	queue := "serve-" + time.Now().Format("150405.000")
+	mock := filepath.Join(examples, "support-triage", "mock.yaml")
+	startWorker(t, bin, "--agents", examples, "--temporal", addr, "--task-queue", queue, "--redis", redisURL, "--mock", mock)
+
+	localPort, remotePort := freePort(t), freePort(t)
+	local := "http://127.0.0.1:" + strconv.Itoa(localPort)
+	remote := "http://127.0.0.1:" + strconv.Itoa(remotePort)
+	startServe(t, bin, serveEnv(), "--agents", examples, "--mock", mock, "--addr", "127.0.0.1:"+strconv.Itoa(localPort)).waitHealthy(t, local)
+	startServe(t, bin, serveEnv(), "--agents", examples, "--addr", "127.0.0.1:"+strconv.Itoa(remotePort),
+		"--temporal", addr, "--task-queue", queue, "--redis", redisURL).waitHealthy(t, remote)
+
+	stream := func(base string) []string {
+		resp := serveRequest(t, "POST", base+"/api/agents/support-triage/execute", `{"type":"start","input":{"TICKET":"My order A-1042 never arrived"}}`, "")
+		defer resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		id := resp.Header.Get("X-Execution-Id")
+		var lines []string
+		for _, ev := range readEvents(t, bufio.NewReader(resp.Body)) {
+			lines = append(lines, ev.ID+" "+strings.ReplaceAll(ev.Data, id, "EXEC"))
+		}
+		return lines
+	}
+	want := stream(local)
+	got := stream(remote)
+	assert.Equal(t, want, got)
+	assert.Equal(t, "[DONE]", strings.TrimSpace(got[len(got)-1]))
 }
