@@ -627,9 +627,9 @@ func TestServeUsage(t *testing.T) {
 }
 
 // `octrun serve --temporal` hands the runs to an `octrun worker` process
-// and streams them as it streams local ones: the same events as a local
-// `octrun serve` (ids and timing aside), and a pause and continue work
-// across the three processes.
+// and streams them as it streams local ones: the same events, with the
+// same ids, as a local `octrun serve` (pauses and continues on Temporal
+// are tested in the serve package).
 func TestServeOnTemporal(t *testing.T) {
 	addr := servicetest.Temporal(t)
 	redisURL := servicetest.RedisURL(t)
