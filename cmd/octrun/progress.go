@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
+	"unicode"
 
 	"github.com/octrun/octrun/events"
 )
@@ -53,7 +55,7 @@ func (p *progress) style(style, s string) string {
 }
 
 // line writes one line at the nesting of workerID, ending a streamed text
-// first.
+// first. The text must be terminal-safe (see safe).
 func (p *progress) line(workerID, text string) {
 	if p.midLine {
 		fmt.Fprintln(p.w)
@@ -68,6 +70,26 @@ func (p *progress) text(s string) {
 	p.midLine = !strings.HasSuffix(s, "\n")
 }
 
+// escapeSequence matches the terminal escape sequences a text may carry:
+// CSI (cursor, colours, clearing), OSC (titles, clipboard writes, links;
+// ended by BEL or ST) and the other escapes (a reset, saving the cursor,
+// character sets).
+var escapeSequence = regexp.MustCompile(`\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[ -/]*[0-~]`)
+
+// safe makes text from a model, a tool or a provider safe to show on a
+// terminal: escape sequences go, and so does every other control
+// character but newline and tab (a carriage return could overwrite what
+// was shown). Only the display is filtered; --events output is data.
+func safe(s string) string {
+	s = escapeSequence.ReplaceAllString(s, "")
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' || !unicode.IsControl(r) {
+			return r
+		}
+		return -1
+	}, s)
+}
+
 // sink is the events.Sink of the progress display.
 func (p *progress) sink(ev events.Event) error {
 	wid := ev.EventWorkerID()
@@ -75,47 +97,47 @@ func (p *progress) sink(ev events.Event) error {
 	case events.WorkerStart:
 		if len(p.depth) == 0 {
 			p.depth[""] = 0
-			p.line("", p.style(styleBold, "● "+e.WorkerSlug))
+			p.line("", p.style(styleBold, "● "+safe(e.WorkerSlug)))
 			p.depth[e.WorkerID] = 0
 			break
 		}
 		p.depth[e.WorkerID] = p.depth[wid] + 1
-		p.line(wid, p.style(styleBold, "→ worker "+e.WorkerSlug))
+		p.line(wid, p.style(styleBold, "→ worker "+safe(e.WorkerSlug)))
 	case events.BlockStart:
 		if e.Display != events.DisplayHidden || p.all {
 			label := e.BlockName
 			if e.Description != "" {
 				label += " — " + e.Description
 			}
-			p.line(wid, p.style(styleBold, "▸ "+label))
+			p.line(wid, p.style(styleBold, "▸ "+safe(label)))
 		}
 	case events.ReasoningDelta:
-		p.text(p.style(styleDim, e.Delta))
+		p.text(p.style(styleDim, safe(e.Delta)))
 	case events.ReasoningEnd, events.TextEnd:
 		if p.midLine {
 			fmt.Fprintln(p.w)
 			p.midLine = false
 		}
 	case events.TextDelta:
-		p.text(e.Delta)
+		p.text(safe(e.Delta))
 	case events.ToolInputStart:
 		label := "  ⚙ " + e.ToolName
 		if e.Title != "" {
 			label += ": " + e.Title
 		}
-		p.line(wid, p.style(styleDim, label))
+		p.line(wid, p.style(styleDim, safe(label)))
 	case events.WorkerInputStart:
-		p.line(wid, p.style(styleDim, "  ⚙ worker "+e.WorkerSlug))
+		p.line(wid, p.style(styleDim, "  ⚙ worker "+safe(e.WorkerSlug)))
 	case events.ToolOutputError:
-		p.line(wid, p.style(styleRed, "  ✗ "+e.Error))
+		p.line(wid, p.style(styleRed, "  ✗ "+safe(e.Error)))
 	case events.WorkerResult:
 		if e.Error != "" && e.WorkerID != "" && p.depth[e.WorkerID] > 0 {
-			p.line(e.WorkerID, p.style(styleRed, "✗ worker failed: "+e.Error))
+			p.line(e.WorkerID, p.style(styleRed, "✗ worker failed: "+safe(e.Error)))
 		}
 	case events.Error:
-		p.line("", p.style(styleRed, "✗ "+string(e.ErrorType)+": "+e.Message))
+		p.line("", p.style(styleRed, "✗ "+string(e.ErrorType)+": "+safe(e.Message)))
 	case events.ResourceUpdate:
-		p.line(wid, p.style(styleDim, "  resource "+e.Name+" = "+string(e.Value)))
+		p.line(wid, p.style(styleDim, "  resource "+e.Name+" = "+safe(string(e.Value))))
 	}
 	return nil
 }
