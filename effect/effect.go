@@ -297,17 +297,27 @@ func MatchResults(calls []events.PendingToolCall, results []events.ToolResult) (
 		byID[r.ToolCallID] = r
 	}
 	answers := AwaitResult{Results: make([]events.ToolResult, 0, len(calls))}
+	var missing, waiting []string
 	for _, c := range calls {
+		waiting = append(waiting, fmt.Sprintf("%s (%s)", c.ToolCallID, c.ToolName))
 		r, ok := byID[c.ToolCallID]
 		if !ok {
-			return AwaitResult{}, fmt.Errorf("no result for the pending tool call %s", c.ToolCallID)
+			missing = append(missing, fmt.Sprintf("%s (%s)", c.ToolCallID, c.ToolName))
+			continue
 		}
 		delete(byID, c.ToolCallID)
 		answers.Results = append(answers.Results, r)
 	}
+	var problems []string
 	if len(byID) > 0 {
 		extra := slices.Sorted(maps.Keys(byID))
-		return AwaitResult{}, fmt.Errorf("tool call %s is not waiting for a result", extra[0])
+		problems = append(problems, fmt.Sprintf("tool call %s is not waiting for a result", strings.Join(extra, ", ")))
+	}
+	if len(missing) > 0 {
+		problems = append(problems, "no result for the pending tool call "+strings.Join(missing, ", "))
+	}
+	if len(problems) > 0 {
+		return AwaitResult{}, fmt.Errorf("%s (the run waits for %s)", strings.Join(problems, "; "), strings.Join(waiting, ", "))
 	}
 	return answers, nil
 }

@@ -109,6 +109,8 @@ func TestContinueRefusesBadResults(t *testing.T) {
 		{nil, "no result for the pending tool call c1"},
 		{[]events.ToolResult{{ToolCallID: "c1"}, {ToolCallID: "c1"}}, "two results for tool call c1"},
 		{[]events.ToolResult{{ToolCallID: "c1"}, {ToolCallID: "zz"}}, "tool call zz is not waiting for a result"},
+		// An unknown id is named, with the calls the run waits for.
+		{[]events.ToolResult{{ToolCallID: "zz"}}, "tool call zz is not waiting for a result; no result for the pending tool call c1 (ask-user) (the run waits for c1 (ask-user))"},
 	} {
 		_, err := runtime.Continue(ctx, pe.ExecutionID, tc.results, runtime.WithStore(store), runtime.WithLLM(llm.NewScripted(askScript)))
 		var re *runtime.Error
