@@ -69,7 +69,10 @@ func newToolset(ctx context.Context, env *Env, cfg ThreadConfig) (*toolset, erro
 		}
 	}
 	if len(cfg.References) > 0 {
-		ts.offered = append(ts.offered, referenceTools()...)
+		for _, t := range referenceTools() {
+			ts.cards[t.Name] = cardOf(events.DisplayDescription, t.Description, "")
+			ts.offered = append(ts.offered, t)
+		}
 	}
 	return ts, nil
 }
