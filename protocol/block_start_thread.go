@@ -169,10 +169,13 @@ func (v *validator) checkStartThread(s *Step, b *StartThread, what string) {
 	if b.TodoList.Value {
 		v.errorf(b.TodoList.Pos, "%s todoList is not supported by octrun: the built-in octavus_todo_write tool is not provided; remove it", what)
 	}
-	for field, m := range map[string]Str{"imageModel": b.ImageModel, "videoModel": b.VideoModel, "speechModel": b.SpeechModel, "speechVoice": b.SpeechVoice, "transcriptionModel": b.TranscriptionModel} {
+	for field, m := range map[string]Str{"imageModel": b.ImageModel, "videoModel": b.VideoModel, "speechModel": b.SpeechModel, "transcriptionModel": b.TranscriptionModel} {
 		if m.IsSet() {
 			v.errorf(m.Pos, "%s %s is not supported by octrun: it enables a built-in octavus_* media tool that octrun does not provide; use a generate-image, generate-speech or transcribe-audio block, or a tool of your own", what, field)
 		}
+	}
+	if b.SpeechVoice.IsSet() {
+		v.errorf(b.SpeechVoice.Pos, "%s speechVoice is not supported by octrun: it is the voice of the platform's built-in speech tool, which octrun does not provide; set voice on a generate-speech block instead", what)
 	}
 }
 

@@ -232,7 +232,7 @@ func (v *validator) checkMCPServers() {
 		case src == "remote":
 			v.errorf(s.Source.Pos, "%s: remote MCP servers are connected by the Octavus platform, which octrun does not provide; declare a server you run with source: consumer", what)
 		case src == "device":
-			v.errorf(s.Source.Pos, "%s: device MCP servers run on an Octavus device, which octrun does not provide; declare a server you run with source: consumer", what)
+			v.errorf(s.Source.Pos, "%s: device MCP servers run on the consumer's machine through Octavus's @octavus/computer, which octrun does not provide; declare a server you run with source: consumer", what)
 		}
 		consumer := s.Source.Value == "consumer"
 		switch mode := s.ConnectionMode; {
