@@ -3,7 +3,6 @@ package protocol
 import (
 	"github.com/octrun/octrun/internal/display"
 	"slices"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -129,13 +128,18 @@ func (v *validator) checkStartThread(s *Step, b *StartThread, what string) {
 	v.checkSetting(what+" temperature", b.Temperature, temperatureRule)
 	v.checkSetting(what+" thinking", b.Thinking, thinkingRule)
 	v.checkSetting(what+" speed", b.Speed, speedRule)
-	if model, ok := b.Model.Literal.(string); ok && b.Speed.Literal == "fast" && !fastCapable(model) {
-		v.warnf(b.Speed.Pos, "%s speed: fast has no effect on %s: only Anthropic Opus models (4.6 and later) have a fast mode (rule §9.1.15)", what, model)
+	if b.Speed.IsSet() {
+		v.warnf(b.Speed.Pos, "%s speed has no effect in octrun: it sends no speed setting to the model's endpoint (the platform's fast mode of Anthropic Opus models, rule §9.1.15, is not part of the OpenAI-compatible API octrun calls); remove it", what)
 	}
 	v.checkSetting(what+" maxSteps", b.MaxSteps, maxStepsRule)
 	b.settings = compileThreadSettings(b)
 	if b.Cache.IsSet() && !slices.Contains(cacheModes, b.Cache.Value) {
 		v.errorf(b.Cache.Pos, "%s cache %q is not a cache mode: use %s%s", what, b.Cache.Value, listOf(cacheModes), didYouMean(b.Cache.Value, cacheModes))
+	} else if b.Cache.IsSet() {
+		v.warnf(b.Cache.Pos, "%s cache has no effect in octrun: it sends no cache control (providers that cache long prompts do it by themselves)", what)
+	}
+	if b.MaxImageDimension.IsSet() && b.MaxImageDimension.Value >= 1 {
+		v.warnf(b.MaxImageDimension.Pos, "%s maxImageDimension has no effect in octrun yet: it does not resize images", what)
 	}
 	for field, n := range map[string]Int{"maxOutputTokens": b.MaxOutputTokens, "maxToolOutputTokens": b.MaxToolOutputTokens, "maxImageDimension": b.MaxImageDimension} {
 		if n.IsSet() && n.Value < 1 {
@@ -177,11 +181,6 @@ func (v *validator) checkStartThread(s *Step, b *StartThread, what string) {
 	if b.SpeechVoice.IsSet() {
 		v.errorf(b.SpeechVoice.Pos, "%s speechVoice is not supported by octrun: it is the voice of the platform's built-in speech tool, which octrun does not provide; set voice on a generate-speech block instead", what)
 	}
-}
-
-// fastCapable reports whether a model may honour speed: fast.
-func fastCapable(model string) bool {
-	return strings.HasPrefix(model, "anthropic/") && strings.Contains(model, "opus")
 }
 
 // checkNameList checks that every name of a start-thread list is declared.
