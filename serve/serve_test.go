@@ -122,6 +122,16 @@ func TestRefusals(t *testing.T) {
 		resp = b.do(t, http.MethodGet, "/api/agents", nil, http.Header{"Authorization": {"Basic k-one"}})
 		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	})
+	t.Run("key in the query of a GET", func(t *testing.T) {
+		b := *a
+		b.key = ""
+		resp := b.do(t, http.MethodGet, "/api/agents?access_token=k-two", nil, nil)
+		assert.Equal(t, http.StatusOK, resp.StatusCode, "an EventSource cannot send headers")
+		resp = b.do(t, http.MethodGet, "/api/agents?access_token=nope", nil, nil)
+		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+		resp = b.post(t, "/api/agents/support-triage/execute?access_token=k-two", start)
+		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "only a GET may carry the key in its URL")
+	})
 	t.Run("unknown agent", func(t *testing.T) {
 		for _, path := range []string{"/api/agents/nobody/execute", "/api/agents/..%2Fsupport-triage/execute", "/api/agents/SUPPORT-TRIAGE/execute"} {
 			resp := a.post(t, path, start)

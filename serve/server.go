@@ -141,13 +141,24 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 // authorized checks the request's bearer key against every key, in
-// constant time for each.
+// constant time for each. A GET may carry the key as the access_token
+// query parameter instead (RFC 6750): a browser's EventSource cannot send
+// headers.
 func (s *Server) authorized(r *http.Request) bool {
 	if len(s.opts.APIKeys) == 0 {
 		return true
 	}
-	scheme, given, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
+	var given string
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, key, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			return false
+		}
+		given = key
+	} else if r.Method == http.MethodGet {
+		given = r.URL.Query().Get("access_token")
+	}
+	if given == "" {
 		return false
 	}
 	match := 0
