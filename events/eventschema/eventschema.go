@@ -46,51 +46,37 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-	"github.com/santhosh-tekuri/jsonschema/v6/kind"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
+	"github.com/octrun/octrun/events"
+	"github.com/octrun/octrun/protocol/types"
 )
 
 //go:embed octavus-stream-event.schema.json
 var schemaJSON []byte
 
-// schemaURL is the address the embedded schema is compiled under. Nothing
-// is ever loaded from it.
-const schemaURL = "mem:///octrun/events/eventschema/octavus-stream-event.schema.json"
-
-var english = message.NewPrinter(language.English)
+// compiled is the embedded schema, compiled on first use by the
+// validator the protocol's types use, and the event types it defines.
+var compiled = sync.OnceValues(func() (*compiledSchema, error) {
+	var doc map[string]any
+	if err := json.Unmarshal(schemaJSON, &doc); err != nil {
+		return nil, fmt.Errorf("embedded schema is not JSON: %w", err)
+	}
+	v, err := types.NewValidator(doc)
+	if err != nil {
+		return nil, err
+	}
+	names, err := eventTypes(schemaJSON)
+	if err != nil {
+		return nil, err
+	}
+	return &compiledSchema{validator: v, types: names}, nil
+})
 
 // Schema returns a copy of the embedded JSON Schema document.
 func Schema() []byte { return bytes.Clone(schemaJSON) }
 
-// compiled is the embedded schema, compiled on first use, and the event
-// types it defines.
-var compiled = sync.OnceValues(func() (*compiledSchema, error) {
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schemaJSON))
-	if err != nil {
-		return nil, fmt.Errorf("embedded schema is not JSON: %w", err)
-	}
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft2020)
-	c.UseLoader(noLoader{})
-	if err := c.AddResource(schemaURL, doc); err != nil {
-		return nil, err
-	}
-	sch, err := c.Compile(schemaURL)
-	if err != nil {
-		return nil, err
-	}
-	types, err := eventTypes(schemaJSON)
-	if err != nil {
-		return nil, err
-	}
-	return &compiledSchema{schema: sch, types: types}, nil
-})
-
 type compiledSchema struct {
-	schema *jsonschema.Schema
-	types  []string // sorted
+	validator *types.Validator
+	types     []string // sorted
 }
 
 // eventTypes reads the enum of the root's type property.
@@ -105,19 +91,12 @@ func eventTypes(doc []byte) ([]string, error) {
 	if err := json.Unmarshal(doc, &root); err != nil {
 		return nil, err
 	}
-	types := slices.Clone(root.Properties.Type.Enum)
-	if len(types) == 0 {
+	names := slices.Clone(root.Properties.Type.Enum)
+	if len(names) == 0 {
 		return nil, errors.New("embedded schema lists no event types")
 	}
-	slices.Sort(types)
-	return types, nil
-}
-
-// noLoader refuses to load anything: the schema is self-contained.
-type noLoader struct{}
-
-func (noLoader) Load(url string) (any, error) {
-	return nil, fmt.Errorf("eventschema: refusing to load %s: the schema must be self-contained", url)
+	slices.Sort(names)
+	return names, nil
 }
 
 // Types returns the event types the schema defines, sorted.
@@ -129,20 +108,10 @@ func Types() []string {
 	return slices.Clone(c.types)
 }
 
-// Problem is one way in which an event does not fit the schema.
-type Problem struct {
-	// Path is a JSON pointer to the offending value, e.g. "/toolCalls/0/args";
-	// "" is the event itself.
-	Path    string
-	Message string
-}
-
-func (p Problem) String() string {
-	if p.Path == "" {
-		return p.Message
-	}
-	return p.Path + ": " + p.Message
-}
+// Problem is one way in which an event does not fit the schema: a JSON
+// pointer to the offending value ("" is the event itself) and what is
+// wrong.
+type Problem = types.Problem
 
 // Error is what Validate returns for an event that core's schema refuses.
 type Error struct {
@@ -182,7 +151,7 @@ func Validate(data []byte) error {
 	if err != nil {
 		return fmt.Errorf("eventschema: %w", err)
 	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	inst, err := events.DecodeValue(data)
 	if err != nil {
 		return fmt.Errorf("eventschema: event is not JSON: %w", err)
 	}
@@ -192,7 +161,7 @@ func Validate(data []byte) error {
 	}
 	raw, present := obj["type"]
 	if !present {
-		return &Error{Problems: []Problem{{Path: "/type", Message: "missing required field"}}}
+		return &Error{Problems: []Problem{{Path: "/type", Message: `missing required property "type"`}}}
 	}
 	typ, ok := raw.(string)
 	if !ok {
@@ -201,51 +170,11 @@ func Validate(data []byte) error {
 	if _, found := slices.BinarySearch(c.types, typ); !found {
 		return &Error{Type: typ, Unknown: true, Problems: []Problem{{Path: "/type", Message: "not an event type of core's schema"}}}
 	}
-	err = c.schema.Validate(inst)
-	if err == nil {
+	problems := c.validator.Validate(inst)
+	if len(problems) == 0 {
 		return nil
 	}
-	var verr *jsonschema.ValidationError
-	if !errors.As(err, &verr) {
-		return fmt.Errorf("eventschema: %s event: %w", typ, err)
-	}
-	var problems []Problem
-	flatten(verr, &problems)
-	slices.SortFunc(problems, func(a, b Problem) int {
-		if c := strings.Compare(a.Path, b.Path); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Message, b.Message)
-	})
-	return &Error{Type: typ, Problems: slices.Compact(problems)}
-}
-
-// flatten collects the leaf causes of e.
-func flatten(e *jsonschema.ValidationError, out *[]Problem) {
-	if k, ok := e.ErrorKind.(*kind.Required); ok {
-		for _, name := range k.Missing {
-			*out = append(*out, Problem{Path: pointer(append(slices.Clip(e.InstanceLocation), name)), Message: "missing required field"})
-		}
-		return
-	}
-	if len(e.Causes) == 0 {
-		*out = append(*out, Problem{Path: pointer(e.InstanceLocation), Message: e.ErrorKind.LocalizedString(english)})
-		return
-	}
-	for _, c := range e.Causes {
-		flatten(c, out)
-	}
-}
-
-// pointer formats an instance location as a JSON pointer.
-func pointer(tokens []string) string {
-	var sb strings.Builder
-	for _, t := range tokens {
-		sb.WriteByte('/')
-		t = strings.ReplaceAll(t, "~", "~0")
-		sb.WriteString(strings.ReplaceAll(t, "/", "~1"))
-	}
-	return sb.String()
+	return &Error{Type: typ, Problems: problems}
 }
 
 // jsonType names the JSON type of a decoded value.
