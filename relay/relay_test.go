@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -24,11 +23,7 @@ func TestMain(m *testing.M) {
 
 func newRelay(t *testing.T, opts ...relay.Option) *relay.Relay {
 	t.Helper()
-	url := servicetest.RedisURL(t)
-	o, err := redis.ParseURL(url)
-	require.NoError(t, err)
-	r := relay.New(redis.NewClient(o), append([]relay.Option{relay.WithPrefix(servicetest.KeyPrefix(t, url))}, opts...)...)
-	t.Cleanup(func() { _ = r.Close() })
+	r, _ := servicetest.Relay(t, opts...)
 	return r
 }
 

@@ -1,23 +1,18 @@
 package serve_test
 
 import (
-	"log/slog"
 	"net/http"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
 
 	"github.com/octrun/octrun/internal/servicetest"
 	"github.com/octrun/octrun/llm"
 	"github.com/octrun/octrun/protocol"
-	"github.com/octrun/octrun/relay"
 	"github.com/octrun/octrun/runtime"
 	"github.com/octrun/octrun/runtime/temporal"
 	"github.com/octrun/octrun/serve"
@@ -36,15 +31,8 @@ func TestMain(m *testing.M) {
 // their events come through Redis.
 func onTemporal(t testing.TB, agents []*protocol.Protocol, s *llm.Script, tools map[string]runtime.ToolHandler) serve.Runner {
 	t.Helper()
-	addr := servicetest.Temporal(t)
-	url := servicetest.RedisURL(t)
-	c, err := client.Dial(client.Options{HostPort: addr, Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
-	require.NoError(t, err)
-	t.Cleanup(c.Close)
-	o, err := redis.ParseURL(url)
-	require.NoError(t, err)
-	r := relay.New(redis.NewClient(o), relay.WithPrefix(servicetest.KeyPrefix(t, url)))
-	t.Cleanup(func() { _ = r.Close() })
+	c := servicetest.TemporalClient(t)
+	r, _ := servicetest.Relay(t)
 	queue := "serve-" + strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())
 	w, err := temporal.NewWorker(c, agents, temporal.WorkerOptions{TaskQueue: queue, Relay: r, Tools: withScripted(s, tools),
 		LLMPerRun: func(first int) llm.Client { return llm.NewScriptedFrom(s, first) }})

@@ -17,7 +17,13 @@ import (
 	"testing"
 	"time"
 
+	"log/slog"
+
 	"github.com/redis/go-redis/v9"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"github.com/octrun/octrun/relay"
 )
 
 // TemporalCLIVersion is the temporal CLI the tests run as a dev server:
@@ -228,4 +234,32 @@ func Stop() {
 			_ = p.Wait()
 		}
 	}
+}
+
+// TemporalClient returns a client of the dev server (Temporal), quiet,
+// closed when the test ends.
+func TemporalClient(t testing.TB) client.Client {
+	t.Helper()
+	c, err := client.Dial(client.Options{HostPort: Temporal(t), Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	if err != nil {
+		t.Fatalf("dialing the Temporal dev server: %v", err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// Relay returns a relay on the test's Redis (RedisURL) under a key prefix
+// of the test's own (KeyPrefix), closed when the test ends, and the
+// prefix.
+func Relay(t testing.TB, opts ...relay.Option) (*relay.Relay, string) {
+	t.Helper()
+	url := RedisURL(t)
+	o, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatalf("Redis URL %s: %v", url, err)
+	}
+	prefix := KeyPrefix(t, url)
+	r := relay.New(redis.NewClient(o), append([]relay.Option{relay.WithPrefix(prefix)}, opts...)...)
+	t.Cleanup(func() { _ = r.Close() })
+	return r, prefix
 }

@@ -6,17 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/log"
 	"golang.org/x/tools/txtar"
 
 	"github.com/octrun/octrun/events"
@@ -47,17 +44,8 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	addr := servicetest.Temporal(t)
-	url := servicetest.RedisURL(t)
-	c, err := client.Dial(client.Options{HostPort: addr, Logger: log.NewStructuredLogger(slog.New(slog.DiscardHandler))})
-	require.NoError(t, err)
-	t.Cleanup(c.Close)
-	o, err := redis.ParseURL(url)
-	require.NoError(t, err)
-	prefix := servicetest.KeyPrefix(t, url)
-	r := relay.New(redis.NewClient(o), relay.WithPrefix(prefix))
-	t.Cleanup(func() { _ = r.Close() })
-	return &env{c: c, relay: r, prefix: prefix}
+	r, prefix := servicetest.Relay(t)
+	return &env{c: servicetest.TemporalClient(t), relay: r, prefix: prefix}
 }
 
 // worker starts a worker on its own task queue and returns the queue.
