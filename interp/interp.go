@@ -182,8 +182,10 @@ func End(ctx context.Context, em *events.Emitter, executionID string, usage llm.
 		em.Emit(ev)
 		em.Emit(events.Finish{FinishReason: events.FinishError, ExecutionID: executionID})
 	}
+	// Every model call is paid with the caller's own provider key: octrun
+	// charges nothing, and the cost is bring-your-own-key.
 	em.Emit(events.Usage{
-		Cost:   events.Cost{Currency: "USD"},
+		Cost:   events.Cost{Currency: "USD", BYOK: true},
 		Tokens: events.Tokens{InputTokens: usage.InputTokens, OutputTokens: usage.OutputTokens, TotalTokens: usage.TotalTokens},
 	})
 	return failure
