@@ -67,8 +67,8 @@ func (s *Server) agent(w http.ResponseWriter, r *http.Request) (*protocol.Protoc
 
 // decodeBody reads the request's JSON body into v: at most MaxBody bytes
 // (413 beyond) within BodyTimeout, nested at most MaxJSONDepth deep, one
-// object. (The deadline is the body's alone: a server-wide read timeout
-// would also cut the long response streams.)
+// object. The handler sets the deadline itself, so that the body is
+// bounded wherever the handler is mounted.
 func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Now().Add(BodyTimeout))
