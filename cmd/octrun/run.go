@@ -115,6 +115,10 @@ func runWorker(ctx context.Context, args []string, std stdio) int {
 		fmt.Fprintf(std.err, "octrun: %v\n", err)
 		return exitUsage
 	}
+	if err := checkLLMBaseURL(fs, f.backend.LLMBaseURL); err != nil {
+		fmt.Fprintf(std.err, "octrun: %v\n", err)
+		return exitUsage
+	}
 	for _, t := range f.tools {
 		tc, err := runtime.ParseToolCommand(t)
 		if err != nil {
@@ -152,6 +156,19 @@ func runWorker(ctx context.Context, args []string, std stdio) int {
 	opts = append(opts, runtime.WithStore(store))
 	res, runErr := runtime.Run(session.ctx, p, input, append(opts, session.options()...)...)
 	return session.finish(res, runErr, stateDirFlag(store))
+}
+
+// checkLLMBaseURL refuses an --llm-base-url that no model call could use
+// before anything runs. The message names the flag, or OCTRUN_LLM_BASE_URL
+// when the value came from it.
+func checkLLMBaseURL(fs *flag.FlagSet, u string) error {
+	name := llm.EnvBaseURL
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "llm-base-url" {
+			name = "--llm-base-url"
+		}
+	})
+	return llm.CheckBaseURL(name, u)
 }
 
 // checkInput validates the input before anything runs (exit code 2).

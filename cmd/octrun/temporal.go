@@ -14,6 +14,7 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"github.com/octrun/octrun/events"
+	"github.com/octrun/octrun/llm"
 	"github.com/octrun/octrun/protocol"
 	"github.com/octrun/octrun/protocol/diag"
 	"github.com/octrun/octrun/relay"
@@ -157,7 +158,7 @@ func serveWorker(ctx context.Context, args []string, std stdio) int {
 	fs.Var(&tools, "tool", "")
 	fs.DurationVar(&b.ToolTimeout, "tool-timeout", runtime.DefaultToolTimeout, "")
 	fs.StringVar(&b.Mock, "mock", "", "")
-	fs.StringVar(&b.LLMBaseURL, "llm-base-url", os.Getenv("OCTRUN_LLM_BASE_URL"), "")
+	fs.StringVar(&b.LLMBaseURL, "llm-base-url", os.Getenv(llm.EnvBaseURL), "")
 	fs.IntVar(&maxRuns, "max-concurrent-runs", 0, "")
 	fs.DurationVar(&t.eventsTTL, "events-ttl", relay.DefaultTTL, "")
 	o.flags(fs)
@@ -182,6 +183,10 @@ func serveWorker(ctx context.Context, args []string, std stdio) int {
 	}
 	if err := o.check(); err != nil {
 		fmt.Fprintf(std.err, "octrun: %v\n", err)
+		return exitUsage
+	}
+	if err := checkLLMBaseURL(fs, b.LLMBaseURL); err != nil {
+		fmt.Fprintf(std.err, "octrun worker: %v\n", err)
 		return exitUsage
 	}
 	routeMap := map[string]string{}
