@@ -1,14 +1,129 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
+	"github.com/octrun/octrun/events"
 	"github.com/octrun/octrun/llm"
+	"github.com/octrun/octrun/llm/fakeopenai"
 )
+
+// streamed reads the events the command wrote on standard output in the
+// format of --events (jsonl, or sse, which must end with [DONE]).
+func streamed(t *testing.T, format, out string) []events.Event {
+	t.Helper()
+	var evs []events.Event
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if format == "sse" {
+		var data []string
+		for _, l := range lines {
+			if d, ok := strings.CutPrefix(l, "data: "); ok {
+				data = append(data, d)
+			}
+		}
+		require.NotEmpty(t, data, out)
+		require.Equal(t, "[DONE]", data[len(data)-1], "an SSE stream ends with [DONE]")
+		lines = data[:len(data)-1]
+	}
+	for _, l := range lines {
+		if l == "" {
+			continue
+		}
+		ev, err := events.Parse([]byte(l))
+		require.NoError(t, err, l)
+		evs = append(evs, ev)
+	}
+	return evs
+}
+
+// writeFiles writes files (by slash-separated path) under dir.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, text := range files {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
+	}
+}
+
+// A provider that refuses the call with 400 ("model does not exist")
+// fails a run that had started: exit 1, not the 2 of "nothing was run"
+// (rule C3), whatever the errorType (here validation_error).
+func TestProviderRefusalWhileRunningExits1(t *testing.T) {
+	refusal := llm.ScriptResponse{Error: &llm.Error{StatusCode: 400, Message: "The model `claude-nope` does not exist"}}
+	server := fakeopenai.New(&llm.Script{Responses: []llm.ScriptResponse{refusal, refusal}})
+	defer server.Close()
+	work := t.TempDir()
+	agent := copyAgent(t, "title-generator", work)
+
+	code, out, errOut := octrunIn(t, "", agent, "-i", "SUMMARY=tides", "--llm-base-url", server.URL(), "--events", "jsonl")
+	assert.Equal(t, exitFailed, code, errOut)
+	evs := streamed(t, "jsonl", out)
+	require.NotEmpty(t, evs)
+	assert.IsType(t, events.Start{}, evs[0], "the run had started")
+	var failure *events.Error
+	for _, ev := range evs {
+		if e, ok := ev.(events.Error); ok {
+			failure = &e
+		}
+	}
+	require.NotNil(t, failure, out)
+	assert.Equal(t, events.ErrorTypeValidation, failure.ErrorType)
+	assert.Contains(t, failure.Message, "does not exist")
+	assert.Contains(t, errOut, "octrun: the worker failed")
+
+	code, _, errOut = octrunIn(t, "", agent, "-i", "SUMMARY=tides", "--llm-base-url", server.URL())
+	assert.Equal(t, exitFailed, code, errOut)
+	assert.Contains(t, errOut, "does not exist")
+}
+
+// A nested worker that receives a value of the wrong type at run time
+// fails the run with validation_error once it is running: exit 1 (rule
+// C3).
+func TestNestedInputErrorWhileRunningExits1(t *testing.T) {
+	work := t.TempDir()
+	writeFiles(t, work, map[string]string{
+		"caller/settings.json": `{"slug": "caller", "name": "Caller", "format": "worker"}`,
+		"caller/protocol.yaml": `
+workers:
+  counter: {}
+variables:
+  COUNT: { type: unknown }
+  RESULT: { type: unknown }
+steps:
+  Start:
+    block: start-thread
+    thread: main
+    model: openai/gpt-4o-mini
+    system: system
+  Guess:
+    block: next-message
+    output: COUNT
+  Count:
+    block: run-worker
+    worker: counter
+    input:
+      N: COUNT
+    output: RESULT
+output: RESULT
+`,
+		"caller/prompts/system.md": "Guess a number.\n",
+		"counter/settings.json":    `{"slug": "counter", "name": "Counter", "format": "worker"}`,
+		"counter/protocol.yaml":    "input:\n  N: { type: integer }\nvariables:\n  M: { type: integer }\nsteps: {}\noutput: M\n",
+		"mock.yaml":                "responses:\n  - text: many\n",
+	})
+	code, out, errOut := octrunIn(t, "", filepath.Join(work, "caller"), "--mock", filepath.Join(work, "mock.yaml"), "--events", "jsonl")
+	assert.Equal(t, exitFailed, code, errOut)
+	assert.Contains(t, out, `"errorType":"validation_error"`)
+	assert.Contains(t, errOut, "octrun: the worker failed")
+}
 
 // A malformed --llm-base-url is a usage error before the run (exit 2),
 // naming the flag and how to write it, instead of a provider error retried

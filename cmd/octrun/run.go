@@ -46,8 +46,9 @@ A tool with no handler (no --tool, no mock answer) is a client tool: the run
 pauses, prints the pending calls as JSON on standard output and exits with 3;
 continue it with: octrun continue EXECUTION_ID --results FILE.
 
-exit codes: 0 finished, 1 failed while running, 2 usage error or invalid
-protocol or input (nothing was run), 3 paused for client tools, 130 interrupted.
+exit codes: 0 finished, 1 failed once running (whatever the errorType), 2
+refused: usage error, invalid protocol or input (nothing was run), 3 paused
+for client tools, 130 interrupted.
 `
 
 // runFlags are the flags of `octrun run`.
