@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,6 +52,71 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
 		require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
 	}
+}
+
+// With --events, a run refused before it starts (invalid, missing,
+// unknown or out-of-enum input; an unknown execution id on continue)
+// still tells the consumer of the stream why: an error event of
+// validation_error listing every problem, then finish. The exit code is 2
+// (rule C3).
+func TestRefusalIsAnErrorEvent(t *testing.T) {
+	work := t.TempDir()
+	agent := copyAgent(t, "title-generator", work)
+	broken := copyAgent(t, "title-generator", filepath.Join(work, "broken"))
+	require.NoError(t, os.Remove(filepath.Join(broken, "prompts", "title-system.md")))
+	trip := copyAgent(t, "trip-planner", work)
+	t.Chdir(work)
+	writeFiles(t, work, map[string]string{
+		"misspelt.json": `{"SUMARY": "tides", "STYLE": "loud"}`,
+		"wrong.json":    `{"SUMMARY": 3}`,
+	})
+	mock := filepath.Join(agent, "mock.yaml")
+	code, out, errOut := octrunIn(t, "", trip, "--mock", filepath.Join(trip, "mock.yaml"))
+	require.Equal(t, exitPaused, code, errOut)
+	var paused pending
+	require.NoError(t, json.Unmarshal([]byte(out), &paused), out)
+	cases := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"missing", []string{agent, "--mock", mock}, []string{"invalid input:", "missing input SUMMARY (string)"}},
+		{"unknown, missing and out of enum", []string{agent, "--mock", mock, "--input-file", "misspelt.json"},
+			[]string{"unknown input SUMARY", `did you mean "SUMMARY"`, "missing input SUMMARY (string)", `"loud"`}},
+		{"wrong type", []string{agent, "--mock", mock, "--input-file", "wrong.json"}, []string{"input SUMMARY", "string"}},
+		{"not NAME=VALUE", []string{agent, "--mock", mock, "-i", "SUMMARY"}, []string{"write NAME=VALUE"}},
+		{"unknown execution id", []string{"continue", "exec_nope", "--results", "-"}, []string{"exec_nope"}},
+		{"results that answer nothing", []string{"continue", paused.ExecutionID, "--results", "-"},
+			[]string{"no result for the pending tool call " + paused.ToolCalls[0].ToolCallID}},
+		{"invalid protocol", []string{broken, "--mock", mock, "-i", "SUMMARY=tides"},
+			[]string{"is not a valid worker; nothing was run", `prompt "title-system" not found`}},
+	}
+	for _, tc := range cases {
+		for _, format := range []string{"jsonl", "sse"} {
+			t.Run(tc.name+"/"+format, func(t *testing.T) {
+				code, out, errOut := octrunIn(t, "[]", append(tc.args, "--events", format)...)
+				assert.Equal(t, exitUsage, code, errOut)
+				evs := streamed(t, format, out)
+				require.Len(t, evs, 2, out)
+				failure, ok := evs[0].(events.Error)
+				require.True(t, ok, "the first event is the error: %s", out)
+				assert.Equal(t, events.ErrorTypeValidation, failure.ErrorType)
+				assert.False(t, failure.Retryable)
+				for _, w := range tc.want {
+					assert.Contains(t, failure.Message, w)
+					assert.Contains(t, errOut, w, "standard error says it too")
+				}
+				assert.NotContains(t, errOut, "the worker failed")
+				assert.Equal(t, events.Finish{FinishReason: events.FinishError}, evs[1])
+			})
+		}
+	}
+
+	// Without --events, nothing is written on standard output.
+	code, out, errOut = octrunIn(t, "", agent, "--mock", mock)
+	assert.Equal(t, exitUsage, code)
+	assert.Empty(t, out)
+	assert.Contains(t, errOut, "missing input SUMMARY")
 }
 
 // A provider that refuses the call with 400 ("model does not exist")

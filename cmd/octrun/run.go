@@ -116,15 +116,15 @@ func runWorker(ctx context.Context, args []string, std stdio) int {
 		fmt.Fprintf(std.err, "octrun: %v\n", err)
 		return exitUsage
 	}
+	// From here on the format of the events is known: a refusal is an
+	// error event too.
 	if err := checkLLMBaseURL(fs, f.backend.LLMBaseURL); err != nil {
-		fmt.Fprintf(std.err, "octrun: %v\n", err)
-		return exitUsage
+		return f.output.refuse(std, err.Error(), "")
 	}
 	for _, t := range f.tools {
 		tc, err := runtime.ParseToolCommand(t)
 		if err != nil {
-			fmt.Fprintf(std.err, "octrun: --tool %q: %v\n", t, err)
-			return exitUsage
+			return f.output.refuse(std, fmt.Sprintf("--tool %q: %v", t, err), "")
 		}
 		f.backend.Tools = append(f.backend.Tools, tc)
 	}
@@ -134,8 +134,7 @@ func runWorker(ctx context.Context, args []string, std stdio) int {
 		_ = diag.Write(std.err, p.Diagnostics, p.Source)
 	}
 	if err != nil {
-		fmt.Fprintf(std.err, "octrun: %s is not a valid worker; nothing was run\n", paths[0])
-		return exitUsage
+		return f.output.refuse(std, paths[0]+" is not a valid worker; nothing was run", err.Error())
 	}
 	input, err := readInput(p, f, std.in)
 	if err == nil {
@@ -149,8 +148,7 @@ func runWorker(ctx context.Context, args []string, std stdio) int {
 		opts, err = backendOptions(f.backend, p, input, 0)
 	}
 	if err != nil {
-		fmt.Fprintf(std.err, "octrun: %v\n", err)
-		return exitUsage
+		return f.output.refuse(std, err.Error(), "")
 	}
 	store := runtime.DirStore{Dir: f.stateDir}
 	session := f.output.start(ctx, std)

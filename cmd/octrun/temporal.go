@@ -112,8 +112,7 @@ func continueOnTemporal(ctx context.Context, t temporalFlags, id string, results
 	sub := temporal.NewClient(c, temporal.ClientOptions{TaskQueue: t.queue, Namespace: t.namespace, Relay: r})
 	res, err := sub.Continue(session.ctx, id, results, temporal.RunOptions{Sink: session.sink})
 	if errors.Is(err, runtime.ErrNotFound) {
-		fmt.Fprintf(std.err, "octrun: %v\n", err)
-		return exitUsage
+		return session.refuse(err.Error(), "")
 	}
 	return session.finish(res, err, t.resumeFlags())
 }
