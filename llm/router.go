@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 
@@ -28,6 +29,9 @@ const (
 type Router struct {
 	getenv      func(string) string
 	overrideURL string
+	// overrideVar is EnvBaseURL when the override comes from it, "" when
+	// WithBaseURL set it.
+	overrideVar string
 	overrideKey string
 	clientOpts  []OpenAIOption
 	retryOpts   []RetryOption
@@ -48,7 +52,7 @@ type RouterOption func(*Router)
 func WithBaseURL(url, key string) RouterOption {
 	return func(r *Router) {
 		if url != "" {
-			r.overrideURL, r.overrideKey = url, key
+			r.overrideURL, r.overrideVar, r.overrideKey = url, "", key
 		}
 	}
 }
@@ -71,7 +75,7 @@ func WithRetries(opts ...RetryOption) RouterOption {
 // OCTRUN_LLM_API_KEY are read now; provider variables when a provider is
 // first used.
 func NewRouter(getenv func(string) string, opts ...RouterOption) *Router {
-	r := &Router{getenv: getenv, overrideURL: getenv(EnvBaseURL), clients: map[string]Client{}}
+	r := &Router{getenv: getenv, overrideURL: getenv(EnvBaseURL), overrideVar: EnvBaseURL, clients: map[string]Client{}}
 	for _, opt := range opts {
 		opt(r)
 	}
@@ -152,24 +156,65 @@ func routeMedia[T any](r *Router, model, api string, call func(m MediaClient, mo
 }
 
 // Check reports, before a run, every model that could not be called: an
-// unknown provider, or a provider whose key variable is unset (the message
-// names the variable to set). With the override every model is accepted.
+// unknown provider, a provider whose key variable is unset (the message
+// names the variable to set), or whose endpoint variable does not hold an
+// http(s) URL (CheckBaseURL). With the override every model is accepted,
+// once the override's URL is one.
 func (r *Router) Check(models []string) error {
 	if r.overrideURL != "" {
-		return nil
+		name := r.overrideVar
+		if name == "" {
+			name = "the endpoint URL"
+		}
+		return CheckBaseURL(name, r.overrideURL)
 	}
 	var errs []error
-	seen := map[string]bool{}
+	seen, badVar := map[string]bool{}, map[string]bool{}
 	for _, m := range models {
 		if seen[m] {
 			continue
 		}
 		seen[m] = true
-		if _, err := r.endpoint(m); err != nil {
+		p, err := r.endpoint(m)
+		if err != nil {
 			errs = append(errs, errors.New(err.Message))
+			continue
+		}
+		if urlErr := CheckBaseURL(p.BaseURLVar, r.getenv(p.BaseURLVar)); urlErr != nil && !badVar[p.BaseURLVar] {
+			badVar[p.BaseURLVar] = true
+			errs = append(errs, fmt.Errorf("model %s: %w", m, urlErr))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// CheckBaseURL reports whether u, which name sets (a flag or an
+// environment variable, for the message), can be the base URL of an
+// OpenAI-compatible endpoint: an http or https URL with a host, such as
+// http://localhost:4000/v1. The error names name and u, says what is wrong
+// and how to write it. An empty u is no endpoint, and no error.
+func CheckBaseURL(name, u string) error {
+	if u == "" {
+		return nil
+	}
+	parsed, err := url.Parse(u)
+	var problem string
+	switch {
+	case err != nil:
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			err = ue.Err
+		}
+		problem = fmt.Sprintf("is not a URL (%v); write it like http://localhost:4000/v1", err)
+	case !strings.Contains(u, "://"):
+		problem = fmt.Sprintf("has no http:// or https://: write http://%s or https://%s", u, u)
+	case parsed.Scheme != "http" && parsed.Scheme != "https":
+		problem = "is not an http or https URL (like http://localhost:4000/v1)"
+	case parsed.Host == "":
+		problem = "names no host (like http://localhost:4000/v1)"
+	default:
+		return nil
+	}
+	return fmt.Errorf("%s %q %s", name, u, problem)
 }
 
 // client returns the client for model, creating it on first use.

@@ -178,3 +178,29 @@ func TestRouterConcurrentCalls(t *testing.T) {
 	wg.Wait()
 	assert.Len(t, srv.Requests(), 20)
 }
+
+// An endpoint URL that cannot be called (no http:// or https://, no host,
+// not a URL) is reported by Check before any call, naming where it was
+// set; a call is never tried with it.
+func TestRouterCheckRefusesMalformedEndpoints(t *testing.T) {
+	r := llm.NewRouter(env(map[string]string{"OPENAI_API_KEY": "k", "OPENAI_BASE_URL": "api.example.com/v1"}))
+	err := r.Check([]string{"openai/gpt-4o", "ollama/llama3", "openai/gpt-4o-mini"})
+	require.Error(t, err)
+	assert.Equal(t, `model openai/gpt-4o: OPENAI_BASE_URL "api.example.com/v1" has no http:// or https://: write http://api.example.com/v1 or https://api.example.com/v1`, err.Error())
+
+	r = llm.NewRouter(env(map[string]string{"OCTRUN_LLM_BASE_URL": "ftp://gateway/v1"}))
+	err = r.Check([]string{"openai/gpt-4o"})
+	require.Error(t, err)
+	assert.Equal(t, `OCTRUN_LLM_BASE_URL "ftp://gateway/v1" is not an http or https URL (like http://localhost:4000/v1)`, err.Error())
+
+	r = llm.NewRouter(env(map[string]string{"OCTRUN_LLM_BASE_URL": "http://gateway/v1"}), llm.WithBaseURL("http://", ""))
+	err = r.Check(nil)
+	require.Error(t, err)
+	assert.Equal(t, `the endpoint URL "http://" names no host (like http://localhost:4000/v1)`, err.Error())
+
+	for _, ok := range []string{"http://localhost:4000/v1", "HTTPS://api.example.com", "http://[::1]:8080"} {
+		assert.NoError(t, llm.CheckBaseURL("URL", ok), ok)
+	}
+	assert.EqualError(t, llm.CheckBaseURL("--url", "http://exa mple.com"), `--url "http://exa mple.com" is not a URL (invalid character " " in host name); write it like http://localhost:4000/v1`)
+	assert.NoError(t, llm.CheckBaseURL("--url", ""))
+}

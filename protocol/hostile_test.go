@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -145,4 +146,34 @@ func TestEmptyAndOddSettings(t *testing.T) {
 		require.Error(t, err)
 		assert.Equal(t, tc.want, strings.TrimSpace(messages(p)), tc.settings)
 	}
+}
+
+// PATH is the agent folder or its protocol.yaml: any other file of the
+// folder is refused at its name, from disk as from an fs.FS, instead of
+// checking protocol.yaml under the other file's name.
+func TestLoadPathMustBeFolderOrProtocolYAML(t *testing.T) {
+	dir := writeAgent(t, t.TempDir())
+	writeFiles(t, dir, map[string]string{"other.yaml": "steps: {}\n"})
+	for _, name := range []string{"settings.json", "other.yaml", filepath.Join("prompts", "system.md")} {
+		path := filepath.Join(dir, name)
+		p, err := protocol.Load(path)
+		require.Error(t, err, name)
+		require.Len(t, p.Diagnostics, 1, messages(p))
+		d := p.Diagnostics[0]
+		assert.Equal(t, path, d.File)
+		assert.Zero(t, d.Line)
+		assert.Equal(t, "the path to load must be an agent folder or its protocol.yaml, not "+filepath.Base(name)+"; give "+filepath.Dir(path), d.Message)
+	}
+
+	fsys := fstest.MapFS{}
+	for _, name := range []string{"settings.json", "protocol.yaml", "prompts/system.md"} {
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+		require.NoError(t, err)
+		fsys["a/"+name] = &fstest.MapFile{Data: data}
+	}
+	_, err := protocol.LoadFS(fsys, "a/protocol.yaml")
+	require.NoError(t, err)
+	p, err := protocol.LoadFS(fsys, "a/settings.json")
+	require.Error(t, err)
+	assert.Equal(t, "a/settings.json: error: the path to load must be an agent folder or its protocol.yaml, not settings.json; give a\n", messages(p))
 }

@@ -21,6 +21,9 @@ import (
 	"github.com/octrun/octrun/protocol/types"
 )
 
+// protocolFile is the name of the protocol in an agent folder.
+const protocolFile = "protocol.yaml"
+
 // File size limits: larger files are refused with a diagnostic instead of
 // being read into memory.
 const (
@@ -29,9 +32,10 @@ const (
 	MaxPromptSize   = 1 << 20
 )
 
-// Load reads the agent folder at path (the folder or its protocol.yaml),
-// compiles its prompts and types, loads the workers it declares, and
-// validates everything in one pass.
+// Load reads the agent folder at path (the folder or its protocol.yaml;
+// any other file is an error at its name), compiles its prompts and
+// types, loads the workers it declares, and validates everything in one
+// pass. protocol.yaml is a single YAML document.
 //
 // Every folder is opened as an os.Root: a file reached through a link
 // that leads out of its agent folder (or an include through a link out of
@@ -104,7 +108,7 @@ type loader struct {
 // load loads the agent at path; from is the declaration that asked for it
 // (nil for the top-level agent).
 func (l *loader) load(path string, from *declRef) *Protocol {
-	dir, file := l.host.agentPaths(path)
+	dir, file, isAgent := l.host.agentPaths(path)
 	abs := l.host.key(dir)
 	if i := slices.Index(l.loading, abs); i >= 0 {
 		if from != nil {
@@ -122,6 +126,10 @@ func (l *loader) load(path string, from *declRef) *Protocol {
 	l.order = append(l.order, p)
 	l.loading = append(l.loading, abs)
 	defer func() { l.loading = l.loading[:len(l.loading)-1] }()
+	if !isAgent {
+		p.Diagnostics.Errorf(diag.Pos{File: file}, "the path to load must be an agent folder or its %s, not %s; give %s", protocolFile, filepath.Base(file), dir)
+		return p
+	}
 
 	root, err := l.host.open(dir)
 	if err != nil {

@@ -18,8 +18,9 @@ import (
 // path of its own.
 type host interface {
 	// agentPaths splits the caller's path into the agent folder and its
-	// protocol.yaml, both as displayed in diagnostics.
-	agentPaths(path string) (dir, file string)
+	// protocol.yaml, both as displayed in diagnostics. ok is false when
+	// path is a file other than protocol.yaml (dir is then its folder).
+	agentPaths(path string) (dir, file string, ok bool)
 	// key identifies a folder, so that each is loaded once and cycles of
 	// workers are found.
 	key(dir string) string
@@ -50,11 +51,11 @@ type folder interface {
 // os.Root, so that no link inside it leads out of it.
 type osHost struct{}
 
-func (osHost) agentPaths(path string) (dir, file string) {
+func (osHost) agentPaths(path string) (dir, file string, ok bool) {
 	if st, err := os.Stat(path); err == nil && !st.IsDir() {
-		return filepath.Dir(path), path
+		return filepath.Dir(path), path, filepath.Base(path) == protocolFile
 	}
-	return path, filepath.Join(path, "protocol.yaml")
+	return path, filepath.Join(path, protocolFile), true
 }
 
 func (osHost) key(dir string) string {
@@ -130,12 +131,12 @@ type fsHost struct{ fsys fs.FS }
 // errOutsideFS refuses a path that leaves the fs.FS.
 var errOutsideFS = errors.New(`the path leaves the file system the agents are read from (no "..", no absolute path)`)
 
-func (h fsHost) agentPaths(p string) (dir, file string) {
+func (h fsHost) agentPaths(p string) (dir, file string, ok bool) {
 	p = path.Clean(filepath.ToSlash(p))
 	if st, err := fs.Stat(h.fsys, p); fs.ValidPath(p) && err == nil && !st.IsDir() {
-		return path.Dir(p), p
+		return path.Dir(p), p, path.Base(p) == protocolFile
 	}
-	return p, path.Join(p, "protocol.yaml")
+	return p, path.Join(p, protocolFile), true
 }
 
 func (fsHost) key(dir string) string { return path.Clean(dir) }

@@ -11,7 +11,13 @@ type Error struct {
 	ExecutionID string
 	// Cancelled is true when the context ended the run.
 	Cancelled bool
-	Err       error
+	// Refused is true when the run was refused before it started: nothing
+	// ran and it emitted no event (a protocol that did not load cleanly;
+	// a continue whose results do not answer the pending calls, or whose
+	// protocol changed since the pause). Type is validation_error then. A
+	// run that started and failed, whatever its Type, is not refused.
+	Refused bool
+	Err     error
 }
 
 func (e *Error) Error() string { return e.Message }

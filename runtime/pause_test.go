@@ -116,6 +116,7 @@ func TestContinueRefusesBadResults(t *testing.T) {
 		var re *runtime.Error
 		require.ErrorAs(t, err, &re)
 		assert.Equal(t, events.ErrorTypeValidation, re.Type)
+		assert.True(t, re.Refused, "nothing ran")
 		assert.Contains(t, re.Message, tc.want)
 	}
 	_, err := runtime.Continue(ctx, "exec_unknown", nil, runtime.WithStore(store))
@@ -136,6 +137,7 @@ func TestContinueRefusesChangedProtocol(t *testing.T) {
 	var re *runtime.Error
 	require.ErrorAs(t, err, &re)
 	assert.Contains(t, re.Message, "paused under another version of the protocol")
+	assert.True(t, re.Refused, "nothing ran")
 }
 
 // A client tool's error result goes back to the model like any tool error.

@@ -67,7 +67,7 @@ func Run(ctx context.Context, p *protocol.Protocol, input map[string]any, opts .
 // runs only valid protocols. The error is an *Error of validation_error.
 func CheckProtocol(p *protocol.Protocol) error {
 	if p == nil || p.Diagnostics.HasErrors() {
-		return &Error{Type: events.ErrorTypeValidation, Message: "the protocol is invalid: load it with protocol.Load and fix its errors first"}
+		return &Error{Type: events.ErrorTypeValidation, Refused: true, Message: "the protocol is invalid: load it with protocol.Load and fix its errors first"}
 	}
 	return nil
 }
@@ -91,7 +91,7 @@ func Continue(ctx context.Context, executionID string, results []events.ToolResu
 		return nil, err
 	}
 	if err := snap.Journal.supply(results); err != nil {
-		return nil, &Error{Type: events.ErrorTypeValidation, ExecutionID: executionID, Message: fmt.Sprintf("execution %s: %v", executionID, err)}
+		return nil, &Error{Type: events.ErrorTypeValidation, Refused: true, ExecutionID: executionID, Message: fmt.Sprintf("execution %s: %v", executionID, err)}
 	}
 	return cfg.execute(ctx, p, snap, true)
 }
@@ -113,7 +113,7 @@ func (cfg *config) resolveProtocol(snap *Snapshot) (*protocol.Protocol, error) {
 		return nil, fmt.Errorf("the protocol of execution %s (%s) cannot be loaded: %w", snap.ExecutionID, ref.Slug, err)
 	}
 	if err := ref.Matches(p); err != nil {
-		return nil, &Error{Type: events.ErrorTypeValidation, ExecutionID: snap.ExecutionID, Err: err,
+		return nil, &Error{Type: events.ErrorTypeValidation, Refused: true, ExecutionID: snap.ExecutionID, Err: err,
 			Message: fmt.Sprintf("execution %s paused under another version of the protocol %s (%v); a paused run continues only with the files it started with", snap.ExecutionID, ref.Slug, err)}
 	}
 	return p, nil

@@ -55,8 +55,10 @@ func TestInvalidProtocolIsRefused(t *testing.T) {
 	var runErr *runtime.Error
 	require.ErrorAs(t, err, &runErr)
 	assert.Equal(t, events.ErrorTypeValidation, runErr.Type)
+	assert.True(t, runErr.Refused, "nothing ran")
 	_, err = runtime.Run(context.Background(), nil, nil)
 	require.ErrorAs(t, err, &runErr)
+	assert.True(t, runErr.Refused)
 }
 
 // Execute yields the events of a run in order; stopping early cancels it.
@@ -90,6 +92,7 @@ func TestExecute(t *testing.T) {
 	var runErr *runtime.Error
 	require.ErrorAs(t, last, &runErr, "a failed run ends with its error")
 	assert.Equal(t, events.ErrorTypeValidation, runErr.Type)
+	assert.False(t, runErr.Refused, "the run started (and said so in its events) before it checked its input")
 }
 
 // When the caller's context ends, Execute still yields the end of the

@@ -63,44 +63,35 @@ func continueRun(ctx context.Context, args []string, std stdio) int {
 		fmt.Fprintf(std.err, "octrun: %v\n", err)
 		return exitUsage
 	}
+	// From here on the format of the events is known: a refusal is an
+	// error event too.
 	id := ids[0]
+	results, err := readResults(resultsFile, std.in)
+	if err != nil {
+		return o.refuse(std, "--results: "+err.Error(), "")
+	}
 	if t.addr != "" {
-		results, err := readResults(resultsFile, std.in)
-		if err != nil {
-			fmt.Fprintf(std.err, "octrun: --results: %v\n", err)
-			return exitUsage
-		}
 		return continueOnTemporal(ctx, t, id, results, o, std)
 	}
 	store := runtime.DirStore{Dir: stateDir}
 	snap, err := store.Load(ctx, id)
 	if err != nil {
-		fmt.Fprintf(std.err, "octrun: %v\n", err)
-		return exitUsage
+		return o.refuse(std, err.Error(), "")
 	}
 	if snap.Backend == nil {
-		fmt.Fprintf(std.err, "octrun: paused run %s records no backend (it was not started by octrun run); it cannot continue here\n", id)
-		return exitUsage
+		return o.refuse(std, fmt.Sprintf("paused run %s records no backend (it was not started by octrun run); it cannot continue here", id), "")
 	}
 	if snap.Protocol.Dir == "" {
-		fmt.Fprintf(std.err, "octrun: paused run %s names no folder for its worker %s (it was loaded from elsewhere than a folder); continue it from the program that started it\n", id, snap.Protocol.Slug)
-		return exitUsage
+		return o.refuse(std, fmt.Sprintf("paused run %s names no folder for its worker %s (it was loaded from elsewhere than a folder); continue it from the program that started it", id, snap.Protocol.Slug), "")
 	}
 	p, err := protocol.Load(snap.Protocol.Dir)
 	if err != nil {
 		_ = diag.Write(std.err, p.Diagnostics, p.Source)
-		fmt.Fprintf(std.err, "octrun: the worker of run %s at %s is not valid any more; it cannot continue\n", id, snap.Protocol.Dir)
-		return exitUsage
-	}
-	results, err := readResults(resultsFile, std.in)
-	if err != nil {
-		fmt.Fprintf(std.err, "octrun: --results: %v\n", err)
-		return exitUsage
+		return o.refuse(std, fmt.Sprintf("the worker of run %s at %s is not valid any more; it cannot continue", id, snap.Protocol.Dir), err.Error())
 	}
 	opts, err := backendOptions(*snap.Backend, p, snap.Input, snap.ModelCalls())
 	if err != nil {
-		fmt.Fprintf(std.err, "octrun: %v\n", err)
-		return exitUsage
+		return o.refuse(std, err.Error(), "")
 	}
 	session := o.start(ctx, std)
 	opts = append(opts, runtime.WithStore(store), runtime.WithProtocol(p))

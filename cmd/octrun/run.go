@@ -46,8 +46,9 @@ A tool with no handler (no --tool, no mock answer) is a client tool: the run
 pauses, prints the pending calls as JSON on standard output and exits with 3;
 continue it with: octrun continue EXECUTION_ID --results FILE.
 
-exit codes: 0 finished, 1 failed while running, 2 usage error or invalid
-protocol or input (nothing was run), 3 paused for client tools, 130 interrupted.
+exit codes: 0 finished, 1 failed once running (whatever the errorType), 2
+refused: usage error, invalid protocol or input (nothing was run), 3 paused
+for client tools, 130 interrupted.
 `
 
 // runFlags are the flags of `octrun run`.
@@ -115,11 +116,15 @@ func runWorker(ctx context.Context, args []string, std stdio) int {
 		fmt.Fprintf(std.err, "octrun: %v\n", err)
 		return exitUsage
 	}
+	// From here on the format of the events is known: a refusal is an
+	// error event too.
+	if err := checkLLMBaseURL(fs, f.backend.LLMBaseURL); err != nil {
+		return f.output.refuse(std, err.Error(), "")
+	}
 	for _, t := range f.tools {
 		tc, err := runtime.ParseToolCommand(t)
 		if err != nil {
-			fmt.Fprintf(std.err, "octrun: --tool %q: %v\n", t, err)
-			return exitUsage
+			return f.output.refuse(std, fmt.Sprintf("--tool %q: %v", t, err), "")
 		}
 		f.backend.Tools = append(f.backend.Tools, tc)
 	}
@@ -129,8 +134,7 @@ func runWorker(ctx context.Context, args []string, std stdio) int {
 		_ = diag.Write(std.err, p.Diagnostics, p.Source)
 	}
 	if err != nil {
-		fmt.Fprintf(std.err, "octrun: %s is not a valid worker; nothing was run\n", paths[0])
-		return exitUsage
+		return f.output.refuse(std, paths[0]+" is not a valid worker; nothing was run", err.Error())
 	}
 	input, err := readInput(p, f, std.in)
 	if err == nil {
@@ -144,14 +148,26 @@ func runWorker(ctx context.Context, args []string, std stdio) int {
 		opts, err = backendOptions(f.backend, p, input, 0)
 	}
 	if err != nil {
-		fmt.Fprintf(std.err, "octrun: %v\n", err)
-		return exitUsage
+		return f.output.refuse(std, err.Error(), "")
 	}
 	store := runtime.DirStore{Dir: f.stateDir}
 	session := f.output.start(ctx, std)
 	opts = append(opts, runtime.WithStore(store))
 	res, runErr := runtime.Run(session.ctx, p, input, append(opts, session.options()...)...)
 	return session.finish(res, runErr, stateDirFlag(store))
+}
+
+// checkLLMBaseURL refuses an --llm-base-url that no model call could use
+// before anything runs. The message names the flag, or OCTRUN_LLM_BASE_URL
+// when the value came from it.
+func checkLLMBaseURL(fs *flag.FlagSet, u string) error {
+	name := llm.EnvBaseURL
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "llm-base-url" {
+			name = "--llm-base-url"
+		}
+	})
+	return llm.CheckBaseURL(name, u)
 }
 
 // checkInput validates the input before anything runs (exit code 2).

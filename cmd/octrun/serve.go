@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/octrun/octrun/llm"
 	"github.com/octrun/octrun/runtime"
 	"github.com/octrun/octrun/runtime/temporal"
 	"github.com/octrun/octrun/serve"
@@ -74,7 +75,7 @@ func serveHTTP(ctx context.Context, args []string, std stdio) int {
 	fs.Var(&tools, "tool", "")
 	fs.DurationVar(&b.ToolTimeout, "tool-timeout", runtime.DefaultToolTimeout, "")
 	fs.StringVar(&b.Mock, "mock", "", "")
-	fs.StringVar(&b.LLMBaseURL, "llm-base-url", os.Getenv("OCTRUN_LLM_BASE_URL"), "")
+	fs.StringVar(&b.LLMBaseURL, "llm-base-url", os.Getenv(llm.EnvBaseURL), "")
 	o.flags(fs)
 	fs.Lookup("log-level").DefValue, o.logLevel = "info", "info"
 	rest, err := parseInterspersed(fs, args)
@@ -99,6 +100,9 @@ func serveHTTP(ctx context.Context, args []string, std stdio) int {
 		return fail("--max-runs must be at least 1")
 	}
 	if err := o.check(); err != nil {
+		return fail("%v", err)
+	}
+	if err := checkLLMBaseURL(fs, b.LLMBaseURL); err != nil {
 		return fail("%v", err)
 	}
 	if _, _, err := net.SplitHostPort(addr); err != nil {

@@ -110,6 +110,9 @@ func (s *session) options() []runtime.Option {
 // continue`.
 // resume holds the flags `octrun continue` needs besides the results.
 func (s *session) finish(res *runtime.Result, err error, resume string) int {
+	if re, ok := errors.AsType[*runtime.Error](err); ok && re.Refused {
+		return s.refuse(re.Message, "")
+	}
 	defer s.cancel()
 	if s.close != nil {
 		if closeErr := s.close(); closeErr != nil {
@@ -139,9 +142,6 @@ func (s *session) outcome(res *runtime.Result, err error, resume string) int {
 	case errors.As(err, &re) && re.Cancelled:
 		fmt.Fprintln(s.std.err, "octrun: interrupted; the run was cancelled")
 		return exitInterrupted
-	case errors.As(err, &re) && re.Type == events.ErrorTypeValidation:
-		fmt.Fprintf(s.std.err, "octrun: %v\n", err)
-		return exitUsage
 	case err != nil:
 		fmt.Fprintf(s.std.err, "octrun: the worker failed: %v\n", err)
 		return exitFailed
@@ -153,6 +153,33 @@ func (s *session) outcome(res *runtime.Result, err error, resume string) int {
 		}
 	}
 	return exitOK
+}
+
+// refuse ends a leg that was refused before it started and returns its
+// exit code, 2 (rule C3). msg goes to standard error; with --events, the
+// stream gets the error event of validation_error (msg, then detail: the
+// problems standard error shows in another form) and finish, as a failed
+// run ends, so that its consumer sees why nothing ran.
+func (s *session) refuse(msg, detail string) int {
+	defer s.cancel()
+	if s.events != "" {
+		text := msg
+		if detail != "" {
+			text += ":\n" + detail
+		}
+		_ = s.sink(events.Error{ErrorType: events.ErrorTypeValidation, Source: events.ErrorSourcePlatform, Message: text})
+		_ = s.sink(events.Finish{FinishReason: events.FinishError})
+		if s.close != nil {
+			_ = s.close()
+		}
+	}
+	fmt.Fprintf(s.std.err, "octrun: %s\n", msg)
+	return exitUsage
+}
+
+// refuse is session.refuse before the leg's display is open.
+func (o output) refuse(std stdio, msg, detail string) int {
+	return o.start(context.Background(), std).refuse(msg, detail)
 }
 
 // paused prints the pending calls and says how to continue.

@@ -14,6 +14,7 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"github.com/octrun/octrun/events"
+	"github.com/octrun/octrun/llm"
 	"github.com/octrun/octrun/protocol"
 	"github.com/octrun/octrun/protocol/diag"
 	"github.com/octrun/octrun/relay"
@@ -111,8 +112,7 @@ func continueOnTemporal(ctx context.Context, t temporalFlags, id string, results
 	sub := temporal.NewClient(c, temporal.ClientOptions{TaskQueue: t.queue, Namespace: t.namespace, Relay: r})
 	res, err := sub.Continue(session.ctx, id, results, temporal.RunOptions{Sink: session.sink})
 	if errors.Is(err, runtime.ErrNotFound) {
-		fmt.Fprintf(std.err, "octrun: %v\n", err)
-		return exitUsage
+		return session.refuse(err.Error(), "")
 	}
 	return session.finish(res, err, t.resumeFlags())
 }
@@ -157,7 +157,7 @@ func serveWorker(ctx context.Context, args []string, std stdio) int {
 	fs.Var(&tools, "tool", "")
 	fs.DurationVar(&b.ToolTimeout, "tool-timeout", runtime.DefaultToolTimeout, "")
 	fs.StringVar(&b.Mock, "mock", "", "")
-	fs.StringVar(&b.LLMBaseURL, "llm-base-url", os.Getenv("OCTRUN_LLM_BASE_URL"), "")
+	fs.StringVar(&b.LLMBaseURL, "llm-base-url", os.Getenv(llm.EnvBaseURL), "")
 	fs.IntVar(&maxRuns, "max-concurrent-runs", 0, "")
 	fs.DurationVar(&t.eventsTTL, "events-ttl", relay.DefaultTTL, "")
 	o.flags(fs)
@@ -182,6 +182,10 @@ func serveWorker(ctx context.Context, args []string, std stdio) int {
 	}
 	if err := o.check(); err != nil {
 		fmt.Fprintf(std.err, "octrun: %v\n", err)
+		return exitUsage
+	}
+	if err := checkLLMBaseURL(fs, b.LLMBaseURL); err != nil {
+		fmt.Fprintf(std.err, "octrun worker: %v\n", err)
 		return exitUsage
 	}
 	routeMap := map[string]string{}

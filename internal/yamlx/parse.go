@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"slices"
 	"strconv"
@@ -31,18 +32,24 @@ var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
 // Parse parses src (the text of file) and returns the content of its single
 // document, with every alias replaced by the node it refers to and merge keys
 // (<<) applied. Problems are added to diags; ok is false when the file
-// cannot be used. An empty document gives a nil node and ok true.
+// cannot be used. An empty document gives a nil node and ok true. A "---"
+// that starts a second document is an error at its line (the second
+// document would be ignored); the first is still returned, for its own
+// diagnostics.
 func Parse(file string, src []byte, diags *diag.List) (root *yaml.Node, ok bool) {
+	dec := yaml.NewDecoder(bytes.NewReader(src))
 	var doc yaml.Node
-	if err := yaml.Unmarshal(src, &doc); err != nil {
-		line, msg := 1, err.Error()
-		if m := yamlLine.FindStringSubmatch(msg); m != nil {
-			if m[1] != "" {
-				line, _ = strconv.Atoi(m[1])
-			}
-			msg = m[2]
-		}
-		diags.Errorf(diag.Pos{File: file, Line: line, Col: 1}, "invalid YAML: %s%s", msg, flowHint(src, line))
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		syntaxError(file, src, err, diags)
+		return nil, false
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case err == nil:
+		diags.Errorf(diag.Pos{File: file, Line: next.Line, Col: next.Column},
+			`"---" starts a second YAML document, which would be ignored: a file holds one document; remove this line (and the "..." before it, if any)`)
+	case !errors.Is(err, io.EOF):
+		syntaxError(file, src, err, diags)
 		return nil, false
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
@@ -58,6 +65,18 @@ func Parse(file string, src []byte, diags *diag.List) (root *yaml.Node, ok bool)
 		return nil, false
 	}
 	return root, true
+}
+
+// syntaxError adds the YAML parser's error at its line.
+func syntaxError(file string, src []byte, err error, diags *diag.List) {
+	line, msg := 1, err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		if m[1] != "" {
+			line, _ = strconv.Atoi(m[1])
+		}
+		msg = m[2]
+	}
+	diags.Errorf(diag.Pos{File: file, Line: line, Col: 1}, "invalid YAML: %s%s", msg, flowHint(src, line))
 }
 
 type posError struct {

@@ -140,3 +140,34 @@ func TestValueKinds(t *testing.T) {
 	require.Len(t, diags, 1)
 	assert.Equal(t, "f.yaml:1:4: error: values tagged !!binary are not supported; write plain JSON-like values", diags[0].String())
 }
+
+// A file is one YAML document: a "---" line that starts a second one is an
+// error at that line (the document after it would be ignored), while a
+// "---" that opens the only document, or a "..." that ends it, is fine.
+func TestSecondDocumentIsAnError(t *testing.T) {
+	var diags diag.List
+	root, ok := Parse("f.yaml", []byte("a: 1\n\n--- # more\nb: 2\n"), &diags)
+	require.Len(t, diags, 1)
+	assert.Equal(t, diag.Pos{File: "f.yaml", Line: 3, Col: 1}, diags[0].Pos)
+	assert.Equal(t, `"---" starts a second YAML document, which would be ignored: a file holds one document; remove this line (and the "..." before it, if any)`, diags[0].Message)
+	assert.True(t, ok, "the first document is still read, for its own diagnostics")
+	require.NotNil(t, root)
+
+	diags = nil
+	_, _ = Parse("f.yaml", []byte("a: 1\n---\n"), &diags)
+	require.Len(t, diags, 1, "even an empty second document")
+	assert.Equal(t, 2, diags[0].Line)
+
+	diags = nil
+	_, ok = Parse("f.yaml", []byte("a: 1\n---\nb: [\n"), &diags)
+	require.Len(t, diags, 1)
+	assert.Contains(t, diags[0].Message, "invalid YAML")
+	assert.False(t, ok)
+
+	for _, src := range []string{"---\na: 1\n", "a: 1\n...\n", "--- \na: 1\n...\n# end\n", ""} {
+		diags = nil
+		_, ok := Parse("f.yaml", []byte(src), &diags)
+		assert.True(t, ok, src)
+		assert.Empty(t, diags, src)
+	}
+}

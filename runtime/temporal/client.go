@@ -101,7 +101,7 @@ func (c *Client) Run(ctx context.Context, p *protocol.Protocol, input map[string
 	if err != nil {
 		var started *serviceerror.WorkflowExecutionAlreadyStarted
 		if errors.As(err, &started) {
-			return nil, &runtime.Error{Type: events.ErrorTypeValidation, ExecutionID: o.ExecutionID, Err: err,
+			return nil, &runtime.Error{Type: events.ErrorTypeValidation, Refused: true, ExecutionID: o.ExecutionID, Err: err,
 				Message: fmt.Sprintf("execution %s exists already: a run id is used once", o.ExecutionID)}
 		}
 		return nil, fmt.Errorf("the run could not be started on Temporal: %w", err)
@@ -123,7 +123,7 @@ func (c *Client) Continue(ctx context.Context, executionID string, results []eve
 		return nil, err
 	}
 	if len(state.Waiting) == 0 {
-		return nil, &runtime.Error{Type: events.ErrorTypeValidation, ExecutionID: executionID,
+		return nil, &runtime.Error{Type: events.ErrorTypeValidation, Refused: true, ExecutionID: executionID,
 			Message: fmt.Sprintf("execution %s is not waiting for tool results", executionID)}
 	}
 	handle, err := c.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
@@ -134,7 +134,7 @@ func (c *Client) Continue(ctx context.Context, executionID string, results []eve
 		err = handle.Get(ctx, nil)
 	}
 	if err != nil {
-		return nil, &runtime.Error{Type: events.ErrorTypeValidation, ExecutionID: executionID, Err: err,
+		return nil, &runtime.Error{Type: events.ErrorTypeValidation, Refused: true, ExecutionID: executionID, Err: err,
 			Message: fmt.Sprintf("execution %s: %v", executionID, updateMessage(err))}
 	}
 	return c.follow(ctx, executionID, state.NextSeq, o)
