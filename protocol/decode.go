@@ -63,6 +63,9 @@ func (d *decoder) protocol(root *yaml.Node) {
 		byKey[e.Key] = e.Value
 		if why, ok := interactiveOnly[e.Key]; ok {
 			d.Errorf(e.KeyNode, "%q is not allowed in a worker protocol: %s", e.Key, why)
+		} else if why, ok := hostedOnly[e.Key]; ok {
+			// rule D16: at the key, the feature the user wrote.
+			d.Errorf(e.KeyNode, "%s are not supported by octrun: %s; remove them or run this agent on Octavus", e.Key, why)
 		} else if !slices.Contains(topLevelOrder, e.Key) {
 			d.Errorf(e.KeyNode, "unknown top-level key %q%s", e.Key, didYouMeanKey(e.Key, topLevelOrder))
 		}
@@ -74,15 +77,12 @@ func (d *decoder) protocol(root *yaml.Node) {
 		"resources":          d.resources,
 		"tools":              d.tools,
 		"mcpServers":         d.mcpServers,
-		"onDemandMcpServers": d.hosted("onDemandMcpServers", "on-demand MCP servers are connected by the Octavus platform"),
-		"skills":             d.hosted("skills", "skills run in the Octavus platform's sandbox"),
-		"onDemandSkills":     d.hosted("onDemandSkills", "skills run in the Octavus platform's sandbox"),
 		"workers":            d.workers,
 		"steps":              d.steps,
 		"output":             d.str(&p.Output, "output"),
 	}
 	for _, key := range topLevelOrder[1:] {
-		if n, ok := byKey[key]; ok {
+		if n, ok := byKey[key]; ok && readers[key] != nil {
 			readers[key](n)
 		}
 	}
@@ -91,11 +91,12 @@ func (d *decoder) protocol(root *yaml.Node) {
 	}
 }
 
-// hosted reports a feature that needs the hosted Octavus platform (rule D16).
-func (d *decoder) hosted(what, why string) func(n *yaml.Node) {
-	return func(n *yaml.Node) {
-		d.Errorf(n, "%s are not supported by octrun: %s; remove them or run this agent on Octavus", what, why)
-	}
+// hostedOnly are the top-level sections that need the hosted Octavus
+// platform (rule D16), with why.
+var hostedOnly = map[string]string{
+	"onDemandMcpServers": "on-demand MCP servers are connected by the Octavus platform",
+	"skills":             "skills run in the Octavus platform's sandbox",
+	"onDemandSkills":     "skills run in the Octavus platform's sandbox",
 }
 
 func didYouMeanKey(key string, known []string) string {
