@@ -272,22 +272,11 @@ func (a *assembler) add(ch *chunk) error {
 	return nil
 }
 
-// toolFragment adds one tool_calls fragment. Fragments belong to a call by
-// their index; one without an index continues the last call unless it
-// brings a new id. The first fragment of a call opens it (ToolCallStart,
-// with a generated id if the provider sent none).
+// toolFragment adds one tool_calls fragment. The first fragment of a call
+// opens it (ToolCallStart, with a generated id if the provider sent none);
+// see callOf for which call a fragment belongs to.
 func (a *assembler) toolFragment(index *int, id, name, args string) error {
-	pos := -1
-	if index != nil {
-		for i := range a.calls {
-			if a.calls[i].index == *index {
-				pos = i
-				break
-			}
-		}
-	} else if n := len(a.calls); n > 0 && (id == "" || id == a.calls[n-1].call.ID) {
-		pos = n - 1
-	}
+	pos := a.callOf(index, id)
 	if pos < 0 {
 		pos = len(a.calls)
 		tc := toolCall{index: pos, call: ToolCall{ID: id, Name: name}}
@@ -308,6 +297,22 @@ func (a *assembler) toolFragment(index *int, id, name, args string) error {
 	tc := &a.calls[pos]
 	tc.args = append(tc.args, args...)
 	return a.emit(Delta{Kind: ToolCallArgs, ToolIndex: pos, ToolID: tc.call.ID, ToolName: tc.call.Name, Text: args})
+}
+
+// callOf returns the position of the call that a fragment with index
+// (nil: none) and id continues, or -1 when the fragment opens a call. A
+// fragment without an id continues the last call of its index (the last
+// call, when it has no index); one with an id continues the call of its
+// index with that id. So a new id at an index opens a new call: Ollama
+// sends parallel calls all at index 0, each with its own id.
+func (a *assembler) callOf(index *int, id string) int {
+	for i := len(a.calls) - 1; i >= 0; i-- {
+		c := &a.calls[i]
+		if (index == nil || c.index == *index) && (id == "" || id == c.call.ID) {
+			return i
+		}
+	}
+	return -1
 }
 
 func (a *assembler) response() *Response {

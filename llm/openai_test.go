@@ -403,3 +403,25 @@ func TestOpenAIRefusesInvalidRequestWithoutSending(t *testing.T) {
 	assert.False(t, e.Retryable)
 	assert.Empty(t, srv.Requests())
 }
+
+// Ollama sends parallel tool calls all at stream index 0: a new id at an
+// index starts a new call.
+func TestOpenAIToolCallsSharingAnIndex(t *testing.T) {
+	srv := fake(t, twoToolCalls, fakeopenai.WithSharedToolCallIndex())
+	deltas, resp, err := generate(t, llm.NewOpenAI(srv.URL(), "k"), userSays("tides?"))
+	require.NoError(t, err)
+	assert.Equal(t, []llm.ToolCall{
+		{ID: "call_1", Name: "web-search", Arguments: `{"query":"tides at Brest","limit":3}`},
+		{ID: "call_w", Name: "get-weather", Arguments: `{"city":"Brest"}`},
+	}, resp.ToolCalls)
+	var starts []llm.Delta
+	for _, d := range deltas {
+		if d.Kind == llm.ToolCallStart {
+			starts = append(starts, d)
+		}
+	}
+	assert.Equal(t, []llm.Delta{
+		{Kind: llm.ToolCallStart, ToolIndex: 0, ToolID: "call_1", ToolName: "web-search"},
+		{Kind: llm.ToolCallStart, ToolIndex: 1, ToolID: "call_w", ToolName: "get-weather"},
+	}, starts)
+}

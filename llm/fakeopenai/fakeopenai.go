@@ -9,6 +9,8 @@
 // (llm.Fault) breaks the stream on the wire: the connection is cut (closed
 // without the end of the chunked body), a data line is not JSON, or the
 // stream stalls until the client leaves; its delay slows the chunks.
+// WithSharedToolCallIndex sends every tool call at stream index 0, as
+// Ollama does.
 //
 // The media APIs answer the script's media responses: POST
 // /images/generations a JSON body with the image as b64_json (or its url),
@@ -82,11 +84,12 @@ type Transcription struct {
 }
 
 type options struct {
-	deltas     int
-	delay      time.Duration
-	loop       bool
-	interleave bool
-	noMedia    bool
+	deltas      int
+	delay       time.Duration
+	loop        bool
+	interleave  bool
+	sharedIndex bool
+	noMedia     bool
 }
 
 // WithoutMedia makes the media paths answer 404 like an endpoint that
@@ -121,6 +124,13 @@ func WithLoop() Option {
 // the second, ...) instead of one call after the other.
 func WithInterleavedToolCalls() Option {
 	return func(o *options) { o.interleave = true }
+}
+
+// WithSharedToolCallIndex sends every tool call of a response at stream
+// index 0, each call told apart only by the id of its first fragment, as
+// Ollama does. It is meant without WithInterleavedToolCalls.
+func WithSharedToolCallIndex() Option {
+	return func(o *options) { o.sharedIndex = true }
 }
 
 // New starts a server answering from script.
@@ -411,10 +421,14 @@ func (s *Server) toolFragments(i int) []fragment {
 	calls := s.script.Responses[i].ToolCalls
 	perCall := make([][]fragment, len(calls))
 	for j, c := range calls {
+		index := j
+		if s.opts.sharedIndex {
+			index = 0
+		}
 		start := fmt.Sprintf(`{"tool_calls":[{"index":%d,"id":%s,"type":"function","function":{"name":%s,"arguments":""}}]}`,
-			j, quote(s.script.ToolCallID(i, j)), quote(c.Name))
+			index, quote(s.script.ToolCallID(i, j)), quote(c.Name))
 		perCall[j] = append(perCall[j], fragment{prefix: start})
-		argsPrefix := fmt.Sprintf(`{"tool_calls":[{"index":%d,"function":{"arguments":`, j)
+		argsPrefix := fmt.Sprintf(`{"tool_calls":[{"index":%d,"function":{"arguments":`, index)
 		for _, piece := range splitBytes(c.Arguments, 8) {
 			perCall[j] = append(perCall[j], fragment{argsPrefix, piece, "}}]}"})
 		}
