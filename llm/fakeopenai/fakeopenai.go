@@ -8,7 +8,9 @@
 // and, when it has a retryAfter, a Retry-After header. A scripted fault
 // (llm.Fault) breaks the stream on the wire: the connection is cut (closed
 // without the end of the chunked body), a data line is not JSON, or the
-// stream stalls until the client leaves; its delay slows the chunks.
+// stream stalls until the client leaves (a stall before the first delta
+// stalls after the role chunk, or where WithStallPoint says: before the
+// headers, or after them); its delay slows the chunks.
 // WithSharedToolCallIndex sends every tool call at stream index 0, as
 // Ollama does.
 //
@@ -90,6 +92,7 @@ type options struct {
 	interleave  bool
 	sharedIndex bool
 	noMedia     bool
+	stallPoint  StallPoint
 }
 
 // WithoutMedia makes the media paths answer 404 like an endpoint that
@@ -131,6 +134,28 @@ func WithInterleavedToolCalls() Option {
 // Ollama does. It is meant without WithInterleavedToolCalls.
 func WithSharedToolCallIndex() Option {
 	return func(o *options) { o.sharedIndex = true }
+}
+
+// StallPoint is where a response whose fault is stallAfter: 0 stalls.
+type StallPoint int
+
+// Stall points (WithStallPoint).
+const (
+	// StallAfterRole sends the headers and the first chunk, which holds
+	// the assistant role and no content, then nothing: the default.
+	StallAfterRole StallPoint = iota
+	// StallBeforeHeaders accepts the request and sends nothing, not even
+	// the response headers.
+	StallBeforeHeaders
+	// StallAfterHeaders sends the headers of a 200 event stream, then
+	// nothing.
+	StallAfterHeaders
+)
+
+// WithStallPoint sets where the responses whose fault is stallAfter: 0
+// stall, until the client leaves.
+func WithStallPoint(p StallPoint) Option {
+	return func(o *options) { o.stallPoint = p }
 }
 
 // New starts a server answering from script.
@@ -373,11 +398,22 @@ func writeError(w http.ResponseWriter, status int, code, message string) {
 // stream writes script response i as Server-Sent Events.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request, req *openai.ChatCompletionRequest, i int) {
 	resp := &s.script.Responses[i]
+	early := resp.Fault.Kind == llm.FaultStall && resp.Fault.After == 0
+	if early && s.opts.stallPoint == StallBeforeHeaders {
+		<-r.Context().Done()
+		return
+	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Request-Id", "req_fake"+strconv.Itoa(i+1))
 	w.WriteHeader(http.StatusOK)
 	e := &encoder{w: w, done: r.Context().Done(), delay: s.opts.delay, fault: resp.Fault}
+	if early && s.opts.stallPoint == StallAfterHeaders {
+		if e.flush() {
+			<-e.done
+		}
+		return
+	}
 	if resp.Fault.Delay > 0 {
 		e.delay = resp.Fault.Delay
 	}
