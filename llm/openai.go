@@ -66,7 +66,11 @@ func NewOpenAI(baseURL, apiKey string, opts ...OpenAIOption) *OpenAI {
 // unchanged. onDelta may be nil. A stream that breaks fails with a
 // retryable provider_error, even after deltas, rather than giving a
 // truncated response: one cut short (the connection closes, or the stream
-// ends before a finish_reason) or holding a chunk that is not JSON.
+// ends before a finish_reason) or holding a chunk that is not JSON. An
+// error event, or a chunk holding an error, fails the call with that
+// error. SSE comment lines, which gateways send as keep-alives while a
+// model thinks, are read past, however many come; each is reported to
+// the idle timeout of WithRetry (see WithIdleTimeout).
 func (c *OpenAI) Generate(ctx context.Context, req Request, onDelta func(Delta) error) (*Response, error) {
 	creq, err := chatRequest(req)
 	if err != nil {
@@ -77,13 +81,19 @@ func (c *OpenAI) Generate(ctx context.Context, req Request, onDelta func(Delta) 
 	if err != nil {
 		return nil, classify(ctx, err, &status, req.Model)
 	}
+	// go-openai sent the request and checked the status; the body is read
+	// here (see eventStream). Closing the stream closes the body.
 	defer stream.Close()
+	events := newEventStream(status.body, keepAliveOf(ctx))
 	a := assembler{onDelta: onDelta}
 	var ch chunk
 	for {
-		raw, err := stream.RecvRaw()
+		raw, err := events.next()
 		if errors.Is(err, io.EOF) {
 			break
+		}
+		if errors.Is(err, errLineTooLong) {
+			return nil, malformedStream(req.Model, err.Error())
 		}
 		if err != nil {
 			return nil, classify(ctx, err, &status, req.Model)
@@ -94,6 +104,10 @@ func (c *OpenAI) Generate(ctx context.Context, req Request, onDelta func(Delta) 
 		ch = chunk{Choices: ch.Choices[:0]}
 		if err := json.Unmarshal(raw, &ch); err != nil {
 			return nil, malformedStream(req.Model, fmt.Sprintf("chunk %d is not JSON: %v", a.chunks+1, err))
+		}
+		if ch.Error != nil {
+			// An error event: {"error": {...}}, alone or in a chunk.
+			return nil, classify(ctx, ch.Error, &status, req.Model)
 		}
 		if err := a.add(&ch); err != nil {
 			return nil, err
@@ -211,6 +225,9 @@ type chunk struct {
 		CompletionTokens int `json:"completion_tokens"`
 		TotalTokens      int `json:"total_tokens"`
 	} `json:"usage"`
+	// Error is the error of an error event: {"error": {...}}, or a chunk
+	// with an error (OpenRouter's errors after the stream began).
+	Error *openai.APIError `json:"error"`
 }
 
 // assembler turns chunks into deltas and the final Response.
@@ -355,6 +372,8 @@ func finishReason(s string) string {
 // to statusDoer in the request's context.
 type httpStatus struct {
 	retryAfter time.Duration
+	// body is the body of a response that is not an error.
+	body io.Reader
 }
 
 type httpStatusKey struct{}
@@ -365,10 +384,13 @@ type statusDoer struct{ c *http.Client }
 
 func (d statusDoer) Do(req *http.Request) (*http.Response, error) {
 	resp, err := d.c.Do(req)
-	if err == nil && resp.StatusCode >= 400 {
-		if s, ok := req.Context().Value(httpStatusKey{}).(*httpStatus); ok {
-			s.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
-		}
+	s, ok := req.Context().Value(httpStatusKey{}).(*httpStatus)
+	switch {
+	case err != nil || !ok:
+	case resp.StatusCode >= 400:
+		s.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	default:
+		s.body = resp.Body
 	}
 	return resp, err
 }
@@ -399,7 +421,7 @@ func classify(ctx context.Context, err error, status *httpStatus, model string) 
 		e = &Error{Type: TypeProviderTimeout, Retryable: true, Message: err.Error()}
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		e = streamCut(model, err.Error())
-	case errors.As(err, &netErr), errors.Is(err, openai.ErrTooManyEmptyStreamMessages):
+	case errors.As(err, &netErr):
 		e = &Error{Type: TypeProvider, Retryable: true, Message: err.Error()}
 	default:
 		// go-openai refused to build or send the request.

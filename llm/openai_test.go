@@ -333,6 +333,11 @@ func TestOpenAIErrorsWithoutStatus(t *testing.T) {
 			fmt.Fprint(w, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n",
 				"data: {\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}\n\n")
 		}), llm.Error{Type: llm.TypeProvider, Retryable: true, Message: "overloaded"}},
+		{"chunk holding an error (OpenRouter)", handler(func(w http.ResponseWriter) {
+			fmt.Fprint(w, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n",
+				"data: {\"id\":\"gen-1\",\"error\":{\"code\":502,\"message\":\"Provider disconnected\"},\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\"},\"finish_reason\":\"error\"}]}\n\n",
+				"data: [DONE]\n\n")
+		}), llm.Error{Type: llm.TypeProvider, Retryable: true, Message: "Provider disconnected"}},
 		{"stream that ends before a finish_reason", handler(func(w http.ResponseWriter) {
 			fmt.Fprint(w, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n")
 		}), llm.Error{Type: llm.TypeProvider, Retryable: true, Message: "the stream was cut before its end: no finish_reason"}},
@@ -402,6 +407,15 @@ func TestOpenAIRefusesInvalidRequestWithoutSending(t *testing.T) {
 	assert.Equal(t, llm.TypeValidation, e.Type)
 	assert.False(t, e.Retryable)
 	assert.Empty(t, srv.Requests())
+}
+
+// Keep-alive comments, however many, are not messages: go-openai's reader
+// counts them and failed after 300.
+func TestOpenAIKeepAliveComments(t *testing.T) {
+	srv := fake(t, `responses: [{text: "finally"}]`, fakeopenai.WithKeepAlive(1000, 0))
+	_, resp, err := generate(t, llm.NewOpenAI(srv.URL(), "k"), userSays("think hard"))
+	require.NoError(t, err)
+	assert.Equal(t, "finally", resp.Text)
 }
 
 // Ollama sends parallel tool calls all at stream index 0: a new id at an

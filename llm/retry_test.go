@@ -249,6 +249,24 @@ func TestRetryIdleTimeoutFromTheRequest(t *testing.T) {
 	}
 }
 
+// Keep-alive comments (SSE comment lines, sent by gateways while a model
+// thinks) show that the provider is alive: they hold off the idle
+// timeout, not the call timeout.
+func TestRetryKeepAliveCommentsHoldOffTheIdleTimeout(t *testing.T) {
+	srv := fake(t, "responses: [{text: thought long}]", fakeopenai.WithKeepAlive(8, 25*time.Millisecond))
+	client, w := retrying(srv, llm.WithIdleTimeout(100*time.Millisecond))
+	_, resp, err := generate(t, client, userSays("hi"))
+	require.NoError(t, err)
+	assert.Equal(t, "thought long", resp.Text)
+	assert.Len(t, srv.Requests(), 1, "200ms of keep-alives, no retry")
+	assert.Empty(t, w.list())
+
+	srv = fake(t, "responses: [{text: never}]", fakeopenai.WithKeepAlive(100, 20*time.Millisecond))
+	client, _ = retrying(srv, llm.WithIdleTimeout(time.Hour), llm.WithCallTimeout(100*time.Millisecond), llm.WithAttempts(1))
+	_, _, err = generate(t, client, userSays("hi"))
+	assert.Equal(t, "the call did not finish within 100ms", requireError(t, err).Message)
+}
+
 func TestRetryJitter(t *testing.T) {
 	// Every call fails with 503 until the attempts run out.
 	backoffs := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 8 * time.Second}

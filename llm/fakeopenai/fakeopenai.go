@@ -10,9 +10,10 @@
 // without the end of the chunked body), a data line is not JSON, or the
 // stream stalls until the client leaves (a stall before the first delta
 // stalls after the role chunk, or where WithStallPoint says: before the
-// headers, or after them); its delay slows the chunks.
-// WithSharedToolCallIndex sends every tool call at stream index 0, as
-// Ollama does.
+// headers, or after them); its delay slows the chunks. WithKeepAlive
+// sends SSE keep-alive comments before the chunks, as gateways do while a
+// model thinks; WithSharedToolCallIndex sends every tool call at stream
+// index 0, as Ollama does.
 //
 // The media APIs answer the script's media responses: POST
 // /images/generations a JSON body with the image as b64_json (or its url),
@@ -93,6 +94,8 @@ type options struct {
 	sharedIndex bool
 	noMedia     bool
 	stallPoint  StallPoint
+	keepAlives  int
+	keepAlive   time.Duration
 }
 
 // WithoutMedia makes the media paths answer 404 like an endpoint that
@@ -156,6 +159,17 @@ const (
 // stall, until the client leaves.
 func WithStallPoint(p StallPoint) Option {
 	return func(o *options) { o.stallPoint = p }
+}
+
+// KeepAliveComment is the SSE comment line WithKeepAlive sends, the one
+// OpenRouter sends while a model thinks.
+const KeepAliveComment = ": OPENROUTER PROCESSING"
+
+// WithKeepAlive sends n SSE comment lines (KeepAliveComment, each followed
+// by a blank line) before the first chunk of every streamed response, one
+// every d, each flushed on its own; all at once when d is 0.
+func WithKeepAlive(n int, d time.Duration) Option {
+	return func(o *options) { o.keepAlives, o.keepAlive = n, d }
 }
 
 // New starts a server answering from script.
@@ -414,6 +428,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req *openai.Chat
 		}
 		return
 	}
+	if !e.keepAlives(s.opts.keepAlives, s.opts.keepAlive) {
+		return
+	}
 	if resp.Fault.Delay > 0 {
 		e.delay = resp.Fault.Delay
 	}
@@ -632,6 +649,27 @@ func (e *encoder) chunk(prefix, text, suffix, finish string) bool {
 	e.buf = append(e.buf, e.tail...)
 	if e.delay > 0 || len(e.buf) >= 32<<10 {
 		return e.flush()
+	}
+	return true
+}
+
+// keepAlives writes n keep-alive comments, one every d. It reports false
+// once the client is gone.
+func (e *encoder) keepAlives(n int, d time.Duration) bool {
+	for range n {
+		if d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-e.done:
+				t.Stop()
+				return false
+			}
+		}
+		e.buf = append(e.buf, KeepAliveComment+"\n\n"...)
+		if d > 0 && !e.flush() {
+			return false
+		}
 	}
 	return true
 }

@@ -282,6 +282,16 @@ func TestStallPoints(t *testing.T) {
 	assert.Contains(t, lines[0], `"delta":{"role":"assistant","content":""`)
 }
 
+func TestKeepAliveComments(t *testing.T) {
+	srv := start(t, `responses: [{text: hi}]`, fakeopenai.WithKeepAlive(3, 0))
+	body, err := io.ReadAll(post(t, srv.URL()+"/chat/completions", streamBody).Body)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(body), strings.Repeat(fakeopenai.KeepAliveComment+"\n\n", 3)+"data: {"), "%s", body)
+	chunks, done := events(t, strings.NewReader(strings.ReplaceAll(string(body), fakeopenai.KeepAliveComment, "")))
+	assert.True(t, done)
+	assert.NotEmpty(t, chunks)
+}
+
 func TestCloseEndsStalledStreams(t *testing.T) {
 	s, err := llm.ParseScript([]byte(`responses: [{text: one, fault: {stallAfter: 0}}]`))
 	require.NoError(t, err)
