@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/sashabaranov/go-openai"
+
+	"github.com/octrun/octrun/internal/jsonmsg"
 )
 
 // OpenAI is a Client for any OpenAI-compatible chat completions endpoint
@@ -103,11 +105,10 @@ func (c *OpenAI) Generate(ctx context.Context, req Request, onDelta func(Delta) 
 		clear(ch.Choices[:cap(ch.Choices)])
 		ch = chunk{Choices: ch.Choices[:0]}
 		if err := json.Unmarshal(raw, &ch); err != nil {
-			return nil, malformedStream(req.Model, fmt.Sprintf("chunk %d is not JSON: %v", a.chunks+1, err))
+			return nil, malformedChunk(req.Model, a.chunks+1, err)
 		}
-		if ch.Error != nil {
-			// An error event: {"error": {...}}, alone or in a chunk.
-			return nil, classify(ctx, ch.Error, &status, req.Model)
+		if apiErr := ch.streamError(); apiErr != nil {
+			return nil, classify(ctx, apiErr, &status, req.Model)
 		}
 		if err := a.add(&ch); err != nil {
 			return nil, err
@@ -130,6 +131,14 @@ func streamCut(model, why string) *Error {
 // malformedStream is the error of a stream that is not valid.
 func malformedStream(model, why string) *Error {
 	return &Error{Type: TypeProvider, Retryable: true, Model: model, Message: "the stream was malformed: " + why}
+}
+
+// malformedChunk is the error of chunk n, which did not decode.
+func malformedChunk(model string, n int, err error) *Error {
+	if _, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		return malformedStream(model, fmt.Sprintf("chunk %d is not a chat completion chunk: %v", n, jsonmsg.Describe(err)))
+	}
+	return malformedStream(model, fmt.Sprintf("chunk %d is not JSON: %v", n, err))
 }
 
 // chatRequest maps a Request to go-openai's request.
@@ -227,7 +236,23 @@ type chunk struct {
 	} `json:"usage"`
 	// Error is the error of an error event: {"error": {...}}, or a chunk
 	// with an error (OpenRouter's errors after the stream began).
-	Error *openai.APIError `json:"error"`
+	Error json.RawMessage `json:"error"`
+}
+
+// streamError returns the error the chunk holds, nil if none: an OpenAI
+// error object, or a bare message.
+func (ch *chunk) streamError() *openai.APIError {
+	if len(ch.Error) == 0 || string(ch.Error) == "null" {
+		return nil
+	}
+	e := &openai.APIError{}
+	if json.Unmarshal(ch.Error, e) == nil && e.Message != "" {
+		return e
+	}
+	if json.Unmarshal(ch.Error, &e.Message) != nil {
+		e.Message = string(ch.Error)
+	}
+	return e
 }
 
 // assembler turns chunks into deltas and the final Response.

@@ -333,6 +333,12 @@ func TestOpenAIErrorsWithoutStatus(t *testing.T) {
 			fmt.Fprint(w, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n",
 				"data: {\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}\n\n")
 		}), llm.Error{Type: llm.TypeProvider, Retryable: true, Message: "overloaded"}},
+		{"chunk of the wrong shape", handler(func(w http.ResponseWriter) {
+			fmt.Fprint(w, "data: {\"choices\":{\"index\":0}}\n\n")
+		}), llm.Error{Type: llm.TypeProvider, Retryable: true, Message: `the stream was malformed: chunk 1 is not a chat completion chunk: field "choices": expected an array, got an object`}},
+		{"error event with a bare message", handler(func(w http.ResponseWriter) {
+			fmt.Fprint(w, "data: {\"error\":\"upstream timed out\"}\n\n")
+		}), llm.Error{Type: llm.TypeProvider, Retryable: true, Message: "upstream timed out"}},
 		{"chunk holding an error (OpenRouter)", handler(func(w http.ResponseWriter) {
 			fmt.Fprint(w, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n",
 				"data: {\"id\":\"gen-1\",\"error\":{\"code\":502,\"message\":\"Provider disconnected\"},\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\"},\"finish_reason\":\"error\"}]}\n\n",

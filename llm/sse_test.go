@@ -28,8 +28,8 @@ type yield struct {
 // error event, which ends the stream as Generate reads it.
 func (y *yield) add(data []byte) bool {
 	var ch chunk
-	if json.Unmarshal(data, &ch) == nil && ch.Error != nil {
-		y.end(ch.Error)
+	if json.Unmarshal(data, &ch) == nil && ch.streamError() != nil {
+		y.end(ch.streamError())
 		return false
 	}
 	y.Data = append(y.Data, string(data))
