@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/octrun/octrun/internal/jsonmsg"
 	"github.com/octrun/octrun/protocol"
 	"github.com/octrun/octrun/threads"
 )
@@ -47,10 +48,14 @@ func fileParts(v any) ([]threads.Part, error) {
 		return nil, err
 	}
 	var many []threads.FileReference
-	if err := json.Unmarshal(raw, &many); err != nil {
+	if _, isList := v.([]any); isList {
+		if err := json.Unmarshal(raw, &many); err != nil {
+			return nil, jsonmsg.Error(err)
+		}
+	} else {
 		var one threads.FileReference
 		if err := json.Unmarshal(raw, &one); err != nil {
-			return nil, err
+			return nil, jsonmsg.Error(err)
 		}
 		many = []threads.FileReference{one}
 	}

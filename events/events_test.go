@@ -235,7 +235,7 @@ func TestParseRejects(t *testing.T) {
 		{"null string", `{"type":"text-end","id":null}`, `events: parse text-end event: field "id" must not be null`},
 		{"null optional", `{"type":"start","messageId":null}`, `events: parse start event: field "messageId" must not be null`},
 		{"null array", `{"type":"todo-update","todos":null}`, `events: parse todo-update event: field "todos" must not be null`},
-		{"wrong scalar type", `{"type":"text-end","id":7}`, "events: parse text-end event: json: cannot unmarshal number into Go struct field TextEnd.id of type string"},
+		{"wrong scalar type", `{"type":"text-end","id":7}`, `events: parse text-end event: field "id": expected a string, got a number`},
 		{"object expected", `{"type":"error","errorType":"tool_error","message":"m","retryable":false,"source":"tool","tool":"x"}`,
 			`events: parse error event: field "tool" must be an object, got "x"`},
 		{"bad finishReason", `{"type":"finish","finishReason":"done"}`,

@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/octrun/octrun/internal/jsonmsg"
 )
 
 // The tables Parse decodes by, prototypes (wire type to Go type) and
@@ -101,7 +103,7 @@ func decode(fields map[string]json.RawMessage, data []byte, dst any) error {
 	if err := checkFields("", reflect.TypeOf(dst).Elem(), fields); err != nil {
 		return err
 	}
-	return json.Unmarshal(data, dst)
+	return jsonmsg.Error(json.Unmarshal(data, dst))
 }
 
 // checkFields reports a required field of struct t missing from obj, a null

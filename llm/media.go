@@ -198,14 +198,14 @@ func MediaOf(c Client) MediaClient {
 	if m, ok := c.(MediaClient); ok {
 		return m
 	}
-	return noMedia{c}
+	return noMedia{}
 }
 
 // noMedia is the MediaClient of a Client that makes no media.
-type noMedia struct{ c Client }
+type noMedia struct{}
 
 func (n noMedia) fail(model, api string) *Error {
-	return unsupported(model, 0, fmt.Sprintf("the model client (%T) offers no %s", n.c, api))
+	return unsupported(model, 0, fmt.Sprintf("the model client of this run offers no %s", api))
 }
 
 // GenerateImage implements MediaClient: it fails.

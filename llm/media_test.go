@@ -284,7 +284,7 @@ func TestMediaOfAClientWithoutMedia(t *testing.T) {
 	var c llm.Client = onlyChat{}
 	_, err := llm.MediaOf(c).GenerateImage(t.Context(), llm.ImageRequest{Model: "x/y"})
 	e := requireUnsupported(t, err, 0)
-	assert.Equal(t, "the model client (llm_test.onlyChat) offers no image generation", e.Message)
+	assert.Equal(t, "the model client of this run offers no image generation", e.Message, "no Go type in a message")
 	_, err = llm.MediaOf(llm.WithRetry(c)).Transcribe(t.Context(), llm.TranscriptionRequest{Model: "x/y"})
 	requireUnsupported(t, err, 0)
 }

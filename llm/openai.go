@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/sashabaranov/go-openai"
+
+	"github.com/octrun/octrun/internal/jsonmsg"
 )
 
 // OpenAI is a Client for any OpenAI-compatible chat completions endpoint
@@ -66,7 +68,11 @@ func NewOpenAI(baseURL, apiKey string, opts ...OpenAIOption) *OpenAI {
 // unchanged. onDelta may be nil. A stream that breaks fails with a
 // retryable provider_error, even after deltas, rather than giving a
 // truncated response: one cut short (the connection closes, or the stream
-// ends before a finish_reason) or holding a chunk that is not JSON.
+// ends before a finish_reason) or holding a chunk that is not JSON. An
+// error event, or a chunk holding an error, fails the call with that
+// error. SSE comment lines, which gateways send as keep-alives while a
+// model thinks, are read past, however many come; each is reported to
+// the idle timeout of WithRetry (see WithIdleTimeout).
 func (c *OpenAI) Generate(ctx context.Context, req Request, onDelta func(Delta) error) (*Response, error) {
 	creq, err := chatRequest(req)
 	if err != nil {
@@ -77,13 +83,19 @@ func (c *OpenAI) Generate(ctx context.Context, req Request, onDelta func(Delta) 
 	if err != nil {
 		return nil, classify(ctx, err, &status, req.Model)
 	}
+	// go-openai sent the request and checked the status; the body is read
+	// here (see eventStream). Closing the stream closes the body.
 	defer stream.Close()
+	events := newEventStream(status.body, keepAliveOf(ctx))
 	a := assembler{onDelta: onDelta}
 	var ch chunk
 	for {
-		raw, err := stream.RecvRaw()
+		raw, err := events.next()
 		if errors.Is(err, io.EOF) {
 			break
+		}
+		if errors.Is(err, errLineTooLong) {
+			return nil, malformedStream(req.Model, err.Error())
 		}
 		if err != nil {
 			return nil, classify(ctx, err, &status, req.Model)
@@ -93,7 +105,10 @@ func (c *OpenAI) Generate(ctx context.Context, req Request, onDelta func(Delta) 
 		clear(ch.Choices[:cap(ch.Choices)])
 		ch = chunk{Choices: ch.Choices[:0]}
 		if err := json.Unmarshal(raw, &ch); err != nil {
-			return nil, malformedStream(req.Model, fmt.Sprintf("chunk %d is not JSON: %v", a.chunks+1, err))
+			return nil, malformedChunk(req.Model, a.chunks+1, err)
+		}
+		if apiErr := ch.streamError(); apiErr != nil {
+			return nil, classify(ctx, apiErr, &status, req.Model)
 		}
 		if err := a.add(&ch); err != nil {
 			return nil, err
@@ -116,6 +131,14 @@ func streamCut(model, why string) *Error {
 // malformedStream is the error of a stream that is not valid.
 func malformedStream(model, why string) *Error {
 	return &Error{Type: TypeProvider, Retryable: true, Model: model, Message: "the stream was malformed: " + why}
+}
+
+// malformedChunk is the error of chunk n, which did not decode.
+func malformedChunk(model string, n int, err error) *Error {
+	if _, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		return malformedStream(model, fmt.Sprintf("chunk %d is not a chat completion chunk: %v", n, jsonmsg.Describe(err)))
+	}
+	return malformedStream(model, fmt.Sprintf("chunk %d is not JSON: %v", n, err))
 }
 
 // chatRequest maps a Request to go-openai's request.
@@ -211,6 +234,25 @@ type chunk struct {
 		CompletionTokens int `json:"completion_tokens"`
 		TotalTokens      int `json:"total_tokens"`
 	} `json:"usage"`
+	// Error is the error of an error event: {"error": {...}}, or a chunk
+	// with an error (OpenRouter's errors after the stream began).
+	Error json.RawMessage `json:"error"`
+}
+
+// streamError returns the error the chunk holds, nil if none: an OpenAI
+// error object, or a bare message.
+func (ch *chunk) streamError() *openai.APIError {
+	if len(ch.Error) == 0 || string(ch.Error) == "null" {
+		return nil
+	}
+	e := &openai.APIError{}
+	if json.Unmarshal(ch.Error, e) == nil && e.Message != "" {
+		return e
+	}
+	if json.Unmarshal(ch.Error, &e.Message) != nil {
+		e.Message = string(ch.Error)
+	}
+	return e
 }
 
 // assembler turns chunks into deltas and the final Response.
@@ -272,22 +314,11 @@ func (a *assembler) add(ch *chunk) error {
 	return nil
 }
 
-// toolFragment adds one tool_calls fragment. Fragments belong to a call by
-// their index; one without an index continues the last call unless it
-// brings a new id. The first fragment of a call opens it (ToolCallStart,
-// with a generated id if the provider sent none).
+// toolFragment adds one tool_calls fragment. The first fragment of a call
+// opens it (ToolCallStart, with a generated id if the provider sent none);
+// see callOf for which call a fragment belongs to.
 func (a *assembler) toolFragment(index *int, id, name, args string) error {
-	pos := -1
-	if index != nil {
-		for i := range a.calls {
-			if a.calls[i].index == *index {
-				pos = i
-				break
-			}
-		}
-	} else if n := len(a.calls); n > 0 && (id == "" || id == a.calls[n-1].call.ID) {
-		pos = n - 1
-	}
+	pos := a.callOf(index, id)
 	if pos < 0 {
 		pos = len(a.calls)
 		tc := toolCall{index: pos, call: ToolCall{ID: id, Name: name}}
@@ -308,6 +339,22 @@ func (a *assembler) toolFragment(index *int, id, name, args string) error {
 	tc := &a.calls[pos]
 	tc.args = append(tc.args, args...)
 	return a.emit(Delta{Kind: ToolCallArgs, ToolIndex: pos, ToolID: tc.call.ID, ToolName: tc.call.Name, Text: args})
+}
+
+// callOf returns the position of the call that a fragment with index
+// (nil: none) and id continues, or -1 when the fragment opens a call. A
+// fragment without an id continues the last call of its index (the last
+// call, when it has no index); one with an id continues the call of its
+// index with that id. So a new id at an index opens a new call: Ollama
+// sends parallel calls all at index 0, each with its own id.
+func (a *assembler) callOf(index *int, id string) int {
+	for i := len(a.calls) - 1; i >= 0; i-- {
+		c := &a.calls[i]
+		if (index == nil || c.index == *index) && (id == "" || id == c.call.ID) {
+			return i
+		}
+	}
+	return -1
 }
 
 func (a *assembler) response() *Response {
@@ -350,6 +397,8 @@ func finishReason(s string) string {
 // to statusDoer in the request's context.
 type httpStatus struct {
 	retryAfter time.Duration
+	// body is the body of a response that is not an error.
+	body io.Reader
 }
 
 type httpStatusKey struct{}
@@ -360,10 +409,13 @@ type statusDoer struct{ c *http.Client }
 
 func (d statusDoer) Do(req *http.Request) (*http.Response, error) {
 	resp, err := d.c.Do(req)
-	if err == nil && resp.StatusCode >= 400 {
-		if s, ok := req.Context().Value(httpStatusKey{}).(*httpStatus); ok {
-			s.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
-		}
+	s, ok := req.Context().Value(httpStatusKey{}).(*httpStatus)
+	switch {
+	case err != nil || !ok:
+	case resp.StatusCode >= 400:
+		s.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	default:
+		s.body = resp.Body
 	}
 	return resp, err
 }
@@ -394,7 +446,7 @@ func classify(ctx context.Context, err error, status *httpStatus, model string) 
 		e = &Error{Type: TypeProviderTimeout, Retryable: true, Message: err.Error()}
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		e = streamCut(model, err.Error())
-	case errors.As(err, &netErr), errors.Is(err, openai.ErrTooManyEmptyStreamMessages):
+	case errors.As(err, &netErr):
 		e = &Error{Type: TypeProvider, Retryable: true, Message: err.Error()}
 	default:
 		// go-openai refused to build or send the request.

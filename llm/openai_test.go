@@ -333,6 +333,17 @@ func TestOpenAIErrorsWithoutStatus(t *testing.T) {
 			fmt.Fprint(w, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n",
 				"data: {\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}\n\n")
 		}), llm.Error{Type: llm.TypeProvider, Retryable: true, Message: "overloaded"}},
+		{"chunk of the wrong shape", handler(func(w http.ResponseWriter) {
+			fmt.Fprint(w, "data: {\"choices\":{\"index\":0}}\n\n")
+		}), llm.Error{Type: llm.TypeProvider, Retryable: true, Message: `the stream was malformed: chunk 1 is not a chat completion chunk: field "choices": expected an array, got an object`}},
+		{"error event with a bare message", handler(func(w http.ResponseWriter) {
+			fmt.Fprint(w, "data: {\"error\":\"upstream timed out\"}\n\n")
+		}), llm.Error{Type: llm.TypeProvider, Retryable: true, Message: "upstream timed out"}},
+		{"chunk holding an error (OpenRouter)", handler(func(w http.ResponseWriter) {
+			fmt.Fprint(w, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n",
+				"data: {\"id\":\"gen-1\",\"error\":{\"code\":502,\"message\":\"Provider disconnected\"},\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\"},\"finish_reason\":\"error\"}]}\n\n",
+				"data: [DONE]\n\n")
+		}), llm.Error{Type: llm.TypeProvider, Retryable: true, Message: "Provider disconnected"}},
 		{"stream that ends before a finish_reason", handler(func(w http.ResponseWriter) {
 			fmt.Fprint(w, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n")
 		}), llm.Error{Type: llm.TypeProvider, Retryable: true, Message: "the stream was cut before its end: no finish_reason"}},
@@ -402,4 +413,35 @@ func TestOpenAIRefusesInvalidRequestWithoutSending(t *testing.T) {
 	assert.Equal(t, llm.TypeValidation, e.Type)
 	assert.False(t, e.Retryable)
 	assert.Empty(t, srv.Requests())
+}
+
+// Keep-alive comments, however many, are not messages: go-openai's reader
+// counts them and failed after 300.
+func TestOpenAIKeepAliveComments(t *testing.T) {
+	srv := fake(t, `responses: [{text: "finally"}]`, fakeopenai.WithKeepAlive(1000, 0))
+	_, resp, err := generate(t, llm.NewOpenAI(srv.URL(), "k"), userSays("think hard"))
+	require.NoError(t, err)
+	assert.Equal(t, "finally", resp.Text)
+}
+
+// Ollama sends parallel tool calls all at stream index 0: a new id at an
+// index starts a new call.
+func TestOpenAIToolCallsSharingAnIndex(t *testing.T) {
+	srv := fake(t, twoToolCalls, fakeopenai.WithSharedToolCallIndex())
+	deltas, resp, err := generate(t, llm.NewOpenAI(srv.URL(), "k"), userSays("tides?"))
+	require.NoError(t, err)
+	assert.Equal(t, []llm.ToolCall{
+		{ID: "call_1", Name: "web-search", Arguments: `{"query":"tides at Brest","limit":3}`},
+		{ID: "call_w", Name: "get-weather", Arguments: `{"city":"Brest"}`},
+	}, resp.ToolCalls)
+	var starts []llm.Delta
+	for _, d := range deltas {
+		if d.Kind == llm.ToolCallStart {
+			starts = append(starts, d)
+		}
+	}
+	assert.Equal(t, []llm.Delta{
+		{Kind: llm.ToolCallStart, ToolIndex: 0, ToolID: "call_1", ToolName: "web-search"},
+		{Kind: llm.ToolCallStart, ToolIndex: 1, ToolID: "call_w", ToolName: "get-weather"},
+	}, starts)
 }

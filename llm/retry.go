@@ -49,11 +49,15 @@ func WithCallTimeout(d time.Duration) RetryOption {
 	return func(r *retrier) { r.callTimeout = d }
 }
 
-// WithIdleTimeout bounds the silence of a stream: a call whose next delta
-// does not come within d of the previous one fails with a retryable
-// provider_timeout *Error. The wait for the first delta is bounded by
-// WithCallTimeout only, as a model may think long before it writes. 0, the
-// default, sets no bound.
+// WithIdleTimeout bounds the silence of a stream: a call whose first delta
+// does not come within d of the request, or whose next delta does not come
+// within d of the previous one, fails with a retryable provider_timeout
+// *Error. The timer covers the wait for the response headers, headers
+// without a body, and chunks that carry nothing (a first chunk with the
+// role only): none of them is progress. A keep-alive of the provider (an
+// SSE comment line, which gateways such as OpenRouter send while a model
+// thinks) restarts it: a model may think long before it writes, as long as
+// the call timeout allows. 0, the default, sets no bound.
 func WithIdleTimeout(d time.Duration) RetryOption {
 	return func(r *retrier) { r.idleTimeout = d }
 }
@@ -184,23 +188,25 @@ func (r *retrier) call(ctx context.Context, req Request, onDelta func(Delta) err
 		t := time.AfterFunc(r.callTimeout, func() { cancel(errCallTimeout) })
 		defer t.Stop()
 	}
-	var idle *time.Timer
+	// The idle timer starts with the request; each delta and each
+	// keep-alive restarts it.
+	active := func() {}
+	if r.idleTimeout > 0 {
+		idle := time.AfterFunc(r.idleTimeout, func() { cancel(errIdleTimeout) })
+		defer idle.Stop()
+		active = func() { idle.Reset(r.idleTimeout) }
+		cctx = contextWithKeepAlive(cctx, active)
+	}
+	output := false
 	resp, err = r.client.Generate(cctx, req, func(d Delta) error {
-		switch {
-		case idle != nil:
-			idle.Reset(r.idleTimeout)
-		case r.idleTimeout > 0:
-			idle = time.AfterFunc(r.idleTimeout, func() { cancel(errIdleTimeout) })
-		}
+		active()
+		output = true
 		if onDelta == nil {
 			return nil
 		}
 		delivered = true
 		return onDelta(d)
 	})
-	if idle != nil {
-		idle.Stop()
-	}
 	if err == nil || ctx.Err() != nil {
 		return resp, delivered, err
 	}
@@ -209,10 +215,28 @@ func (r *retrier) call(ctx context.Context, req Request, onDelta func(Delta) err
 		err = &Error{Type: TypeProviderTimeout, Retryable: true, Model: req.Model,
 			Message: fmt.Sprintf("the call did not finish within %v", r.callTimeout)}
 	case errIdleTimeout:
-		err = &Error{Type: TypeProviderTimeout, Retryable: true, Model: req.Model,
-			Message: fmt.Sprintf("the stream stalled: no delta for %v", r.idleTimeout)}
+		msg := fmt.Sprintf("the provider sent no output for %v", r.idleTimeout)
+		if output {
+			msg = fmt.Sprintf("the stream stalled: no output for %v", r.idleTimeout)
+		}
+		err = &Error{Type: TypeProviderTimeout, Retryable: true, Model: req.Model, Message: msg}
 	}
 	return resp, delivered, err
+}
+
+type keepAliveKey struct{}
+
+// contextWithKeepAlive returns ctx carrying f, which a Client calls when
+// the provider shows it is alive without sending output (see
+// keepAliveOf).
+func contextWithKeepAlive(ctx context.Context, f func()) context.Context {
+	return context.WithValue(ctx, keepAliveKey{}, f)
+}
+
+// keepAliveOf returns the keep-alive function of ctx, nil if it has none.
+func keepAliveOf(ctx context.Context) func() {
+	f, _ := ctx.Value(keepAliveKey{}).(func())
+	return f
 }
 
 // wait returns how long to wait before retry n (from 0) after e.

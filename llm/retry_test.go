@@ -199,16 +199,72 @@ func TestRetryIdleTimeout(t *testing.T) {
 	client, w := retrying(srv, llm.WithIdleTimeout(50*time.Millisecond))
 	deltas, _, err := generate(t, client, userSays("hi"))
 	assert.Equal(t, llm.Error{Type: llm.TypeProviderTimeout, Retryable: true, Model: "gpt-4o", Attempts: 1,
-		Message: "the stream stalled: no delta for 50ms"}, *requireError(t, err))
+		Message: "the stream stalled: no output for 50ms"}, *requireError(t, err))
 	assert.Equal(t, []string{"one", " two"}, texts(deltas, llm.TextDelta))
 	assert.Empty(t, w.list(), "not retried after deltas")
 
-	// A stall before the first delta is the call timeout's.
+	// The call timeout bounds the call when the idle timeout is longer.
 	srv = fake(t, "responses: [{text: one, fault: {stallAfter: 0}}, {text: two}]")
 	client, _ = retrying(srv, llm.WithIdleTimeout(time.Hour), llm.WithCallTimeout(300*time.Millisecond))
 	_, resp, err := generate(t, client, userSays("hi"))
 	require.NoError(t, err)
 	assert.Equal(t, "two", resp.Text)
+}
+
+// The idle timeout starts with the request: a provider that accepts it
+// and then sends nothing (no headers, headers only, or a first chunk
+// without content) fails the attempt after the idle timeout, not the call
+// timeout, and the call is retried.
+func TestRetryIdleTimeoutFromTheRequest(t *testing.T) {
+	points := []struct {
+		name  string
+		point fakeopenai.StallPoint
+	}{
+		{"no headers", fakeopenai.StallBeforeHeaders},
+		{"headers only", fakeopenai.StallAfterHeaders},
+		{"role-only chunk", fakeopenai.StallAfterRole},
+	}
+	for _, p := range points {
+		t.Run(p.name, func(t *testing.T) {
+			srv := fake(t, "responses: [{text: one, fault: {stallAfter: 0}}, {text: two}]", fakeopenai.WithStallPoint(p.point))
+			client, w := retrying(srv, llm.WithIdleTimeout(50*time.Millisecond), llm.WithCallTimeout(time.Hour))
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+			defer cancel()
+			start := time.Now()
+			resp, err := client.Generate(ctx, userSays("hi"), func(llm.Delta) error { return nil })
+			require.NoError(t, err)
+			assert.Equal(t, "two", resp.Text)
+			assert.Less(t, time.Since(start), time.Second)
+			assert.Len(t, srv.Requests(), 2)
+			assert.Equal(t, []time.Duration{time.Second}, w.list())
+
+			srv = fake(t, "responses: [{text: one, fault: {stallAfter: 0}}]", fakeopenai.WithStallPoint(p.point))
+			client, _ = retrying(srv, llm.WithIdleTimeout(50*time.Millisecond), llm.WithAttempts(1))
+			ctx, cancel = context.WithTimeout(t.Context(), 5*time.Second)
+			defer cancel()
+			_, err = client.Generate(ctx, userSays("hi"), nil)
+			assert.Equal(t, llm.Error{Type: llm.TypeProviderTimeout, Retryable: true, Model: "gpt-4o", Attempts: 1,
+				Message: "the provider sent no output for 50ms"}, *requireError(t, err))
+		})
+	}
+}
+
+// Keep-alive comments (SSE comment lines, sent by gateways while a model
+// thinks) show that the provider is alive: they hold off the idle
+// timeout, not the call timeout.
+func TestRetryKeepAliveCommentsHoldOffTheIdleTimeout(t *testing.T) {
+	srv := fake(t, "responses: [{text: thought long}]", fakeopenai.WithKeepAlive(8, 25*time.Millisecond))
+	client, w := retrying(srv, llm.WithIdleTimeout(100*time.Millisecond))
+	_, resp, err := generate(t, client, userSays("hi"))
+	require.NoError(t, err)
+	assert.Equal(t, "thought long", resp.Text)
+	assert.Len(t, srv.Requests(), 1, "200ms of keep-alives, no retry")
+	assert.Empty(t, w.list())
+
+	srv = fake(t, "responses: [{text: never}]", fakeopenai.WithKeepAlive(100, 20*time.Millisecond))
+	client, _ = retrying(srv, llm.WithIdleTimeout(time.Hour), llm.WithCallTimeout(100*time.Millisecond), llm.WithAttempts(1))
+	_, _, err = generate(t, client, userSays("hi"))
+	assert.Equal(t, "the call did not finish within 100ms", requireError(t, err).Message)
 }
 
 func TestRetryJitter(t *testing.T) {

@@ -319,9 +319,11 @@ func (d *decoder) enum(dst *[]string, what string) func(n *yaml.Node) {
 	}
 }
 
-// requireKey reports a missing required key at the entry's key.
+// requireKey reports a missing required key at the entry's key. A null
+// value (`NAME:` with nothing after it, or `NAME: null`) is an empty
+// mapping: it lacks the key too.
 func (d *decoder) requireKey(e yamlx.Entry, entries []yamlx.Entry, key, msg string) {
-	if e.Value.Kind != yaml.MappingNode {
+	if e.Value.Kind != yaml.MappingNode && !yamlx.IsNull(e.Value) {
 		return
 	}
 	for _, x := range entries {

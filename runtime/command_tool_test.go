@@ -3,6 +3,8 @@ package runtime_test
 import (
 	"context"
 	"encoding/json"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,4 +33,21 @@ func TestCommandTool(t *testing.T) {
 	_, err = runtime.CommandTool(`sleep 30 & sleep 30`, 200*time.Millisecond)(ctx, args)
 	require.EqualError(t, err, "the command timed out after 200ms")
 	assert.Less(t, time.Since(start), 5*time.Second, "the command and its children are killed")
+}
+
+// A command's standard output is read up to runtime.MaxCommandOutput: one
+// that writes more is stopped and fails, saying so.
+func TestCommandToolCapsItsOutput(t *testing.T) {
+	limit := runtime.MaxCommandOutput
+	got, err := runtime.CommandTool(`head -c `+strconv.Itoa(limit)+` /dev/zero | tr '\0' x`, 10*time.Second)(t.Context(), nil)
+	require.NoError(t, err)
+	assert.True(t, got == strings.Repeat("x", limit), "up to the limit, the whole output")
+
+	_, err = runtime.CommandTool(`head -c `+strconv.Itoa(limit+1)+` /dev/zero | tr '\0' x`, 10*time.Second)(t.Context(), nil)
+	require.EqualError(t, err, "the command wrote more than 10 MiB to standard output; it was stopped")
+
+	start := time.Now()
+	_, err = runtime.CommandTool(`yes`, 10*time.Second)(t.Context(), nil)
+	require.EqualError(t, err, "the command wrote more than 10 MiB to standard output; it was stopped")
+	assert.Less(t, time.Since(start), 5*time.Second, "stopped, not timed out")
 }

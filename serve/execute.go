@@ -12,6 +12,7 @@ import (
 
 	"github.com/octrun/octrun/effect"
 	"github.com/octrun/octrun/events"
+	"github.com/octrun/octrun/internal/jsonmsg"
 	"github.com/octrun/octrun/interp"
 	"github.com/octrun/octrun/llm"
 	"github.com/octrun/octrun/protocol"
@@ -90,7 +91,7 @@ func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any) bool 
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, "validation_error", "the request body is not the JSON object expected: "+err.Error())
+		writeError(w, http.StatusBadRequest, "validation_error", "the request body is not the JSON object expected: "+jsonmsg.Describe(err))
 		return false
 	}
 	return true

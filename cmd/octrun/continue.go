@@ -11,6 +11,7 @@ import (
 	"os"
 
 	"github.com/octrun/octrun/events"
+	"github.com/octrun/octrun/internal/jsonmsg"
 	"github.com/octrun/octrun/protocol"
 	"github.com/octrun/octrun/protocol/diag"
 	"github.com/octrun/octrun/runtime"
@@ -116,7 +117,7 @@ func readResults(file string, stdin io.Reader) ([]events.ToolResult, error) {
 	dec.DisallowUnknownFields()
 	var results []events.ToolResult
 	if err := dec.Decode(&results); err != nil {
-		return nil, fmt.Errorf("%s must hold a JSON array of {\"toolCallId\", \"result\" or \"error\"}: %v", file, err)
+		return nil, fmt.Errorf("%s must hold a JSON array of {\"toolCallId\", \"result\" or \"error\"}: %v", file, jsonmsg.Error(err))
 	}
 	return results, nil
 }

@@ -101,6 +101,15 @@ func TestContinueRefusals(t *testing.T) {
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errOut, `unknown field "callId"`)
 
+	// Results of the wrong shape are told in JSON terms, not Go types.
+	code, _, errOut = octrunIn(t, `{"toolCallId": "x"}`, "continue", p.ExecutionID, "--results", "-", "--state-dir", "state")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, `- must hold a JSON array of {"toolCallId", "result" or "error"}: expected an array, got an object`)
+	code, _, errOut = octrunIn(t, `[{"toolCallId": 5}]`, "continue", p.ExecutionID, "--results", "-", "--state-dir", "state")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, `field "toolCallId": expected a string, got a number`)
+	assert.NotContains(t, errOut, "Go ")
+
 	// A snapshot that records no backend (a Go program's run) does not
 	// continue here.
 	snapFile := filepath.Join("state", p.ExecutionID+".json")

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/octrun/octrun/llm"
 	"github.com/octrun/octrun/protocol"
@@ -79,6 +80,37 @@ type listFlag []string
 func (f *listFlag) String() string     { return strings.Join(*f, ",") }
 func (f *listFlag) Set(v string) error { *f = append(*f, v); return nil }
 
+// toolTimeoutFlag defines --tool-timeout into d, by default
+// runtime.DefaultToolTimeout. A value of 0 or less is a usage error: the
+// library reads a Backend's zero timeout as the default, which the flag
+// would do silently.
+func toolTimeoutFlag(fs *flag.FlagSet, d *time.Duration) {
+	*d = runtime.DefaultToolTimeout
+	fs.Var(positiveDuration{d}, "tool-timeout", "")
+}
+
+// positiveDuration is a flag.Value of a duration more than 0.
+type positiveDuration struct{ d *time.Duration }
+
+func (p positiveDuration) String() string {
+	if p.d == nil {
+		return ""
+	}
+	return p.d.String()
+}
+
+func (p positiveDuration) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		return errors.New("not a duration (such as 90s or 2m)")
+	case d <= 0:
+		return errors.New("must be more than 0")
+	}
+	*p.d = d
+	return nil
+}
+
 // runWorker is `octrun [run] PATH [flags]`. Preparing the run is the
 // library's: the input is read by protocol.DecodeInput and
 // Protocol.ParseInputArgs and checked by Protocol.ResolveInput, the
@@ -96,7 +128,7 @@ func runWorker(ctx context.Context, args []string, std stdio) int {
 	fs.StringVar(&f.backend.LLMBaseURL, "llm-base-url", os.Getenv(llm.EnvBaseURL), "")
 	fs.StringVar(&f.backend.Mock, "mock", "", "")
 	fs.Var(&f.tools, "tool", "")
-	fs.DurationVar(&f.backend.ToolTimeout, "tool-timeout", runtime.DefaultToolTimeout, "")
+	toolTimeoutFlag(fs, &f.backend.ToolTimeout)
 	fs.StringVar(&f.stateDir, "state-dir", defaultStateDir, "")
 	f.temporal.flags(fs)
 	fs.BoolVar(&f.skipFingerprint, "skip-fingerprint-check", false, "")

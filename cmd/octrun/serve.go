@@ -73,7 +73,7 @@ func serveHTTP(ctx context.Context, args []string, std stdio) int {
 	fs.DurationVar(&opts.Heartbeat, "heartbeat", serve.DefaultHeartbeat, "")
 	fs.DurationVar(&opts.Retention, "keep", serve.DefaultRetention, "")
 	fs.Var(&tools, "tool", "")
-	fs.DurationVar(&b.ToolTimeout, "tool-timeout", runtime.DefaultToolTimeout, "")
+	toolTimeoutFlag(fs, &b.ToolTimeout)
 	fs.StringVar(&b.Mock, "mock", "", "")
 	fs.StringVar(&b.LLMBaseURL, "llm-base-url", os.Getenv(llm.EnvBaseURL), "")
 	o.flags(fs)

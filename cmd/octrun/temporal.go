@@ -155,7 +155,7 @@ func serveWorker(ctx context.Context, args []string, std stdio) int {
 	fs.StringVar(&agentsDir, "agents", "", "")
 	fs.Var(&routes, "route", "")
 	fs.Var(&tools, "tool", "")
-	fs.DurationVar(&b.ToolTimeout, "tool-timeout", runtime.DefaultToolTimeout, "")
+	toolTimeoutFlag(fs, &b.ToolTimeout)
 	fs.StringVar(&b.Mock, "mock", "", "")
 	fs.StringVar(&b.LLMBaseURL, "llm-base-url", os.Getenv(llm.EnvBaseURL), "")
 	fs.IntVar(&maxRuns, "max-concurrent-runs", 0, "")

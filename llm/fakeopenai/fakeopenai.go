@@ -8,7 +8,12 @@
 // and, when it has a retryAfter, a Retry-After header. A scripted fault
 // (llm.Fault) breaks the stream on the wire: the connection is cut (closed
 // without the end of the chunked body), a data line is not JSON, or the
-// stream stalls until the client leaves; its delay slows the chunks.
+// stream stalls until the client leaves (a stall before the first delta
+// stalls after the role chunk, or where WithStallPoint says: before the
+// headers, or after them); its delay slows the chunks. WithKeepAlive
+// sends SSE keep-alive comments before the chunks, as gateways do while a
+// model thinks; WithSharedToolCallIndex sends every tool call at stream
+// index 0, as Ollama does.
 //
 // The media APIs answer the script's media responses: POST
 // /images/generations a JSON body with the image as b64_json (or its url),
@@ -82,11 +87,15 @@ type Transcription struct {
 }
 
 type options struct {
-	deltas     int
-	delay      time.Duration
-	loop       bool
-	interleave bool
-	noMedia    bool
+	deltas      int
+	delay       time.Duration
+	loop        bool
+	interleave  bool
+	sharedIndex bool
+	noMedia     bool
+	stallPoint  StallPoint
+	keepAlives  int
+	keepAlive   time.Duration
 }
 
 // WithoutMedia makes the media paths answer 404 like an endpoint that
@@ -121,6 +130,46 @@ func WithLoop() Option {
 // the second, ...) instead of one call after the other.
 func WithInterleavedToolCalls() Option {
 	return func(o *options) { o.interleave = true }
+}
+
+// WithSharedToolCallIndex sends every tool call of a response at stream
+// index 0, each call told apart only by the id of its first fragment, as
+// Ollama does. It is meant without WithInterleavedToolCalls.
+func WithSharedToolCallIndex() Option {
+	return func(o *options) { o.sharedIndex = true }
+}
+
+// StallPoint is where a response whose fault is stallAfter: 0 stalls.
+type StallPoint int
+
+// Stall points (WithStallPoint).
+const (
+	// StallAfterRole sends the headers and the first chunk, which holds
+	// the assistant role and no content, then nothing: the default.
+	StallAfterRole StallPoint = iota
+	// StallBeforeHeaders accepts the request and sends nothing, not even
+	// the response headers.
+	StallBeforeHeaders
+	// StallAfterHeaders sends the headers of a 200 event stream, then
+	// nothing.
+	StallAfterHeaders
+)
+
+// WithStallPoint sets where the responses whose fault is stallAfter: 0
+// stall, until the client leaves.
+func WithStallPoint(p StallPoint) Option {
+	return func(o *options) { o.stallPoint = p }
+}
+
+// KeepAliveComment is the SSE comment line WithKeepAlive sends, the one
+// OpenRouter sends while a model thinks.
+const KeepAliveComment = ": OPENROUTER PROCESSING"
+
+// WithKeepAlive sends n SSE comment lines (KeepAliveComment, each followed
+// by a blank line) before the first chunk of every streamed response, one
+// every d, each flushed on its own; all at once when d is 0.
+func WithKeepAlive(n int, d time.Duration) Option {
+	return func(o *options) { o.keepAlives, o.keepAlive = n, d }
 }
 
 // New starts a server answering from script.
@@ -363,11 +412,25 @@ func writeError(w http.ResponseWriter, status int, code, message string) {
 // stream writes script response i as Server-Sent Events.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request, req *openai.ChatCompletionRequest, i int) {
 	resp := &s.script.Responses[i]
+	early := resp.Fault.Kind == llm.FaultStall && resp.Fault.After == 0
+	if early && s.opts.stallPoint == StallBeforeHeaders {
+		<-r.Context().Done()
+		return
+	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Request-Id", "req_fake"+strconv.Itoa(i+1))
 	w.WriteHeader(http.StatusOK)
 	e := &encoder{w: w, done: r.Context().Done(), delay: s.opts.delay, fault: resp.Fault}
+	if early && s.opts.stallPoint == StallAfterHeaders {
+		if e.flush() {
+			<-e.done
+		}
+		return
+	}
+	if !e.keepAlives(s.opts.keepAlives, s.opts.keepAlive) {
+		return
+	}
 	if resp.Fault.Delay > 0 {
 		e.delay = resp.Fault.Delay
 	}
@@ -411,10 +474,14 @@ func (s *Server) toolFragments(i int) []fragment {
 	calls := s.script.Responses[i].ToolCalls
 	perCall := make([][]fragment, len(calls))
 	for j, c := range calls {
+		index := j
+		if s.opts.sharedIndex {
+			index = 0
+		}
 		start := fmt.Sprintf(`{"tool_calls":[{"index":%d,"id":%s,"type":"function","function":{"name":%s,"arguments":""}}]}`,
-			j, quote(s.script.ToolCallID(i, j)), quote(c.Name))
+			index, quote(s.script.ToolCallID(i, j)), quote(c.Name))
 		perCall[j] = append(perCall[j], fragment{prefix: start})
-		argsPrefix := fmt.Sprintf(`{"tool_calls":[{"index":%d,"function":{"arguments":`, j)
+		argsPrefix := fmt.Sprintf(`{"tool_calls":[{"index":%d,"function":{"arguments":`, index)
 		for _, piece := range splitBytes(c.Arguments, 8) {
 			perCall[j] = append(perCall[j], fragment{argsPrefix, piece, "}}]}"})
 		}
@@ -582,6 +649,27 @@ func (e *encoder) chunk(prefix, text, suffix, finish string) bool {
 	e.buf = append(e.buf, e.tail...)
 	if e.delay > 0 || len(e.buf) >= 32<<10 {
 		return e.flush()
+	}
+	return true
+}
+
+// keepAlives writes n keep-alive comments, one every d. It reports false
+// once the client is gone.
+func (e *encoder) keepAlives(n int, d time.Duration) bool {
+	for range n {
+		if d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-e.done:
+				t.Stop()
+				return false
+			}
+		}
+		e.buf = append(e.buf, KeepAliveComment+"\n\n"...)
+		if d > 0 && !e.flush() {
+			return false
+		}
 	}
 	return true
 }

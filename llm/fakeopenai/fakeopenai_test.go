@@ -249,6 +249,49 @@ func TestFaultStallHoldsTheStream(t *testing.T) {
 	assert.Len(t, lines, 3, "the role chunk and 2 deltas")
 }
 
+// A stallAfter: 0 fault stalls where WithStallPoint says.
+func TestStallPoints(t *testing.T) {
+	request := func(srv *fakeopenai.Server) (*http.Response, context.Context, error) {
+		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+		t.Cleanup(cancel)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL()+"/chat/completions", strings.NewReader(streamBody))
+		require.NoError(t, err)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			t.Cleanup(func() { resp.Body.Close() })
+		}
+		return resp, ctx, err
+	}
+	const script = `responses: [{text: one, fault: {stallAfter: 0}}]`
+
+	_, _, err := request(start(t, script, fakeopenai.WithStallPoint(fakeopenai.StallBeforeHeaders)))
+	assert.ErrorIs(t, err, context.DeadlineExceeded, "no headers came")
+
+	resp, _, err := request(start(t, script, fakeopenai.WithStallPoint(fakeopenai.StallAfterHeaders)))
+	require.NoError(t, err)
+	assert.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
+	body, err := io.ReadAll(resp.Body)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Empty(t, body, "no chunk came")
+
+	resp, _, err = request(start(t, script))
+	require.NoError(t, err)
+	lines, err := dataLines(resp.Body)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Len(t, lines, 1, "the role chunk only")
+	assert.Contains(t, lines[0], `"delta":{"role":"assistant","content":""`)
+}
+
+func TestKeepAliveComments(t *testing.T) {
+	srv := start(t, `responses: [{text: hi}]`, fakeopenai.WithKeepAlive(3, 0))
+	body, err := io.ReadAll(post(t, srv.URL()+"/chat/completions", streamBody).Body)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(body), strings.Repeat(fakeopenai.KeepAliveComment+"\n\n", 3)+"data: {"), "%s", body)
+	chunks, done := events(t, strings.NewReader(strings.ReplaceAll(string(body), fakeopenai.KeepAliveComment, "")))
+	assert.True(t, done)
+	assert.NotEmpty(t, chunks)
+}
+
 func TestCloseEndsStalledStreams(t *testing.T) {
 	s, err := llm.ParseScript([]byte(`responses: [{text: one, fault: {stallAfter: 0}}]`))
 	require.NoError(t, err)
