@@ -72,14 +72,14 @@ func (d *decoder) protocol(root *yaml.Node) {
 	}
 	p.Types = types.Decode(&d.Reader, byKey["types"])
 	readers := fields{
-		"input":              d.inputs,
-		"variables":          d.variables,
-		"resources":          d.resources,
-		"tools":              d.tools,
-		"mcpServers":         d.mcpServers,
-		"workers":            d.workers,
-		"steps":              d.steps,
-		"output":             d.str(&p.Output, "output"),
+		"input":      d.inputs,
+		"variables":  d.variables,
+		"resources":  d.resources,
+		"tools":      d.tools,
+		"mcpServers": d.mcpServers,
+		"workers":    d.workers,
+		"steps":      d.steps,
+		"output":     d.str(&p.Output, "output"),
 	}
 	for _, key := range topLevelOrder[1:] {
 		if n, ok := byKey[key]; ok && readers[key] != nil {
