@@ -263,3 +263,8 @@ func (s backendStore) Save(ctx context.Context, snap *Snapshot) error {
 	withBackend.Backend = s.backend
 	return s.Store.Save(ctx, &withBackend)
 }
+
+// Claim implements Claimer with the store's claims.
+func (s backendStore) Claim(ctx context.Context, id string) (func(), error) {
+	return claim(ctx, s.Store, id)
+}

@@ -80,8 +80,20 @@ func CheckProtocol(p *protocol.Protocol) error {
 // a protocol whose fingerprint differs from the one the run started with
 // is refused. The continued run streams a new leg of events: start, the
 // results, and what follows, numbered on from the paused leg.
+//
+// A paused run is continued once at a time: Continue claims it in the
+// store (Claimer) and fails with ErrClaimed while another continue of it
+// is under way.
 func Continue(ctx context.Context, executionID string, results []events.ToolResult, opts ...Option) (*Result, error) {
 	cfg := newConfig(opts)
+	release, err := claim(ctx, cfg.store, executionID)
+	if errors.Is(err, ErrClaimed) {
+		return nil, fmt.Errorf("execution %s is %w", executionID, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	snap, err := cfg.store.Load(ctx, executionID)
 	if err != nil {
 		return nil, err

@@ -139,7 +139,7 @@ func (s *session) outcome(res *runtime.Result, err error, resume string) int {
 	case errors.As(err, &re) && re.Cancelled:
 		fmt.Fprintln(s.std.err, "octrun: interrupted; the run was cancelled")
 		return exitInterrupted
-	case errors.As(err, &re) && re.Type == events.ErrorTypeValidation:
+	case errors.As(err, &re) && re.Type == events.ErrorTypeValidation, errors.Is(err, runtime.ErrClaimed):
 		fmt.Fprintf(s.std.err, "octrun: %v\n", err)
 		return exitUsage
 	case err != nil:
