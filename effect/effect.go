@@ -337,6 +337,17 @@ func (p *Pause) Error() string {
 	return fmt.Sprintf("the run paused for the results of client tools: %s", strings.Join(names, ", "))
 }
 
+// SuspendError is a host that could not suspend a run paused for client
+// tools (its snapshot could not be saved): it ends the run, as a failure,
+// wherever it happens, even inside a nested worker that a model called.
+type SuspendError struct {
+	Err error
+}
+
+func (e *SuspendError) Error() string { return e.Err.Error() }
+
+func (e *SuspendError) Unwrap() error { return e.Err }
+
 // DivergedError is a replay that does not ask for the effects it recorded:
 // the protocol, the tools or the code changed between the legs of a run,
 // so its recorded results cannot be trusted for it.

@@ -99,6 +99,14 @@ type Claimer interface {
 	Claim(ctx context.Context, executionID string) (release func(), err error)
 }
 
+// SaveChecker is a Store that can tell, before a run starts, whether it
+// could save a snapshot: Run and Continue check a store that is one before
+// a run that may pause runs anything, so that no tool runs for a pause
+// that cannot be saved.
+type SaveChecker interface {
+	CheckSave(ctx context.Context) error
+}
+
 // claim takes the paused run id of store: through the store when it is a
 // Claimer, in this process otherwise.
 func claim(ctx context.Context, store Store, id string) (func(), error) {
@@ -259,6 +267,31 @@ func (d DirStore) Delete(_ context.Context, id string) error {
 		return err
 	}
 	return nil
+}
+
+// CheckSave implements SaveChecker: the folder, or the nearest folder
+// above it while it does not exist, must take a new file. It leaves
+// nothing behind.
+func (d DirStore) CheckSave(context.Context) error {
+	dir := d.Dir
+	for {
+		fi, err := os.Stat(dir)
+		switch {
+		case errors.Is(err, os.ErrNotExist) && filepath.Dir(dir) != dir:
+			dir = filepath.Dir(dir)
+			continue
+		case err != nil:
+			return err
+		case !fi.IsDir():
+			return fmt.Errorf("%s is not a folder", dir)
+		}
+		f, err := os.CreateTemp(dir, ".octrun-check-*")
+		if err != nil {
+			return err
+		}
+		_ = f.Close()
+		return os.Remove(f.Name())
+	}
 }
 
 // Claim implements Claimer.

@@ -160,3 +160,18 @@ func TestKilledContinueLeavesTheRunToContinue(t *testing.T) {
 	require.Equal(t, exitOK, code, "the killed process left no claim")
 	assert.Equal(t, "Approved: the 9:02 train to Brest.\n", out)
 }
+
+// A run that may pause is refused before anything runs when its state
+// folder cannot be written: no tool ran for a pause that could not be
+// kept.
+func TestUnwritableStateDirIsFoundFirst(t *testing.T) {
+	work := t.TempDir()
+	copyAgent(t, "trip-planner", work)
+	t.Chdir(work)
+	require.NoError(t, os.WriteFile("file", nil, 0o644))
+	code, _, errOut := octrunIn(t, "", "trip-planner", "--mock", "trip-planner/mock.yaml", "--state-dir", "file/state",
+		"--tool", `lookup=touch looked; echo '{"trains": ["9:02"]}'`)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "octrun: the run may pause for client tools (ask-user, approve) and its snapshot cannot be saved")
+	assert.NoFileExists(t, "looked", "no tool ran")
+}
