@@ -228,12 +228,13 @@ func clientResult(answers effect.AwaitResult, callID string) (effect.ToolResult,
 }
 
 // isRunFailure reports whether an effect's error ends the run rather than
-// being a failure the model reads: a pause for client tools or a replay
-// that diverged.
+// being a failure the model reads: a pause for client tools, a pause the
+// host could not suspend, or a replay that diverged.
 func isRunFailure(err error) bool {
 	var pause *effect.Pause
+	var suspend *effect.SuspendError
 	var diverged *effect.DivergedError
-	return errors.As(err, &pause) || errors.As(err, &diverged)
+	return errors.As(err, &pause) || errors.As(err, &suspend) || errors.As(err, &diverged)
 }
 
 // execute runs one call: a nested worker, a built-in reference tool, or a

@@ -21,6 +21,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/octrun/octrun/events"
 	"github.com/octrun/octrun/llm"
@@ -188,16 +189,56 @@ func ToolCallKey(ctx context.Context) string {
 // or its error as the result's error; a panicking handler is a failed
 // call, not a crashed engine. The handler's context carries the call's
 // idempotency key (ToolCallKey). Only a cancelled ctx is returned as an
-// error.
+// error, and at once: a handler that ignores its context's cancellation
+// for longer than HandlerGrace is left running in its goroutine, which
+// the logger of ctx (llm.LoggerFrom) reports, and again when the handler
+// returns; its result is dropped.
 func RunTool(ctx context.Context, executionID string, req ToolRequest, h func(context.Context, map[string]any) (any, error)) (ToolResult, error) {
-	value, err := callSafely(WithToolCallKey(ctx, executionID+"/"+req.CallID), req, h)
+	type outcome struct {
+		value any
+		err   error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		value, err := callSafely(WithToolCallKey(ctx, executionID+"/"+req.CallID), req, h)
+		done <- outcome{value, err}
+	}()
+	var out outcome
+	select {
+	case out = <-done:
+	case <-ctx.Done():
+		grace := time.NewTimer(HandlerGrace)
+		defer grace.Stop()
+		select {
+		case <-done:
+		case <-grace.C:
+			abandon(ctx, req, done)
+		}
+		return ToolResult{}, ctx.Err()
+	}
 	if ctx.Err() != nil {
 		return ToolResult{}, ctx.Err()
 	}
-	if err != nil {
-		return ToolResult{Error: err.Error()}, nil
+	if out.err != nil {
+		return ToolResult{Error: out.err.Error()}, nil
 	}
-	return ToolResult{Output: events.RawValue(value)}, nil
+	return ToolResult{Output: events.RawValue(out.value)}, nil
+}
+
+// HandlerGrace is how long RunTool waits, once the run is cancelled, for a
+// tool handler to return before it leaves the handler running.
+const HandlerGrace = 200 * time.Millisecond
+
+// abandon logs a handler left running after its run was cancelled, and
+// logs again once it returns (done receives when it does).
+func abandon[T any](ctx context.Context, req ToolRequest, done <-chan T) {
+	log := llm.LoggerFrom(ctx).With("tool", req.Name, "callId", req.CallID)
+	log.WarnContext(ctx, "a tool handler ignored the cancellation of its run; it was left running", "grace", HandlerGrace)
+	start := time.Now()
+	go func() {
+		<-done
+		log.Warn("a tool handler left running returned", "after", time.Since(start))
+	}()
 }
 
 func callSafely(ctx context.Context, req ToolRequest, h func(context.Context, map[string]any) (any, error)) (result any, err error) {
@@ -346,6 +387,17 @@ func (p *Pause) Error() string {
 	}
 	return fmt.Sprintf("the run paused for the results of client tools: %s", strings.Join(names, ", "))
 }
+
+// SuspendError is a host that could not suspend a run paused for client
+// tools (its snapshot could not be saved): it ends the run, as a failure,
+// wherever it happens, even inside a nested worker that a model called.
+type SuspendError struct {
+	Err error
+}
+
+func (e *SuspendError) Error() string { return e.Err.Error() }
+
+func (e *SuspendError) Unwrap() error { return e.Err }
 
 // DivergedError is a replay that does not ask for the effects it recorded:
 // the protocol, the tools or the code changed between the legs of a run,

@@ -123,9 +123,11 @@ func (s *stream) onDelta(d llm.Delta) error {
 }
 
 // startCall opens the events of tool call i, giving it an id when the
-// model sent none.
+// model sent none, or one that another call of the step has (some
+// OpenAI-compatible servers repeat ids): a call's results are matched to
+// it by id.
 func (s *stream) startCall(i int, id, name string) *callState {
-	if id == "" {
+	for id == "" || s.taken(id) {
 		id = s.ids.New("call")
 	}
 	card, ok := s.spec.Cards[name]
@@ -141,6 +143,16 @@ func (s *stream) startCall(i int, id, name string) *callState {
 		s.em.EmitTool(card.Display, events.ToolInputStart{ToolCallID: id, ToolName: name, Title: card.Title, Display: card.Display})
 	}
 	return c
+}
+
+// taken reports whether a call of the step already has id.
+func (s *stream) taken(id string) bool {
+	for _, c := range s.calls {
+		if c.id == id {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *stream) endText() {

@@ -263,3 +263,16 @@ func (s backendStore) Save(ctx context.Context, snap *Snapshot) error {
 	withBackend.Backend = s.backend
 	return s.Store.Save(ctx, &withBackend)
 }
+
+// CheckSave implements SaveChecker with the store's check, if it has one.
+func (s backendStore) CheckSave(ctx context.Context) error {
+	if c, ok := s.Store.(SaveChecker); ok {
+		return c.CheckSave(ctx)
+	}
+	return nil
+}
+
+// Claim implements Claimer with the store's claims.
+func (s backendStore) Claim(ctx context.Context, id string) (func(), error) {
+	return claim(ctx, s.Store, id)
+}

@@ -1,11 +1,14 @@
 package runtime_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	goruntime "runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -77,23 +80,81 @@ func TestCancelMidStreamLeavesNothingBehind(t *testing.T) {
 	assert.LessOrEqual(t, goruntime.NumGoroutine(), baseline, "goroutines leaked")
 }
 
-// Cancelling while a tool runs stops the tool and the run the same way.
-func TestCancelDuringTool(t *testing.T) {
+// fileTicketCancelled runs the support worker, whose tool file-ticket h
+// answers, and cancels the run as the tool starts.
+func fileTicketCancelled(t *testing.T, h runtime.ToolHandler, opts ...runtime.Option) error {
+	t.Helper()
 	p, err := protocol.Load("../testdata/valid/support-worker")
 	require.NoError(t, err)
 	script, err := llm.ParseScript([]byte("responses:\n  - text: '{\"category\": \"bug\", \"priority\": \"low\", \"summary\": \"s\"}'\n  - text: A title\n"))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	started := make(chan struct{})
-	go func() { <-started; cancel() }()
-	_, err = runtime.Run(ctx, p, map[string]any{"TICKET": "t", "CUSTOMER_EMAIL": "e"}, runtime.WithLLM(llm.NewScripted(script)),
-		runtime.WithTool("file-ticket", func(ctx context.Context, _ map[string]any) (any, error) {
-			close(started)
-			<-ctx.Done()
-			return nil, ctx.Err()
-		}))
+	_, err = runtime.Run(ctx, p, map[string]any{"TICKET": "t", "CUSTOMER_EMAIL": "e"}, append(opts, runtime.WithLLM(llm.NewScripted(script)),
+		runtime.WithTool("file-ticket", func(ctx context.Context, args map[string]any) (any, error) {
+			cancel()
+			return h(ctx, args)
+		}))...)
+	return err
+}
+
+// Cancelling while a tool runs stops the tool and the run the same way.
+func TestCancelDuringTool(t *testing.T) {
+	err := fileTicketCancelled(t, func(ctx context.Context, _ map[string]any) (any, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})
 	var runErr *runtime.Error
 	require.True(t, errors.As(err, &runErr))
 	assert.True(t, runErr.Cancelled)
+}
+
+// A Go handler that ignores its context does not hold the run: a
+// cancelled run ends promptly, as a cancelled run does, and the log says
+// that the handler was left running, and when it returned.
+func TestCancelWithHandlerIgnoringItsContext(t *testing.T) {
+	release, returned := make(chan struct{}), make(chan struct{})
+	var logs syncBuffer
+	var got events.Collector
+	begin := time.Now()
+	err := fileTicketCancelled(t, func(context.Context, map[string]any) (any, error) {
+		defer close(returned)
+		<-release // deaf to its context
+		return "filed", nil
+	}, runtime.WithEventSink(got.Send), runtime.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	elapsed := time.Since(begin)
+	var runErr *runtime.Error
+	require.ErrorAs(t, err, &runErr)
+	assert.True(t, runErr.Cancelled)
+	assert.Less(t, elapsed, 2*time.Second, "the run ends without waiting for the handler")
+	evs := got.Events()
+	require.GreaterOrEqual(t, len(evs), 3)
+	result, _ := evs[len(evs)-3].(events.WorkerResult)
+	assert.True(t, result.Cancelled)
+	assert.Contains(t, logs.String(), `msg="a tool handler ignored the cancellation of its run; it was left running"`)
+	assert.Contains(t, logs.String(), "tool=file-ticket")
+
+	close(release)
+	<-returned
+	assert.Eventually(t, func() bool {
+		return strings.Contains(logs.String(), `msg="a tool handler left running returned"`)
+	}, time.Second, 10*time.Millisecond)
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use, for logs.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -26,6 +26,8 @@ type host struct {
 	callerTools []llm.Tool
 	events      *events.Emitter
 	log         *slog.Logger
+	// suspend saves the snapshot of a run that pauses for the calls.
+	suspend func(calls []events.PendingToolCall) error
 }
 
 // effects is the in-process implementation of effect.Effects for one
@@ -40,6 +42,9 @@ type effects struct {
 	// tool returns the handler of a tool name as the running protocol
 	// calls it, or nil.
 	tool func(name string) ToolHandler
+	// callerName names a tool of the running protocol the way the caller
+	// of the run knows it (through the tool mappings of nested workers).
+	callerName func(name string) string
 }
 
 // logged runs an effect and logs it with its duration; what the effect's
@@ -113,10 +118,21 @@ func (f *effects) Media(ctx context.Context, req effect.MediaRequest) (effect.Me
 }
 
 // AwaitToolResults implements effect.Effects: the results come from the
-// journal when the run continues; the first time, the run pauses.
+// journal when the run continues; the first time, the run pauses, its
+// pending calls named the way the caller of the run knows the tools, and
+// its snapshot is saved.
 func (f *effects) AwaitToolResults(ctx context.Context, req effect.AwaitRequest) (effect.AwaitResult, error) {
 	return logged(ctx, f.host, effect.KindAwait, req.Key, func(context.Context) (effect.AwaitResult, error) {
-		return f.host.rec.await(req)
+		res, err := f.host.rec.await(req)
+		if pause, ok := errors.AsType[*effect.Pause](err); ok {
+			for i, c := range pause.Calls {
+				pause.Calls[i].ToolName = f.callerName(c.ToolName)
+			}
+			if err := f.host.suspend(pause.Calls); err != nil {
+				return res, err
+			}
+		}
+		return res, err
 	})
 }
 
@@ -129,30 +145,13 @@ func (f *effects) RunWorker(ctx context.Context, req effect.WorkerRequest) (effe
 	if decl == nil {
 		return effect.WorkerResult{}, fmt.Errorf("the protocol declares no worker %q", req.Slug)
 	}
-	mapped := map[string]string{}
-	for _, m := range decl.Tools {
-		mapped[m.Label.Value] = m.Source.Value
-	}
 	parent := f.tool
-	child := &effects{host: f.host, protocol: decl.Protocol, tool: func(name string) ToolHandler {
-		if to, ok := mapped[name]; ok {
-			return parent(to)
-		}
-		return parent(name)
-	}}
+	toParent := mapUp(decl, func(name string) string { return name })
+	child := &effects{host: f.host, protocol: decl.Protocol, tool: func(name string) ToolHandler { return parent(toParent(name)) },
+		callerName: mapUp(decl, f.callerName)}
 	out, err := interp.Run(ctx, child, f.host.events.At(req.Scope), interp.Worker{
 		Protocol: decl.Protocol, ID: req.WorkerID, Slug: decl.Slug.Value, Description: req.Label, Nested: true, Input: req.Input,
 	})
-	var pause *effect.Pause
-	if errors.As(err, &pause) {
-		// The caller of the run answers client tools under this protocol's
-		// names: map each pending call's tool name up one level.
-		for i, c := range pause.Calls {
-			if to, ok := mapped[c.ToolName]; ok {
-				pause.Calls[i].ToolName = to
-			}
-		}
-	}
 	res := effect.WorkerResult{HasOutput: out.HasOutput, Usage: out.Usage}
 	if err == nil && out.HasOutput {
 		res.Output = events.RawValue(out.Output)

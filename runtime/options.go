@@ -15,7 +15,10 @@ import (
 
 // ToolHandler runs a tool: it receives the arguments (a JSON object decoded
 // with json.Number for numbers) and returns a JSON-compatible result. An
-// error becomes the tool's error result.
+// error becomes the tool's error result. A handler should return soon
+// after ctx is cancelled: one that does not within effect.HandlerGrace is
+// left running in its goroutine while the run ends without it (the run's
+// logger says so, and again when it returns), and its result is dropped.
 type ToolHandler func(ctx context.Context, args map[string]any) (any, error)
 
 // Option configures a run.

@@ -15,6 +15,8 @@ import (
 	"iter"
 	"log/slog"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/octrun/octrun/effect"
@@ -59,6 +61,9 @@ func Run(ctx context.Context, p *protocol.Protocol, input map[string]any, opts .
 		return nil, err
 	}
 	cfg := newConfig(opts)
+	if err := cfg.checkStore(ctx, p); err != nil {
+		return nil, err
+	}
 	snap := newSnapshot(cfg.executionID, p, input)
 	return cfg.execute(ctx, p, snap, false)
 }
@@ -80,8 +85,21 @@ func CheckProtocol(p *protocol.Protocol) error {
 // a protocol whose fingerprint differs from the one the run started with
 // is refused. The continued run streams a new leg of events: start, the
 // results, and what follows, numbered on from the paused leg.
+//
+// A paused run is continued once at a time: Continue claims it in the
+// store (Claimer) and fails with ErrClaimed while another continue of it
+// is under way.
 func Continue(ctx context.Context, executionID string, results []events.ToolResult, opts ...Option) (*Result, error) {
 	cfg := newConfig(opts)
+	release, err := claim(ctx, cfg.store, executionID)
+	if errors.Is(err, ErrClaimed) {
+		return nil, &Error{Type: events.ErrorTypeValidation, Refused: true, ExecutionID: executionID, Err: err,
+			Message: fmt.Sprintf("execution %s is %v", executionID, err)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	snap, err := cfg.store.Load(ctx, executionID)
 	if err != nil {
 		return nil, err
@@ -92,6 +110,9 @@ func Continue(ctx context.Context, executionID string, results []events.ToolResu
 	}
 	if err := snap.Journal.supply(results); err != nil {
 		return nil, &Error{Type: events.ErrorTypeValidation, Refused: true, ExecutionID: executionID, Message: fmt.Sprintf("execution %s: %v", executionID, err)}
+	}
+	if err := cfg.checkStore(ctx, p); err != nil {
+		return nil, err
 	}
 	return cfg.execute(ctx, p, snap, true)
 }
@@ -150,21 +171,29 @@ func (cfg *config) execute(ctx context.Context, p *protocol.Protocol, snap *Snap
 	})
 	em.Emit(events.Start{ExecutionID: execID})
 
-	servers := &mcp.Servers{}
-	defer servers.Close()
-	h := &host{executionID: execID, client: cfg.client, rec: rec, servers: servers, callerTools: cfg.callerTools, events: em, log: logger}
-	fx := &effects{host: h, protocol: p, tool: func(name string) ToolHandler { return cfg.handlers[name] }}
 	// A leg that ends, or pauses again, must have asked for every effect
 	// its journal recorded.
 	verify := func() error { return rec.unasked(effect.Key{}, "") }
+	// The snapshot is saved when the run pauses, before the pause unwinds
+	// the blocks: a snapshot that cannot be saved fails the run there, and
+	// its stream ends as a failed run's. The leg's last two events
+	// (client-tool-request, finish) come after it.
+	suspend := func(calls []events.PendingToolCall) error {
+		if err := verify(); err != nil {
+			return err
+		}
+		snap.Pending, snap.NextSeq = calls, log.Next()+2
+		if err := cfg.save(ctx, p, snap); err != nil {
+			return &effect.SuspendError{Err: fmt.Errorf("the run paused but its snapshot could not be saved: %w", err)}
+		}
+		return nil
+	}
+	servers := &mcp.Servers{}
+	defer servers.Close()
+	h := &host{executionID: execID, client: cfg.client, rec: rec, servers: servers, callerTools: cfg.callerTools, events: em, log: logger, suspend: suspend}
+	fx := &effects{host: h, protocol: p, tool: func(name string) ToolHandler { return cfg.handlers[name] }, callerName: func(name string) string { return name }}
 	out, err := interp.Run(ctx, fx, em, interp.Worker{Protocol: p, ID: execID, Slug: p.Settings.Slug.Value,
 		Description: p.Settings.Description.Value, Input: snap.Input, Verify: verify})
-	if isPause(err) {
-		if unasked := verify(); unasked != nil {
-			err = unasked
-			em.Emit(events.WorkerResult{WorkerID: execID, Error: err.Error()})
-		}
-	}
 	result := &Result{Output: out.Output, HasOutput: out.HasOutput, Usage: out.Usage, ExecutionID: execID}
 	defer func() {
 		log.Close()
@@ -180,17 +209,10 @@ func (cfg *config) execute(ctx context.Context, p *protocol.Protocol, snap *Snap
 	}()
 
 	if pause, ok := errors.AsType[*effect.Pause](err); ok {
-		// The snapshot is saved before the pause is announced; the leg's
-		// last two events (client-tool-request, finish) come after it.
-		snap.Pending, snap.NextSeq = pause.Calls, log.Next()+2
-		if saveErr := cfg.save(ctx, p, snap); saveErr != nil {
-			err = fmt.Errorf("the run paused but its snapshot could not be saved: %w", saveErr)
-		} else {
-			em.Emit(events.ClientToolRequest{ExecutionID: execID, ToolCalls: pause.Calls})
-			em.Emit(events.Finish{FinishReason: events.FinishClientToolCalls, ExecutionID: execID})
-			logger.InfoContext(ctx, "run leg paused for client tools", "calls", len(pause.Calls), "duration", time.Since(started))
-			return result, &PauseError{ExecutionID: execID, Calls: pause.Calls}
-		}
+		em.Emit(events.ClientToolRequest{ExecutionID: execID, ToolCalls: pause.Calls})
+		em.Emit(events.Finish{FinishReason: events.FinishClientToolCalls, ExecutionID: execID})
+		logger.InfoContext(ctx, "run leg paused for client tools", "calls", len(pause.Calls), "duration", time.Since(started))
+		return result, &PauseError{ExecutionID: execID, Calls: pause.Calls}
 	}
 	if replay && err == nil {
 		// A continued run that finished is done with its snapshot; one
@@ -243,6 +265,75 @@ func (cfg *config) save(ctx context.Context, p *protocol.Protocol, snap *Snapsho
 	return cfg.store.Save(ctx, snap)
 }
 
+// checkStore refuses a run of p that may pause (pausable) when the store
+// says it could not save the snapshot (SaveChecker): before anything ran.
+func (cfg *config) checkStore(ctx context.Context, p *protocol.Protocol) error {
+	checker, ok := cfg.store.(SaveChecker)
+	if !ok {
+		return nil
+	}
+	tools := cfg.pausable(p)
+	if len(tools) == 0 {
+		return nil
+	}
+	if err := checker.CheckSave(ctx); err != nil {
+		return &Error{Type: events.ErrorTypeValidation, Refused: true, ExecutionID: cfg.executionID, Err: err,
+			Message: fmt.Sprintf("the run may pause for client tools (%s) and its snapshot cannot be saved: %v; nothing ran", strings.Join(tools, ", "), err)}
+	}
+	return nil
+}
+
+// pausable lists what a run of p may pause for: the tools of p and of the
+// workers it declares (by the names p's caller knows them by) that no
+// handler here answers, and the MCP servers whose tools are the caller's.
+func (cfg *config) pausable(p *protocol.Protocol) []string {
+	var found []string
+	add := func(s string) {
+		if !slices.Contains(found, s) {
+			found = append(found, s)
+		}
+	}
+	seen := map[*protocol.Protocol]bool{}
+	var walk func(q *protocol.Protocol, up func(string) string)
+	walk = func(q *protocol.Protocol, up func(string) string) {
+		if q == nil || seen[q] {
+			return
+		}
+		seen[q] = true
+		for _, t := range q.Tools {
+			if name := up(t.Name.Value); cfg.handlers[name] == nil {
+				add(name)
+			}
+		}
+		for _, m := range q.MCPServers {
+			if m.Connection == nil {
+				add("the caller's tools of MCP server " + m.Name.Value)
+			}
+		}
+		for _, w := range q.Workers {
+			walk(w.Protocol, mapUp(w, up))
+		}
+	}
+	walk(p, func(name string) string { return name })
+	return found
+}
+
+// mapUp returns the function that names a tool of the worker declared by
+// w the way the caller of the run knows it, given the one of w's caller
+// (the declaration's tool mapping, rule §6.5).
+func mapUp(w *protocol.WorkerDecl, up func(string) string) func(string) string {
+	mapped := map[string]string{}
+	for _, m := range w.Tools {
+		mapped[m.Label.Value] = m.Source.Value
+	}
+	return func(name string) string {
+		if to, ok := mapped[name]; ok {
+			name = to
+		}
+		return up(name)
+	}
+}
+
 // Execute runs the worker like Run and yields its events as they happen.
 // When the run fails, is cancelled or pauses for client tools, the last
 // pair carries a nil event and the run's error (an *Error or a
@@ -283,9 +374,3 @@ func NewExecutionID() string {
 
 // discardLogger logs nothing: runs are quiet unless WithLogger says.
 var discardLogger = slog.New(slog.DiscardHandler)
-
-// isPause reports whether err pauses the run for client tools.
-func isPause(err error) bool {
-	_, ok := errors.AsType[*effect.Pause](err)
-	return ok
-}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/octrun/octrun/effect"
 	"github.com/octrun/octrun/events"
+	"github.com/octrun/octrun/internal/filelock"
 	"github.com/octrun/octrun/protocol"
 )
 
@@ -64,18 +65,89 @@ func newSnapshot(executionID string, p *protocol.Protocol, input map[string]any)
 // ErrNotFound is returned by a Store that holds no snapshot for an id.
 var ErrNotFound = errors.New("no paused run with this execution id")
 
-// Store keeps the snapshots of paused runs by execution id.
+// Store keeps the snapshots of paused runs by execution id. A snapshot is
+// replaced only by the next pause of its run, and deleted when the run
+// finishes: a continue that fails or is cancelled leaves it, so that the
+// run can be continued again.
+//
+// A store shared by several processes should implement Claimer, so that
+// two continues of one run in different processes do not both run it.
 type Store interface {
 	Save(ctx context.Context, s *Snapshot) error
 	Load(ctx context.Context, executionID string) (*Snapshot, error)
 	Delete(ctx context.Context, executionID string) error
 }
 
+// ErrClaimed is returned by Continue when another continue of the same
+// paused run is under way: the run is continued once, by the first. The
+// error Continue returns says "execution ID is already being continued".
+var ErrClaimed = errors.New("already being continued")
+
+// Claimer is a Store that lets one continue at a time take a paused run.
+// Continue claims the run before it reads its snapshot and gives the claim
+// back when the leg ends (with the run finished, failed, cancelled or
+// paused again), so the continues of one run never overlap. A claim must
+// not outlive its holder: a process that dies holding one must not leave
+// the run unclaimable for good.
+//
+// Continue claims a run of a store that is not a Claimer in this process
+// only.
+type Claimer interface {
+	// Claim takes the paused run executionID, or fails at once with an
+	// error that wraps ErrClaimed when another holds it; release gives it
+	// back.
+	Claim(ctx context.Context, executionID string) (release func(), err error)
+}
+
+// SaveChecker is a Store that can tell, before a run starts, whether it
+// could save a snapshot: Run and Continue check a store that is one before
+// a run that may pause runs anything, so that no tool runs for a pause
+// that cannot be saved.
+type SaveChecker interface {
+	CheckSave(ctx context.Context) error
+}
+
+// claim takes the paused run id of store: through the store when it is a
+// Claimer, in this process otherwise.
+func claim(ctx context.Context, store Store, id string) (func(), error) {
+	if c, ok := store.(Claimer); ok {
+		return c.Claim(ctx, id)
+	}
+	return processClaims.claim(id)
+}
+
+// claims are the runs claimed in this process, by execution id.
+type claims struct {
+	mu   sync.Mutex
+	held map[string]bool
+}
+
+// processClaims claims the runs of stores that are not Claimers.
+var processClaims claims
+
+func (c *claims) claim(id string) (func(), error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.held[id] {
+		return nil, ErrClaimed
+	}
+	if c.held == nil {
+		c.held = map[string]bool{}
+	}
+	c.held[id] = true
+	return func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		delete(c.held, id)
+	}, nil
+}
+
 // MemoryStore keeps snapshots in memory, encoded as JSON like any other
-// store would. It is safe for concurrent use.
+// store would. It is safe for concurrent use, and a Claimer.
 type MemoryStore struct {
 	mu        sync.Mutex
 	snapshots map[string][]byte
+	claims    claims
 }
 
 // NewMemoryStore returns an empty MemoryStore.
@@ -112,7 +184,18 @@ func (m *MemoryStore) Delete(_ context.Context, id string) error {
 	return nil
 }
 
+// Claim implements Claimer.
+func (m *MemoryStore) Claim(_ context.Context, id string) (func(), error) {
+	return m.claims.claim(id)
+}
+
 // DirStore keeps each snapshot as a JSON file <Dir>/<execution id>.json.
+// It is a Claimer across processes: a continue holds the lock of
+// <Dir>/<execution id>.lock while it runs (an flock on Linux, macOS and
+// the BSDs, LockFileEx on Windows, which the operating system drops when
+// the process ends, so a crashed process leaves no claim; elsewhere the
+// file itself, created exclusively, which a crashed process leaves behind
+// to be removed by hand).
 type DirStore struct {
 	Dir string
 }
@@ -184,6 +267,46 @@ func (d DirStore) Delete(_ context.Context, id string) error {
 		return err
 	}
 	return nil
+}
+
+// CheckSave implements SaveChecker: the folder, or the nearest folder
+// above it while it does not exist, must take a new file. It leaves
+// nothing behind.
+func (d DirStore) CheckSave(context.Context) error {
+	dir := d.Dir
+	for {
+		fi, err := os.Stat(dir)
+		switch {
+		case errors.Is(err, os.ErrNotExist) && filepath.Dir(dir) != dir:
+			dir = filepath.Dir(dir)
+			continue
+		case err != nil:
+			return err
+		case !fi.IsDir():
+			return fmt.Errorf("%s is not a folder", dir)
+		}
+		f, err := os.CreateTemp(dir, ".octrun-check-*")
+		if err != nil {
+			return err
+		}
+		_ = f.Close()
+		return os.Remove(f.Name())
+	}
+}
+
+// Claim implements Claimer.
+func (d DirStore) Claim(_ context.Context, id string) (func(), error) {
+	if _, err := d.path(id); err != nil {
+		return nil, err
+	}
+	release, err := filelock.TryLock(filepath.Join(d.Dir, id+".lock"))
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("%w: %s (looked in %s)", ErrNotFound, id, d.Dir)
+	case errors.Is(err, filelock.ErrLocked):
+		return nil, fmt.Errorf("%w (%w)", ErrClaimed, err)
+	}
+	return release, err
 }
 
 // decodeSnapshot reads a snapshot, keeping numbers exact; a snapshot of

@@ -23,7 +23,8 @@ Continues a run that paused for client tools, with their results: FILE (or
 - for standard input) holds a JSON array of {"toolCallId": ..., "result": ...}
 or {"toolCallId": ..., "error": "..."}, one for every pending call. The run
 continues with the protocol, model and tools it started with; a protocol
-whose files changed since is refused.
+whose files changed since is refused. A run is continued once at a time:
+while one continue of it runs, another is refused (exit 2).
 
 flags:
   --results FILE       the results of the pending tool calls
