@@ -157,7 +157,7 @@ func (c *Client) state(ctx context.Context, executionID string) (State, error) {
 	qctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	v, err := c.c.QueryWorkflow(qctx, executionID, "", QueryState)
 	cancel()
-	if err != nil && ctx.Err() == nil && isTimeout(err) {
+	if err != nil && ctx.Err() == nil && queryLost(err) {
 		_, _ = c.c.WorkflowService().ResetStickyTaskQueue(ctx, &workflowservice.ResetStickyTaskQueueRequest{
 			Namespace: c.opts.Namespace, Execution: &commonpb.WorkflowExecution{WorkflowId: executionID},
 		})
@@ -177,6 +177,14 @@ func (c *Client) state(ctx context.Context, executionID string) (State, error) {
 func isTimeout(err error) bool {
 	var deadline *serviceerror.DeadlineExceeded
 	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &deadline)
+}
+
+// queryLost reports whether a query went unanswered because no worker
+// took it: it timed out on the sticky queue of a worker that stopped, or
+// the server cancelled it there as that worker's poll ended.
+func queryLost(err error) bool {
+	var cancelled *serviceerror.Canceled
+	return isTimeout(err) || errors.Is(err, context.Canceled) || errors.As(err, &cancelled)
 }
 
 // CheckWorkers fails when no worker polls the task queue, after waiting a
