@@ -179,6 +179,7 @@ const (
 	apiImages        = "image generation (POST /images/generations)"
 	apiSpeech        = "speech generation (POST /audio/speech)"
 	apiTranscription = "transcription (POST /audio/transcriptions)"
+	apiImageEdits    = "image edits (POST /images/edits)"
 )
 
 // mediaAPIs names the API of each kind of media call of a script.
@@ -306,6 +307,43 @@ func audioMediaType(format string) string {
 		}
 	}
 	return ""
+}
+
+// checkFileURL checks, without fetching anything, that a file the client
+// must read is given as a data: URL that decodes or as an http(s) URL: the
+// check the OpenAI client makes before it reads the file, which the
+// scripted client makes too, so that an offline run fails where a real
+// one would.
+func checkFileURL(model, what, rawURL string) error {
+	fail := func(format string, args ...any) error {
+		return &Error{Type: TypeValidation, Model: model, Message: what + " " + fmt.Sprintf(format, args...)}
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		u = &url.URL{}
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "data":
+		if _, _, err := parseDataURL(rawURL); err != nil {
+			return fail("is not readable: %v", err)
+		}
+	case "http", "https":
+	default:
+		return fail("must be given as a data: or http(s) URL, got %q", shorten(rawURL))
+	}
+	return nil
+}
+
+// fileName is the name a file of mediaType is uploaded under when it has
+// none: "audio" or "image" with the type's extension, else "file".
+func fileName(mediaType string) string {
+	if ext := audioExtension(mediaType); ext != "" {
+		return "audio" + ext
+	}
+	if t, _, err := mime.ParseMediaType(mediaType); err == nil && strings.HasPrefix(t, "image/") {
+		return "image." + strings.TrimPrefix(strings.TrimSuffix(t, "+xml"), "image/")
+	}
+	return "file"
 }
 
 // audioExtension returns the file extension of an audio media type, or "".

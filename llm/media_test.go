@@ -98,12 +98,63 @@ func TestOpenAIImageSizes(t *testing.T) {
 	}
 }
 
-func TestOpenAIReferenceImagesUnsupported(t *testing.T) {
+// Reference images go to POST /images/edits as a multipart form: one as
+// "image", several as repeated "image[]" (GPT Image models), each a file
+// with its media type; a data: URL's bytes are sent, an http(s) URL is
+// fetched first. The answer is read like a generation's.
+func TestOpenAIImageEdits(t *testing.T) {
+	srv := fake(t, `responses: [{image: {mediaType: image/png, data: "`+png+`"}}]`, fakeopenai.WithLoop())
+	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "image/jpeg")
+		_, _ = w.Write([]byte("\xff\xd8\xff jpeg"))
+	}))
+	defer files.Close()
+	c := llm.NewOpenAI(srv.URL(), "k")
+
+	img, err := c.GenerateImage(t.Context(), llm.ImageRequest{Model: "dall-e-2", Prompt: "Add a moon", ReferenceImages: []string{"data:image/png;base64," + png}})
+	require.NoError(t, err)
+	assert.Equal(t, "image/png", img.MediaType)
+	edit := srv.Requests()[0].ImageEdit
+	require.NotNil(t, edit, "the request went to /images/edits")
+	assert.Equal(t, "Bearer k", srv.Requests()[0].Authorization)
+	assert.Equal(t, "dall-e-2", edit.Model)
+	assert.Equal(t, "Add a moon", edit.Prompt)
+	assert.Equal(t, "b64_json", edit.ResponseFormat)
+	require.Len(t, edit.Images, 1)
+	assert.Equal(t, "image", edit.Images[0].Field)
+	assert.Equal(t, "image/png", edit.Images[0].ContentType)
+	raw, _ := base64.StdEncoding.DecodeString(png)
+	assert.Equal(t, raw, edit.Images[0].Data)
+
+	_, err = c.GenerateImage(t.Context(), llm.ImageRequest{Model: "gpt-image-1", Prompt: "Blend", AspectRatio: "16:9",
+		ReferenceImages: []string{"data:image/png;base64," + png, files.URL + "/cat.jpg"}})
+	require.NoError(t, err)
+	edit = srv.Requests()[1].ImageEdit
+	assert.Empty(t, edit.ResponseFormat, "GPT Image models refuse response_format")
+	assert.Equal(t, "1536x1024", edit.Size)
+	require.Len(t, edit.Images, 2)
+	assert.Equal(t, "image[]", edit.Images[1].Field)
+	assert.Equal(t, "cat.jpg", edit.Images[1].Filename)
+	assert.Equal(t, "image/jpeg", edit.Images[1].ContentType)
+	assert.Equal(t, []byte("\xff\xd8\xff jpeg"), edit.Images[1].Data)
+}
+
+// A reference image that cannot be read fails before any request, with
+// a validation_error naming it; an endpoint without the edits API is
+// unsupported, naming it.
+func TestOpenAIImageEditFailures(t *testing.T) {
 	srv := fake(t, `responses: [{image: {mediaType: image/png, data: "`+png+`"}}]`)
-	_, err := llm.NewOpenAI(srv.URL(), "k").GenerateImage(t.Context(), llm.ImageRequest{Model: "gpt-image-1", Prompt: "x", ReferenceImages: []string{"data:image/png;base64," + png}})
-	e := requireUnsupported(t, err, 0)
-	assert.Contains(t, e.Message, "reference images")
+	_, err := llm.NewOpenAI(srv.URL(), "k").GenerateImage(t.Context(), llm.ImageRequest{Model: "gpt-image-1", Prompt: "x", ReferenceImages: []string{"data:image/png;base64," + png, "file:///etc/passwd"}})
+	var e *llm.Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, llm.TypeValidation, e.Type)
+	assert.Contains(t, e.Message, "reference image 2 must be given as a data: or http(s) URL")
 	assert.Empty(t, srv.Requests(), "no request is made")
+
+	chatOnly := fake(t, `responses: []`, fakeopenai.WithoutMedia())
+	_, err = llm.NewOpenAI(chatOnly.URL(), "k").GenerateImage(t.Context(), llm.ImageRequest{Model: "gpt-image-1", Prompt: "x", ReferenceImages: []string{"data:image/png;base64," + png}})
+	e = requireUnsupported(t, err, http.StatusNotFound)
+	assert.Contains(t, e.Message, "image edits (POST /images/edits)")
 }
 
 func TestOpenAIGenerateSpeech(t *testing.T) {
@@ -432,4 +483,24 @@ func TestScriptMediaErrorsHavePositions(t *testing.T) {
 			assert.Equal(t, tc.want, err.Error())
 		})
 	}
+}
+
+// The scripted client refuses an unreadable reference image as the OpenAI
+// client does, with the same error, and answers nothing: an offline run
+// cannot pass where a real one fails.
+func TestScriptedRefusesReferenceImagesLikeOpenAI(t *testing.T) {
+	script, err := llm.ParseScript([]byte(`responses: [{image: {mediaType: image/png, data: "` + png + `"}}]`))
+	require.NoError(t, err)
+	req := llm.ImageRequest{Model: "gpt-image-1", Prompt: "x", ReferenceImages: []string{"data:image/png;base64," + png, "data:image/png;base64,%%%"}}
+	scripted := llm.NewScripted(script)
+	_, offline := scripted.GenerateImage(t.Context(), req)
+	srv := fake(t, `responses: [{image: {mediaType: image/png, data: "`+png+`"}}]`)
+	_, online := llm.NewOpenAI(srv.URL(), "k").GenerateImage(t.Context(), req)
+	require.Error(t, online)
+	assert.Equal(t, online, offline)
+	assert.Empty(t, scripted.MediaCalls(), "the script answered nothing")
+
+	req.ReferenceImages = req.ReferenceImages[:1]
+	_, err = scripted.GenerateImage(t.Context(), req)
+	assert.NoError(t, err, "a readable reference image is fine")
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sashabaranov/go-openai"
@@ -24,8 +25,11 @@ import (
 // audio APIs. It is safe for concurrent use.
 type OpenAI struct {
 	client *openai.Client
-	// http fetches the audio files given by URL (Transcribe).
-	http *http.Client
+	// http fetches the files given by URL (Transcribe, reference images)
+	// and sends the requests go-openai has no call for (image edits with
+	// several images), to baseURL with apiKey.
+	http            *http.Client
+	baseURL, apiKey string
 }
 
 // OpenAIOption configures an OpenAI client.
@@ -61,7 +65,7 @@ func NewOpenAI(baseURL, apiKey string, opts ...OpenAIOption) *OpenAI {
 	cfg := openai.DefaultConfig(apiKey)
 	cfg.BaseURL = baseURL
 	cfg.HTTPClient = statusDoer{o.httpClient}
-	return &OpenAI{client: openai.NewClientWithConfig(cfg), http: o.httpClient}
+	return &OpenAI{client: openai.NewClientWithConfig(cfg), http: o.httpClient, baseURL: strings.TrimSuffix(baseURL, "/"), apiKey: apiKey}
 }
 
 // Generate streams one chat completion for req, sending req.Model

@@ -5,11 +5,14 @@ import (
 	"cmp"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"path"
 	"strings"
@@ -31,13 +34,11 @@ const defaultVoice = "alloy"
 // 1024x1536 for GPT Image models). It asks for base64 (b64_json), so that
 // nothing has to be fetched; GPT Image models, which always answer base64
 // and refuse response_format, are sent none. An answer with a URL instead
-// gives a Media holding that URL. Resolution is not sent. Reference images
-// are not supported yet: go-openai's edit call takes one image and always
-// sends response_format; a request with some fails with an unsupported
-// *Error.
+// gives a Media holding that URL. Resolution is not sent. With reference
+// images the request goes to POST /images/edits instead (see editImage).
 func (c *OpenAI) GenerateImage(ctx context.Context, req ImageRequest) (*Media, error) {
 	if len(req.ReferenceImages) > 0 {
-		return nil, unsupported(req.Model, 0, "the OpenAI-compatible client cannot send reference images (image edits) yet; leave referenceImages out for this model")
+		return c.editImage(ctx, req)
 	}
 	ireq := openai.ImageRequest{Model: req.Model, Prompt: req.Prompt, N: 1, Size: imageSize(req.Model, req)}
 	if !gptImage(req.Model) {
@@ -48,14 +49,78 @@ func (c *OpenAI) GenerateImage(ctx context.Context, req ImageRequest) (*Media, e
 	if err != nil {
 		return nil, mediaError(ctx, err, &status, req.Model, apiImages)
 	}
-	if len(resp.Data) == 0 {
-		return nil, badMedia(req.Model, "the images API answered without an image")
+	return imageOf(req.Model, resp.Data)
+}
+
+// editImage implements GenerateImage with reference images through POST
+// /images/edits: a multipart form with the model, the prompt, one image,
+// the size, and each reference image as a file ("image" for one, repeated
+// "image[]" for several, as GPT Image models take them), read like an
+// audio file (Transcribe). go-openai's edit call takes one image only.
+func (c *OpenAI) editImage(ctx context.Context, req ImageRequest) (*Media, error) {
+	var body bytes.Buffer
+	form := multipart.NewWriter(&body)
+	fields := [][2]string{{"model", req.Model}, {"prompt", req.Prompt}, {"n", "1"}, {"size", imageSize(req.Model, req)}}
+	if !gptImage(req.Model) {
+		fields = append(fields, [2]string{"response_format", string(openai.CreateImageResponseFormatB64JSON)})
 	}
-	switch d := resp.Data[0]; {
+	for _, f := range fields {
+		_ = form.WriteField(f[0], f[1])
+	}
+	name := "image"
+	if len(req.ReferenceImages) > 1 {
+		name = "image[]"
+	}
+	for i, ref := range req.ReferenceImages {
+		img, err := c.load(ctx, req.Model, fmt.Sprintf("reference image %d", i+1), Media{URL: ref})
+		if err != nil {
+			return nil, err
+		}
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q; filename=%q`, name, img.Filename))
+		h.Set("Content-Type", img.MediaType)
+		part, _ := form.CreatePart(h)
+		_, _ = part.Write(img.Data)
+	}
+	_ = form.Close()
+	var status httpStatus
+	hreq, err := http.NewRequestWithContext(context.WithValue(ctx, httpStatusKey{}, &status), http.MethodPost, c.baseURL+"/images/edits", &body)
+	if err != nil {
+		return nil, &Error{Type: TypeValidation, Model: req.Model, Message: err.Error()}
+	}
+	hreq.Header.Set("Content-Type", form.FormDataContentType())
+	if c.apiKey != "" {
+		hreq.Header.Set("Authorization", "Bearer "+c.apiKey)
+	}
+	resp, err := statusDoer{c.http}.Do(hreq)
+	if err != nil {
+		return nil, mediaError(ctx, err, &status, req.Model, apiImageEdits)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 2*maxMediaBytes))
+	if err != nil {
+		return nil, mediaError(ctx, err, &status, req.Model, apiImageEdits)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, mediaError(ctx, &openai.RequestError{HTTPStatusCode: resp.StatusCode, Body: data}, &status, req.Model, apiImageEdits)
+	}
+	var answer openai.ImageResponse
+	if err := json.Unmarshal(data, &answer); err != nil {
+		return nil, badMedia(req.Model, "the image edits API answered something that is not JSON: "+err.Error())
+	}
+	return imageOf(req.Model, answer.Data)
+}
+
+// imageOf is the first image of an images API answer.
+func imageOf(model string, images []openai.ImageResponseDataInner) (*Media, error) {
+	if len(images) == 0 {
+		return nil, badMedia(model, "the images API answered without an image")
+	}
+	switch d := images[0]; {
 	case d.B64JSON != "":
 		data, err := base64.StdEncoding.DecodeString(d.B64JSON)
 		if err != nil {
-			return nil, badMedia(req.Model, "the image's b64_json is not base64: "+err.Error())
+			return nil, badMedia(model, "the image's b64_json is not base64: "+err.Error())
 		}
 		mediaType := http.DetectContentType(data)
 		if !strings.HasPrefix(mediaType, "image/") {
@@ -65,7 +130,7 @@ func (c *OpenAI) GenerateImage(ctx context.Context, req ImageRequest) (*Media, e
 	case d.URL != "":
 		return &Media{MediaType: imageMediaType(d.URL), URL: d.URL}, nil
 	}
-	return nil, badMedia(req.Model, "the images API answered an image with neither b64_json nor url")
+	return nil, badMedia(model, "the images API answered an image with neither b64_json nor url")
 }
 
 // GenerateSpeech implements MediaClient through POST /audio/speech
@@ -119,7 +184,7 @@ func (c *OpenAI) GenerateSpeech(ctx context.Context, req SpeechRequest) (*Media,
 // else the URL's, else "audio" with the extension of its media type. With
 // Timestamps the response format is verbose_json with segment timestamps.
 func (c *OpenAI) Transcribe(ctx context.Context, req TranscriptionRequest) (*Transcript, error) {
-	audio, err := c.load(ctx, req.Model, req.Audio)
+	audio, err := c.load(ctx, req.Model, "the audio", req.Audio)
 	if err != nil {
 		return nil, err
 	}
@@ -145,13 +210,18 @@ func (c *OpenAI) Transcribe(ctx context.Context, req TranscriptionRequest) (*Tra
 	return t, nil
 }
 
-// load returns m with its bytes, media type and file name: the bytes
-// given, those of a data: URL, or those fetched from an http(s) URL. A file
-// that cannot be read is a validation_error; a cancelled ctx gives ctx's
-// error.
-func (c *OpenAI) load(ctx context.Context, model string, m Media) (Media, error) {
+// load returns m, the file what names ("the audio", "reference image 2"),
+// with its bytes, media type and file name: the bytes given, those of a
+// data: URL, or those fetched from an http(s) URL. A file that cannot be
+// read is a validation_error; a cancelled ctx gives ctx's error.
+func (c *OpenAI) load(ctx context.Context, model, what string, m Media) (Media, error) {
 	fail := func(format string, args ...any) (Media, error) {
-		return Media{}, &Error{Type: TypeValidation, Model: model, Message: "the audio " + fmt.Sprintf(format, args...)}
+		return Media{}, &Error{Type: TypeValidation, Model: model, Message: what + " " + fmt.Sprintf(format, args...)}
+	}
+	if len(m.Data) == 0 {
+		if err := checkFileURL(model, what, m.URL); err != nil {
+			return Media{}, err
+		}
 	}
 	u, err := url.Parse(m.URL)
 	if err != nil {
@@ -160,12 +230,9 @@ func (c *OpenAI) load(ctx context.Context, model string, m Media) (Media, error)
 	switch scheme := strings.ToLower(u.Scheme); {
 	case len(m.Data) > 0:
 	case scheme == "data":
-		mediaType, data, err := parseDataURL(m.URL)
-		if err != nil {
-			return fail("is not readable: %v", err)
-		}
+		mediaType, data, _ := parseDataURL(m.URL) // checked above
 		m.Data, m.MediaType = data, cmp.Or(m.MediaType, mediaType)
-	case scheme == "http" || scheme == "https":
+	default: // http or https, checked above
 		data, mediaType, err := c.fetch(ctx, m.URL)
 		if ctx.Err() != nil {
 			return Media{}, ctx.Err()
@@ -177,8 +244,6 @@ func (c *OpenAI) load(ctx context.Context, model string, m Media) (Media, error)
 		if m.Filename == "" && path.Ext(u.Path) != "" {
 			m.Filename = path.Base(u.Path)
 		}
-	default:
-		return fail("must be given as a data: or http(s) URL, got %q", shorten(m.URL))
 	}
 	if len(m.Data) > maxMediaBytes {
 		return fail("is larger than %d MiB", maxMediaBytes>>20)
@@ -187,7 +252,7 @@ func (c *OpenAI) load(ctx context.Context, model string, m Media) (Media, error)
 		m.MediaType = t
 	}
 	if m.Filename == "" {
-		m.Filename = "audio" + audioExtension(m.MediaType)
+		m.Filename = fileName(m.MediaType)
 	}
 	return m, nil
 }

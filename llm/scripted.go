@@ -180,8 +180,15 @@ func (c *Scripted) Generate(ctx context.Context, req Request, onDelta func(Delta
 }
 
 // GenerateImage implements MediaClient: it answers with the image of the
-// script's next response (see next).
+// script's next response (see next). Reference images are checked as the
+// OpenAI client checks them before it sends anything, so that an offline
+// run fails where a real one would.
 func (c *Scripted) GenerateImage(ctx context.Context, req ImageRequest) (*Media, error) {
+	for i, ref := range req.ReferenceImages {
+		if err := checkFileURL(req.Model, fmt.Sprintf("reference image %d", i+1), ref); err != nil {
+			return nil, err
+		}
+	}
 	req.ReferenceImages = slices.Clone(req.ReferenceImages)
 	r, err := c.nextMedia(ctx, req.Model, kindImage, MediaCall{Image: &req})
 	if err != nil {

@@ -16,7 +16,8 @@
 // index 0, as Ollama does.
 //
 // The media APIs answer the script's media responses: POST
-// /images/generations a JSON body with the image as b64_json (or its url),
+// /images/generations and /images/edits (multipart, its reference images
+// recorded as ImageEdit) a JSON body with the image as b64_json (or its url),
 // /audio/speech the audio's bytes with its media type as Content-Type, and
 // /audio/transcriptions (multipart) the transcript as json, text or
 // verbose_json with segments, as response_format asks. A request of one
@@ -33,6 +34,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -75,6 +78,22 @@ type Request struct {
 	Image         *openai.ImageRequest
 	Speech        *openai.CreateSpeechRequest
 	Transcription *Transcription
+	// ImageEdit is the multipart form of a request to /images/edits.
+	ImageEdit *ImageEdit
+}
+
+// ImageEdit is the multipart form of an image edits request: its fields
+// and its image files, in order.
+type ImageEdit struct {
+	Model, Prompt, Size, ResponseFormat string
+	Images                              []File
+}
+
+// File is an uploaded file of a multipart form.
+type File struct {
+	// Field is the form field ("image", "image[]").
+	Field, Filename, ContentType string
+	Data                         []byte
 }
 
 // Transcription is the multipart form of a transcription request.
@@ -208,6 +227,7 @@ func (s *Server) Requests() []Request {
 const (
 	pathChat           = "/chat/completions"
 	pathImages         = "/images/generations"
+	pathImageEdits     = "/images/edits"
 	pathSpeech         = "/audio/speech"
 	pathTranscriptions = "/audio/transcriptions"
 )
@@ -217,7 +237,7 @@ const (
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	api := strings.TrimPrefix(r.URL.Path, "/v1")
 	switch {
-	case api != pathChat && api != pathImages && api != pathSpeech && api != pathTranscriptions,
+	case api != pathChat && api != pathImages && api != pathImageEdits && api != pathSpeech && api != pathTranscriptions,
 		api != pathChat && s.opts.noMedia:
 		writeError(w, http.StatusNotFound, "", "Invalid URL ("+r.Method+" "+r.URL.Path+")")
 		return
@@ -264,9 +284,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Round(time.Second)/time.Second)))
 		}
 		writeError(w, status, errorCodes[status], e.Message)
-	case pathFor(resp) != api:
+	case pathFor(resp) != api && (pathFor(resp) != pathImages || api != pathImageEdits):
 		writeError(w, http.StatusBadRequest, "", fmt.Sprintf("fake OpenAI server: script response %d answers %s, but the request was to %s", call+1, pathFor(resp), api))
-	case api == pathImages:
+	case api == pathImages, api == pathImageEdits:
 		writeImage(w, resp.Image)
 	case api == pathSpeech:
 		w.Header().Set("Content-Type", resp.Audio.MediaType)
@@ -296,6 +316,10 @@ func decode(r *http.Request, api string, req *Request) (string, error) {
 		t, err := transcription(r, req.Body)
 		req.Transcription = t
 		return t.Model, err
+	case pathImageEdits:
+		e, err := imageEdit(r, req.Body)
+		req.ImageEdit = e
+		return e.Model, err
 	}
 	err := json.Unmarshal(req.Body, &req.Chat)
 	return req.Chat.Model, err
@@ -320,6 +344,44 @@ func transcription(r *http.Request, body []byte) (*Transcription, error) {
 	t.Filename, t.ContentType = h.Filename, h.Header.Get("Content-Type")
 	t.File, err = io.ReadAll(f)
 	return t, err
+}
+
+// imageEdit reads the multipart form of an image edits request.
+func imageEdit(r *http.Request, body []byte) (*ImageEdit, error) {
+	e := &ImageEdit{}
+	mr := multipart.NewReader(bytes.NewReader(body), boundary(r))
+	for {
+		part, perr := mr.NextPart()
+		if perr == io.EOF {
+			break
+		}
+		if perr != nil {
+			return e, perr
+		}
+		data, rerr := io.ReadAll(part)
+		if rerr != nil {
+			return e, rerr
+		}
+		switch name := part.FormName(); {
+		case part.FileName() != "":
+			e.Images = append(e.Images, File{Field: name, Filename: part.FileName(), ContentType: part.Header.Get("Content-Type"), Data: data})
+		case name == "model":
+			e.Model = string(data)
+		case name == "prompt":
+			e.Prompt = string(data)
+		case name == "size":
+			e.Size = string(data)
+		case name == "response_format":
+			e.ResponseFormat = string(data)
+		}
+	}
+	return e, nil
+}
+
+// boundary is the multipart boundary of a request's Content-Type.
+func boundary(r *http.Request) string {
+	_, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return params["boundary"]
 }
 
 // pathFor is the path of the API a script response answers.
