@@ -76,9 +76,12 @@ type ThreadConfig struct {
 	MaxOutputTokens int `json:"maxOutputTokens,omitempty"`
 	// MaxToolOutputTokens caps each tool result in the model's view; the
 	// thread keeps the whole result.
-	MaxToolOutputTokens int      `json:"maxToolOutputTokens,omitempty"`
-	Tools               []string `json:"tools,omitempty"`
-	Workers             []string `json:"workers,omitempty"`
+	MaxToolOutputTokens int `json:"maxToolOutputTokens,omitempty"`
+	// MaxImageDimension bounds the sides of attached images sent to the
+	// model (llm.Request.MaxImageDimension).
+	MaxImageDimension int      `json:"maxImageDimension,omitempty"`
+	Tools             []string `json:"tools,omitempty"`
+	Workers           []string `json:"workers,omitempty"`
 	// MCPServers are the MCP namespaces whose tools the thread offers.
 	MCPServers []string `json:"mcpServers,omitempty"`
 	// References are the reference documents the thread's model may read.

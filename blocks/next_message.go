@@ -33,12 +33,13 @@ func (b *NextMessage) Run(ctx context.Context, env *Env) error {
 		return err
 	}
 	req := llm.Request{
-		Model:           t.Config.Model,
-		Messages:        toLLM(&t.Thread, t.Config.MaxToolOutputTokens),
-		Tools:           tools.offered,
-		Temperature:     t.Config.Temperature,
-		Thinking:        t.Config.Thinking,
-		MaxOutputTokens: t.Config.MaxOutputTokens,
+		Model:             t.Config.Model,
+		Messages:          toLLM(&t.Thread, t.Config.MaxToolOutputTokens),
+		Tools:             tools.offered,
+		Temperature:       t.Config.Temperature,
+		Thinking:          t.Config.Thinking,
+		MaxOutputTokens:   t.Config.MaxOutputTokens,
+		MaxImageDimension: t.Config.MaxImageDimension,
 	}
 	if rt := d.ResponseType.Value; rt != "" {
 		schema := env.Protocol.ResponseSchema(rt)
@@ -223,7 +224,7 @@ func toLLM(t *threads.Thread, maxToolTokens int) []llm.Message {
 	out := []llm.Message{{Role: llm.RoleSystem, Content: t.System}}
 	for _, m := range t.Messages {
 		if m.Role != threads.RoleAssistant {
-			out = append(out, llm.Message{Role: llm.Role(m.Role), Content: userContent(m)})
+			out = append(out, userMessage(m))
 			continue
 		}
 		var cur *llm.Message
@@ -254,16 +255,16 @@ func toLLM(t *threads.Thread, maxToolTokens int) []llm.Message {
 	return out
 }
 
-// userContent is the text of a non-assistant message, with attached files
-// named so the model knows of them.
-func userContent(m threads.Message) string {
-	text := m.Text()
+// userMessage is a non-assistant message as the model reads it: its text
+// and its attached files.
+func userMessage(m threads.Message) llm.Message {
+	msg := llm.Message{Role: llm.Role(m.Role), Content: m.Text()}
 	for _, p := range m.Parts {
 		if p.Type == threads.PartFile {
-			text = joinNonEmpty(text, fmt.Sprintf("[attached file %s (%s): %s]", p.File.Filename, p.File.MediaType, p.File.URL))
+			msg.Files = append(msg.Files, llm.File{URL: p.File.URL, MediaType: p.File.MediaType, Filename: p.File.Filename})
 		}
 	}
-	return text
+	return msg
 }
 
 func joinNonEmpty(a, b string) string {

@@ -33,6 +33,7 @@ func (b *StartThread) Run(_ context.Context, env *Env) error {
 		MaxSteps:            defaultMaxSteps,
 		MaxOutputTokens:     int(d.MaxOutputTokens.Value),
 		MaxToolOutputTokens: int(d.MaxToolOutputTokens.Value),
+		MaxImageDimension:   int(d.MaxImageDimension.Value),
 		LoopGuard:           d.LoopGuard.Value,
 	}
 	if s.MaxSteps > 0 {

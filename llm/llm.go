@@ -26,6 +26,17 @@ type Message struct {
 	ToolCalls []ToolCall `json:"toolCalls,omitempty"`
 	// ToolCallID ties a tool message to the call it answers.
 	ToolCallID string `json:"toolCallId,omitempty"`
+	// Files are the files attached to a user message, after its text.
+	Files []File `json:"files,omitempty"`
+}
+
+// File is a file attached to a message: its URL (data: or http(s)), media
+// type and name. The OpenAI-compatible client sends images as image parts;
+// it refuses other files (CheckFiles).
+type File struct {
+	URL       string `json:"url"`
+	MediaType string `json:"mediaType"`
+	Filename  string `json:"filename,omitempty"`
 }
 
 // ToolCall is one call of a tool by the model.
@@ -64,6 +75,9 @@ type Request struct {
 	// MaxOutputTokens caps the generation; 0 means the provider default.
 	MaxOutputTokens int             `json:"maxOutputTokens,omitempty"`
 	ResponseFormat  *ResponseFormat `json:"responseFormat,omitempty"`
+	// MaxImageDimension, when above 0, scales attached images down so
+	// that neither side exceeds it (the aspect ratio kept).
+	MaxImageDimension int `json:"maxImageDimension,omitempty"`
 }
 
 // DeltaKind tells what a Delta carries.

@@ -1,11 +1,15 @@
 package llm_test
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"image"
+	imagepng "image/png"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -503,4 +507,53 @@ func TestScriptedRefusesReferenceImagesLikeOpenAI(t *testing.T) {
 	req.ReferenceImages = req.ReferenceImages[:1]
 	_, err = scripted.GenerateImage(t.Context(), req)
 	assert.NoError(t, err, "a readable reference image is fine")
+}
+
+// Attached images go to the model as image parts after the text; with
+// MaxImageDimension a larger image is scaled down to fit, its aspect ratio
+// kept, and sent as a data: URL; a smaller one is sent as it is.
+func TestOpenAISendsAttachedImages(t *testing.T) {
+	var big bytes.Buffer
+	require.NoError(t, imagepng.Encode(&big, image.NewRGBA(image.Rect(0, 0, 64, 32))))
+	bigURL := "data:image/png;base64," + base64.StdEncoding.EncodeToString(big.Bytes())
+	srv := fake(t, `responses: [{text: a dot}, {text: scaled}]`)
+	c := llm.NewOpenAI(srv.URL(), "k")
+	msgs := []llm.Message{{Role: llm.RoleUser, Content: "What is this?", Files: []llm.File{{URL: "data:image/png;base64," + png, MediaType: "image/png", Filename: "dot.png"}}}}
+	_, err := c.Generate(t.Context(), llm.Request{Model: "gpt-4o-mini", Messages: msgs}, nil)
+	require.NoError(t, err)
+	parts := srv.Requests()[0].Chat.Messages[0].MultiContent
+	require.Len(t, parts, 2)
+	assert.Equal(t, "What is this?", parts[0].Text)
+	assert.Equal(t, "data:image/png;base64,"+png, parts[1].ImageURL.URL)
+
+	msgs[0].Files = append(msgs[0].Files, llm.File{URL: bigURL, MediaType: "image/png"})
+	_, err = c.Generate(t.Context(), llm.Request{Model: "gpt-4o-mini", Messages: msgs, MaxImageDimension: 16}, nil)
+	require.NoError(t, err)
+	parts = srv.Requests()[1].Chat.Messages[0].MultiContent
+	require.Len(t, parts, 3)
+	assert.Equal(t, "data:image/png;base64,"+png, parts[1].ImageURL.URL, "a 1x1 image fits")
+	data, ok := strings.CutPrefix(parts[2].ImageURL.URL, "data:image/png;base64,")
+	require.True(t, ok, parts[2].ImageURL.URL)
+	raw, err := base64.StdEncoding.DecodeString(data)
+	require.NoError(t, err)
+	scaled, err := imagepng.Decode(bytes.NewReader(raw))
+	require.NoError(t, err)
+	assert.Equal(t, image.Rect(0, 0, 16, 8), scaled.Bounds(), "64x32 scaled to fit 16")
+}
+
+// A file the chat API cannot take (anything but an image) fails the call
+// before any request, naming it, with the scripted client as with the
+// real one.
+func TestAttachedFilesThatCannotBeSent(t *testing.T) {
+	req := llm.Request{Model: "gpt-4o-mini", Messages: []llm.Message{{Role: llm.RoleUser, Content: "Summarize",
+		Files: []llm.File{{URL: "https://files.example/a.pdf", MediaType: "application/pdf", Filename: "a.pdf"}}}}}
+	srv := fake(t, `responses: [{text: never}]`)
+	_, online := llm.NewOpenAI(srv.URL(), "k").Generate(t.Context(), req, nil)
+	e := requireUnsupported(t, online, 0)
+	assert.Contains(t, e.Message, `attached file "a.pdf" is application/pdf`)
+	assert.Empty(t, srv.Requests())
+	script, err := llm.ParseScript([]byte(`responses: [{text: never}]`))
+	require.NoError(t, err)
+	_, offline := llm.NewScripted(script).Generate(t.Context(), req, nil)
+	assert.Equal(t, online, offline)
 }

@@ -78,6 +78,13 @@ func NewOpenAI(baseURL, apiKey string, opts ...OpenAIOption) *OpenAI {
 // model thinks, are read past, however many come; each is reported to
 // the idle timeout of WithRetry (see WithIdleTimeout).
 func (c *OpenAI) Generate(ctx context.Context, req Request, onDelta func(Delta) error) (*Response, error) {
+	if err := CheckFiles(req); err != nil {
+		return nil, err
+	}
+	req, err := c.scaleImages(ctx, req)
+	if err != nil {
+		return nil, err
+	}
 	creq, err := chatRequest(req)
 	if err != nil {
 		return nil, err
@@ -156,6 +163,18 @@ func chatRequest(req Request) (openai.ChatCompletionRequest, error) {
 	}
 	for i, m := range req.Messages {
 		cm := openai.ChatCompletionMessage{Role: string(m.Role), Content: m.Content, ToolCallID: m.ToolCallID}
+		if len(m.Files) > 0 {
+			// The text, then each attached image (CheckFiles let only
+			// images through).
+			cm.Content = ""
+			if m.Content != "" {
+				cm.MultiContent = append(cm.MultiContent, openai.ChatMessagePart{Type: openai.ChatMessagePartTypeText, Text: m.Content})
+			}
+			for _, f := range m.Files {
+				cm.MultiContent = append(cm.MultiContent, openai.ChatMessagePart{Type: openai.ChatMessagePartTypeImageURL,
+					ImageURL: &openai.ChatMessageImageURL{URL: f.URL}})
+			}
+		}
 		for _, tc := range m.ToolCalls {
 			args := tc.Arguments
 			if args == "" {

@@ -105,6 +105,9 @@ func (c *Scripted) Generate(ctx context.Context, req Request, onDelta func(Delta
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if err := CheckFiles(req); err != nil {
+		return nil, err
+	}
 	req.Messages = slices.Clone(req.Messages)
 	req.Tools = slices.Clone(req.Tools)
 	i, r, err := c.next(req.Model, kindGeneration, func(int) { c.requests = append(c.requests, req) })

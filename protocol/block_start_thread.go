@@ -138,9 +138,7 @@ func (v *validator) checkStartThread(s *Step, b *StartThread, what string) {
 	} else if b.Cache.IsSet() {
 		v.warnf(b.Cache.Pos, "%s cache has no effect in octrun: it sends no cache control (providers that cache long prompts do it by themselves)", what)
 	}
-	if b.MaxImageDimension.IsSet() && b.MaxImageDimension.Value >= 1 {
-		v.warnf(b.MaxImageDimension.Pos, "%s maxImageDimension has no effect in octrun yet: it does not resize images", what)
-	}
+
 	for field, n := range map[string]Int{"maxOutputTokens": b.MaxOutputTokens, "maxToolOutputTokens": b.MaxToolOutputTokens, "maxImageDimension": b.MaxImageDimension} {
 		if n.IsSet() && n.Value < 1 {
 			v.errorf(n.Pos, "%s %s must be at least 1", what, field)

@@ -244,6 +244,9 @@ func renderRequests(reqs []llm.Request, media []llm.MediaCall) string {
 		if r.MaxOutputTokens > 0 {
 			fmt.Fprintf(&b, "maxOutputTokens: %d\n", r.MaxOutputTokens)
 		}
+		if r.MaxImageDimension > 0 {
+			fmt.Fprintf(&b, "maxImageDimension: %d\n", r.MaxImageDimension)
+		}
 		for _, tool := range r.Tools {
 			params, _ := json.Marshal(tool.Parameters)
 			fmt.Fprintf(&b, "tool %s: %s %s\n", tool.Name, tool.Description, params)
@@ -258,6 +261,9 @@ func renderRequests(reqs []llm.Request, media []llm.MediaCall) string {
 				fmt.Fprintf(&b, " %s", m.ToolCallID)
 			}
 			fmt.Fprintf(&b, "\n%s\n", m.Content)
+			for _, f := range m.Files {
+				fmt.Fprintf(&b, "> file %s %s %s\n", f.MediaType, f.Filename, short(f.URL))
+			}
 			for _, c := range m.ToolCalls {
 				fmt.Fprintf(&b, "> call %s %s %s\n", c.ID, c.Name, c.Arguments)
 			}
