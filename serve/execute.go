@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/octrun/octrun/effect"
 	"github.com/octrun/octrun/events"
 	"github.com/octrun/octrun/internal/jsonmsg"
 	"github.com/octrun/octrun/interp"
@@ -94,6 +93,10 @@ func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any) bool 
 		writeError(w, http.StatusBadRequest, "validation_error", "the request body is not the JSON object expected: "+jsonmsg.Describe(err))
 		return false
 	}
+	if dec.More() {
+		writeError(w, http.StatusBadRequest, "validation_error", "the request body holds more than one JSON value: send one object")
+		return false
+	}
 	return true
 }
 
@@ -152,11 +155,9 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request, p *protocol.Proto
 		return
 	}
 	e := newExecution(runtime.NewExecutionID(), p, callerTools)
-	s.mu.Lock()
-	s.executions[e.id] = e
-	s.mu.Unlock()
+	s.add(e)
 	s.metrics.started.Add(1)
-	s.runLeg(w, r, e, func(ctx context.Context, leg Leg) (*runtime.Result, error) {
+	s.runLeg(w, r, e, nil, func(ctx context.Context, leg Leg) (*runtime.Result, error) {
 		return s.opts.Runner.Start(ctx, p, input, leg)
 	})
 }
@@ -169,74 +170,30 @@ func (s *Server) continueRun(w http.ResponseWriter, r *http.Request, p *protocol
 		writeError(w, http.StatusNotFound, "not_found_error", fmt.Sprintf("no execution %q of agent %q is known here", req.ExecutionID, p.Settings.Slug.Value))
 		return
 	}
-	e.mu.Lock()
-	st, pending := e.status, e.pending
-	var answers []events.ToolResult
-	unknown := ""
-	for _, res := range req.ToolResults {
-		switch {
-		case pendingCall(pending, res.ToolCallID):
-			answers = append(answers, res)
-		case !e.called[res.ToolCallID] && unknown == "":
-			unknown = res.ToolCallID
-		}
-		// A result of a call the server answered itself is ignored.
-	}
-	e.mu.Unlock()
-	switch st {
-	case running:
-		writeError(w, http.StatusConflict, "validation_error", fmt.Sprintf("execution %s is running a leg already; continue it once that leg ends", e.id))
-		return
-	case ended:
-		writeError(w, http.StatusConflict, "validation_error", fmt.Sprintf("execution %s has ended; start a new one", e.id))
+	answers, status, err := e.claim(req.ToolResults)
+	if err != nil {
+		writeError(w, status, "validation_error", err.Error())
 		return
 	}
-	if unknown != "" {
-		writeError(w, http.StatusBadRequest, "validation_error", fmt.Sprintf("execution %s made no tool call %q", e.id, unknown))
-		return
-	}
-	if _, err := effect.MatchResults(pending, answers); err != nil {
-		writeError(w, http.StatusBadRequest, "validation_error", fmt.Sprintf("execution %s: %v", e.id, err))
-		return
-	}
-	e.mu.Lock()
-	if e.status != paused {
-		e.mu.Unlock()
-		writeError(w, http.StatusConflict, "validation_error", fmt.Sprintf("execution %s is running a leg already; continue it once that leg ends", e.id))
-		return
-	}
-	e.status = running
-	for _, a := range answers {
-		e.supplied[a.ToolCallID] = true
-	}
-	e.mu.Unlock()
 	if !s.admit(w) {
-		e.setStatus(paused, pending, 0)
+		e.unclaim(answers)
 		return
 	}
-	s.runLeg(w, r, e, func(ctx context.Context, leg Leg) (*runtime.Result, error) {
+	s.runLeg(w, r, e, answers, func(ctx context.Context, leg Leg) (*runtime.Result, error) {
 		return s.opts.Runner.Continue(ctx, p, answers, leg)
 	})
 }
 
-// pendingCall reports whether id is one of the pending calls.
-func pendingCall(pending []events.PendingToolCall, id string) bool {
-	for _, c := range pending {
-		if c.ToolCallID == id {
-			return true
-		}
-	}
-	return false
-}
-
 // runLeg runs a leg of e in the background and streams its events to the
 // client. A client that goes away cancels the leg, unless the runner's
-// runs are durable.
-func (s *Server) runLeg(w http.ResponseWriter, r *http.Request, e *execution, run func(context.Context, Leg) (*runtime.Result, error)) {
+// runs are durable. answers are the results a continue supplied (nil for
+// a start).
+func (s *Server) runLeg(w http.ResponseWriter, r *http.Request, e *execution, answers []events.ToolResult, run func(context.Context, Leg) (*runtime.Result, error)) {
 	ctx, cancel := context.WithCancel(s.runs)
 	from := e.next()
 	e.mu.Lock()
-	e.status, e.cancel, e.finishedLeg = running, cancel, false
+	e.status, e.finishedLeg = running, false
+	pending := e.pending
 	e.mu.Unlock()
 	s.metrics.inFlight.Add(1)
 	go func() {
@@ -248,7 +205,7 @@ func (s *Server) runLeg(w http.ResponseWriter, r *http.Request, e *execution, ru
 			e.emit(ev)
 		}}
 		_, err := run(ctx, leg)
-		s.endLeg(e, err)
+		s.endLeg(e, err, e.next() == from && answers != nil, pending, answers)
 	}()
 	done := s.stream(w, r, e, from)
 	if !done && !s.opts.Runner.Durable() {
@@ -256,14 +213,34 @@ func (s *Server) runLeg(w http.ResponseWriter, r *http.Request, e *execution, ru
 	}
 }
 
-// endLeg records how a leg ended. A leg that failed before its run could
-// say so (the runner could not start it) gets the error and finish events
-// a failed run ends with.
-func (s *Server) endLeg(e *execution, err error) {
+// endLeg records how a leg ended. A leg whose runner failed before the
+// run could say so gets the error and finish events a failed run ends
+// with; when that leg was a continue (notStarted), the execution still
+// waits for the same calls and may be continued again (pending, with the
+// answers unmarked). A durable run the server stopped following goes on:
+// the stream says so, and nothing is counted.
+func (s *Server) endLeg(e *execution, err error, notStarted bool, pending []events.PendingToolCall, answers []events.ToolResult) {
 	var pause *runtime.PauseError
 	if errors.As(err, &pause) {
 		s.metrics.finished("paused")
-		e.setStatus(paused, pause.Calls, 0)
+		e.setStatus(paused, pause.Calls)
+		return
+	}
+	if err != nil && s.runs.Err() != nil && s.opts.Runner.Durable() {
+		e.emit(events.Error{ErrorType: events.ErrorTypeProviderOverloaded, Retryable: true, Source: events.ErrorSourcePlatform,
+			Message: "the server stopped following this run while shutting down; the run goes on, and its result stays where the runner keeps it"})
+		e.emit(events.Finish{FinishReason: events.FinishError})
+		e.setStatus(ended, nil)
+		return
+	}
+	if err != nil && !e.legFinished() {
+		e.emit(failureEvent(err))
+		e.emit(events.Finish{FinishReason: events.FinishError})
+	}
+	if notStarted && err != nil {
+		s.metrics.finished("refused")
+		e.unclaim(answers)
+		e.setStatus(paused, pending)
 		return
 	}
 	var rerr *runtime.Error
@@ -275,9 +252,16 @@ func (s *Server) endLeg(e *execution, err error) {
 	default:
 		s.metrics.finished("failed")
 	}
-	if err != nil && !e.legFinished() {
-		e.emit(interp.ErrorEvent(err))
-		e.emit(events.Finish{FinishReason: events.FinishError})
+	e.setStatus(ended, nil)
+	s.opts.Runner.Forget(e.id)
+}
+
+// failureEvent is the error event of a leg that failed outside its run:
+// the runner's classification when it gave one.
+func failureEvent(err error) events.Error {
+	ev := interp.ErrorEvent(err)
+	if rerr, ok := errors.AsType[*runtime.Error](err); ok && rerr.Type != "" {
+		ev.ErrorType, ev.Message = rerr.Type, rerr.Message
 	}
-	e.setStatus(ended, nil, time.Now().UnixNano())
+	return ev
 }

@@ -1,10 +1,13 @@
 package serve
 
 import (
-	"context"
+	"fmt"
+	"net/http"
 	"slices"
 	"sync"
+	"time"
 
+	"github.com/octrun/octrun/effect"
 	"github.com/octrun/octrun/events"
 	"github.com/octrun/octrun/llm"
 	"github.com/octrun/octrun/protocol"
@@ -41,10 +44,8 @@ type execution struct {
 	supplied map[string]bool
 	// finishedLeg is set once the running leg sent its finish event.
 	finishedLeg bool
-	// cancel cancels the running leg.
-	cancel context.CancelFunc
-	// endedAt is when the execution ended, for the janitor.
-	endedAt int64
+	// since is when the execution paused or ended, for forgetting it.
+	since time.Time
 }
 
 func newExecution(id string, p *protocol.Protocol, callerTools []llm.Tool) *execution {
@@ -104,6 +105,61 @@ func (e *execution) notifyLocked() {
 	e.changed = make(chan struct{})
 }
 
+// claim checks the results of a continue against the calls the paused
+// execution waits for and, when they answer them, marks it running: all
+// under one lock, so that two continues cannot both pass. It returns the
+// results that answer the pending calls (results of calls the server
+// answered itself are ignored), or the refusal's HTTP status and error.
+func (e *execution) claim(results []events.ToolResult) ([]events.ToolResult, int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch e.status {
+	case running:
+		return nil, http.StatusConflict, fmt.Errorf("execution %s is running a leg already; continue it once that leg ends", e.id)
+	case ended:
+		return nil, http.StatusConflict, fmt.Errorf("execution %s has ended; start a new one", e.id)
+	}
+	var answers []events.ToolResult
+	for _, res := range results {
+		switch {
+		case pendingCall(e.pending, res.ToolCallID):
+			answers = append(answers, res)
+		case !e.called[res.ToolCallID]:
+			return nil, http.StatusBadRequest, fmt.Errorf("execution %s made no tool call %q", e.id, res.ToolCallID)
+		}
+	}
+	if _, err := effect.MatchResults(e.pending, answers); err != nil {
+		return nil, http.StatusBadRequest, fmt.Errorf("execution %s: %v", e.id, err)
+	}
+	e.status = running
+	for _, a := range answers {
+		e.supplied[a.ToolCallID] = true
+	}
+	return answers, 0, nil
+}
+
+// unclaim gives a claimed execution back to its pause: the continue did
+// not happen.
+func (e *execution) unclaim(answers []events.ToolResult) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, a := range answers {
+		delete(e.supplied, a.ToolCallID)
+	}
+	e.status = paused
+	e.notifyLocked()
+}
+
+// pendingCall reports whether id is one of the pending calls.
+func pendingCall(pending []events.PendingToolCall, id string) bool {
+	for _, c := range pending {
+		if c.ToolCallID == id {
+			return true
+		}
+	}
+	return false
+}
+
 // next is the sequence number of the execution's next event.
 func (e *execution) next() int64 {
 	e.mu.Lock()
@@ -112,14 +168,25 @@ func (e *execution) next() int64 {
 }
 
 // setStatus records where the execution is after a leg.
-func (e *execution) setStatus(s status, pending []events.PendingToolCall, now int64) {
+func (e *execution) setStatus(s status, pending []events.PendingToolCall) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.status, e.pending, e.cancel = s, pending, nil
-	if s == ended {
-		e.endedAt = now
-	}
+	e.status, e.pending, e.since = s, pending, time.Now()
 	e.notifyLocked()
+}
+
+// stale reports whether the execution may be forgotten: it ended longer
+// than keep ago, or paused longer than keepPaused ago.
+func (e *execution) stale(now time.Time, keep, keepPaused time.Duration) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch e.status {
+	case ended:
+		return now.Sub(e.since) > keep
+	case paused:
+		return now.Sub(e.since) > keepPaused
+	}
+	return false
 }
 
 // read returns the events from sequence number from on that are there,

@@ -86,8 +86,8 @@ func (m *metrics) write(w io.Writer) {
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	fmt.Fprintf(w, "# HELP octrun_runs_finished_total Legs ended, by outcome (completed, failed, cancelled, paused).\n# TYPE octrun_runs_finished_total counter\n")
-	for _, o := range []string{"completed", "failed", "cancelled", "paused"} {
+	fmt.Fprintf(w, "# HELP octrun_runs_finished_total Legs ended, by outcome (completed, failed, cancelled, paused, refused: a continue the runner turned away).\n# TYPE octrun_runs_finished_total counter\n")
+	for _, o := range []string{"completed", "failed", "cancelled", "paused", "refused"} {
 		fmt.Fprintf(w, "octrun_runs_finished_total{outcome=%q} %d\n", o, m.outcomes[o])
 	}
 	fmt.Fprintf(w, "# HELP octrun_http_request_duration_seconds Latency of API requests (a stream's whole duration), by route.\n# TYPE octrun_http_request_duration_seconds histogram\n")

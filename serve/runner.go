@@ -21,6 +21,10 @@ type Runner interface {
 	// Continue runs the next leg of a paused execution of p with the
 	// results of the calls it waits for.
 	Continue(ctx context.Context, p *protocol.Protocol, results []events.ToolResult, leg Leg) (*runtime.Result, error)
+	// Forget drops what the runner keeps of an execution that ended (a
+	// paused run's snapshot a failed continue left) or that the server
+	// forgets.
+	Forget(executionID string)
 	// Durable reports whether runs outlive the request that started them
 	// and this process (Temporal): a client that disconnects then leaves
 	// its run going instead of cancelling it, and cancelling ctx stops
@@ -72,6 +76,11 @@ func (r *InProcess) Continue(ctx context.Context, p *protocol.Protocol, results 
 
 // Durable implements Runner: runs live in this process.
 func (r *InProcess) Durable() bool { return false }
+
+// Forget implements Runner: the execution's snapshot, if any, is deleted.
+func (r *InProcess) Forget(executionID string) {
+	_ = r.store().Delete(context.Background(), executionID)
+}
 
 func (r *InProcess) store() runtime.Store {
 	r.storeOnce.Do(func() {

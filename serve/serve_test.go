@@ -9,13 +9,17 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/octrun/octrun/events"
 	"github.com/octrun/octrun/llm"
+	"github.com/octrun/octrun/protocol"
+	octrt "github.com/octrun/octrun/runtime"
 	"github.com/octrun/octrun/serve"
 )
 
@@ -516,4 +520,99 @@ func TestDynamicToolsOffered(t *testing.T) {
 	assert.Equal(t, "The page is Tides.", field(t, evs[len(evs)-3].data, "output"))
 	last := model.Requests()[1].Messages
 	assert.Equal(t, "Tides", last[len(last)-1].Content)
+}
+
+// flakyRunner refuses the first continue, as a runner does whose store
+// cannot be claimed or whose Temporal update failed before the run went
+// on.
+type flakyRunner struct {
+	serve.Runner
+	refused atomic.Bool
+}
+
+func (f *flakyRunner) Continue(ctx context.Context, p *protocol.Protocol, results []events.ToolResult, leg serve.Leg) (*octrt.Result, error) {
+	if f.refused.CompareAndSwap(false, true) {
+		return nil, &octrt.Error{Type: events.ErrorTypeValidation, Refused: true, ExecutionID: leg.ExecutionID, Message: "the store is busy"}
+	}
+	return f.Runner.Continue(ctx, p, results, leg)
+}
+
+// A continue the runner turns away before the run goes on leaves the
+// execution waiting for the same calls: its stream says why, and the
+// same continue succeeds when sent again.
+func TestRefusedContinueKeepsTheExecutionWaiting(t *testing.T) {
+	s := script(t, "trip-planner")
+	runner := &flakyRunner{Runner: inProcess(t, nil, s, nil)}
+	a := newAPI(t, nil, s, nil, serve.Options{Runner: runner})
+	resp := a.post(t, "/api/agents/trip-planner/execute", map[string]any{"type": "start", "input": map[string]any{}})
+	evs, _, _ := readStream(t, resp.Body)
+	id := field(t, evs[0].data, "executionId")
+	call := field(t, evs[len(evs)-2].data, "toolCalls").([]any)[0].(map[string]any)
+	cont := map[string]any{"type": "continue", "executionId": id, "toolResults": []any{map[string]any{"toolCallId": call["toolCallId"], "result": "Brest"}}}
+
+	resp = a.post(t, "/api/agents/trip-planner/execute", cont)
+	evs, done, _ := readStream(t, resp.Body)
+	assert.True(t, done)
+	require.Equal(t, []string{"error", "finish"}, kinds(evs))
+	assert.Equal(t, "validation_error", field(t, evs[0].data, "errorType"))
+	assert.Equal(t, "the store is busy", field(t, evs[0].data, "message"))
+
+	resp = a.post(t, "/api/agents/trip-planner/execute", cont)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "the execution still waits")
+	evs, _, _ = readStream(t, resp.Body)
+	assert.Equal(t, "start", evs[0].kind)
+	assert.Equal(t, "tool-request", evs[len(evs)-2].kind, "the run went on to its second pause")
+}
+
+// Ended executions are forgotten after the retention and paused ones
+// after theirs, with the paused run's snapshot in the runner's store,
+// even when only starts arrive.
+func TestExecutionsAreForgotten(t *testing.T) {
+	store := octrt.NewMemoryStore()
+	s := script(t, "trip-planner")
+	runner := &serve.InProcess{Model: func(first int) llm.Client { return llm.NewScriptedFrom(s, first) }, Tools: withScripted(s, nil), Store: store}
+	a := newAPI(t, nil, s, nil, serve.Options{Runner: runner, Retention: 20 * time.Millisecond, PausedRetention: 50 * time.Millisecond})
+	start := func(agent string, input map[string]any) string {
+		resp := a.post(t, "/api/agents/"+agent+"/execute", map[string]any{"type": "start", "input": input})
+		evs, _, _ := readStream(t, resp.Body)
+		return field(t, evs[0].data, "executionId").(string)
+	}
+	paused := start("trip-planner", map[string]any{})
+	_, err := store.Load(t.Context(), paused)
+	require.NoError(t, err, "the paused run's snapshot is kept")
+	ended := start("title-generator", map[string]any{"SUMMARY": "x"})
+
+	known := func(id string) bool {
+		return a.do(t, http.MethodGet, "/api/executions/"+id+"/events", nil, nil).StatusCode == http.StatusOK
+	}
+	time.Sleep(30 * time.Millisecond)
+	start("title-generator", map[string]any{"SUMMARY": "y"})
+	assert.False(t, known(ended), "an ended execution is forgotten after the retention")
+	assert.True(t, known(paused), "a paused one waits longer")
+	time.Sleep(60 * time.Millisecond)
+	start("title-generator", map[string]any{"SUMMARY": "z"})
+	assert.False(t, known(paused), "and is forgotten after its own retention")
+	_, err = store.Load(t.Context(), paused)
+	assert.ErrorIs(t, err, octrt.ErrNotFound, "with its snapshot")
+}
+
+// A large event after a quiet spell longer than the write timeout still
+// goes out: each batch gets a fresh write deadline, not the one of the
+// last flush.
+func TestLargeEventAfterAQuietSpell(t *testing.T) {
+	s := &llm.Script{Responses: []llm.ScriptResponse{
+		{ToolCalls: []llm.ToolCall{{Name: "lookup-order", Arguments: `{"orderId":"A-1"}`}}},
+		{Text: "done"},
+		{Text: "a summary"},
+		{Text: `{"category": "shipping", "priority": "low", "summary": "s"}`},
+	}}
+	slowBig := map[string]octrt.ToolHandler{"lookup-order": func(context.Context, map[string]any) (any, error) {
+		time.Sleep(600 * time.Millisecond)
+		return strings.Repeat("x", 40<<10), nil
+	}}
+	a := newAPI(t, inProcess, s, slowBig, serve.Options{Heartbeat: 5 * time.Second, WriteTimeout: 200 * time.Millisecond})
+	resp := a.post(t, "/api/agents/support-triage/execute", map[string]any{"type": "start", "input": map[string]any{"TICKET": "Lost"}})
+	evs, done, _ := readStream(t, resp.Body)
+	assert.True(t, done, "the stream reached its end")
+	assert.Equal(t, "usage", evs[len(evs)-1].kind)
 }

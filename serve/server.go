@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -17,11 +18,12 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultHeartbeat    = 15 * time.Second
-	DefaultMaxBody      = 4 << 20
-	DefaultMaxRuns      = 256
-	DefaultRetention    = time.Hour
-	DefaultWriteTimeout = 30 * time.Second
+	DefaultHeartbeat       = 15 * time.Second
+	DefaultMaxBody         = 4 << 20
+	DefaultMaxRuns         = 256
+	DefaultRetention       = time.Hour
+	DefaultPausedRetention = 24 * time.Hour
+	DefaultWriteTimeout    = 30 * time.Second
 	// MaxJSONDepth bounds the nesting of a request body's JSON.
 	MaxJSONDepth = 64
 	// BodyTimeout bounds the reading of a request body.
@@ -49,6 +51,9 @@ type Options struct {
 	// Retention is how long an ended execution's events stay readable
 	// (DefaultRetention).
 	Retention time.Duration
+	// PausedRetention is how long a paused execution waits to be
+	// continued before it is forgotten (DefaultPausedRetention).
+	PausedRetention time.Duration
 	// WriteTimeout bounds each write to a client; a client that stops
 	// reading is dropped after it (DefaultWriteTimeout).
 	WriteTimeout time.Duration
@@ -59,10 +64,11 @@ type Options struct {
 // Server serves the worker HTTP API for a set of agents. It is an
 // http.Handler; Drain and CancelRuns end it.
 type Server struct {
-	opts    Options
-	agents  map[string]*protocol.Protocol
-	mux     *http.ServeMux
-	metrics *metrics
+	opts       Options
+	keyDigests [][sha256.Size]byte
+	agents     map[string]*protocol.Protocol
+	mux        *http.ServeMux
+	metrics    *metrics
 
 	// runs is the root of every in-process leg's context: CancelRuns
 	// cancels it.
@@ -97,6 +103,9 @@ func New(opts Options) (*Server, error) {
 	if opts.Retention <= 0 {
 		opts.Retention = DefaultRetention
 	}
+	if opts.PausedRetention <= 0 {
+		opts.PausedRetention = DefaultPausedRetention
+	}
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = DefaultWriteTimeout
 	}
@@ -110,6 +119,9 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("serve: two agents have the slug %q", slug)
 		}
 		s.agents[slug] = p
+	}
+	for _, key := range opts.APIKeys {
+		s.keyDigests = append(s.keyDigests, sha256.Sum256([]byte(key)))
 	}
 	s.runs, s.cancelAll = context.WithCancel(context.Background())
 	s.mux = http.NewServeMux()
@@ -145,7 +157,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 // query parameter instead (RFC 6750): a browser's EventSource cannot send
 // headers.
 func (s *Server) authorized(r *http.Request) bool {
-	if len(s.opts.APIKeys) == 0 {
+	if len(s.keyDigests) == 0 {
 		return true
 	}
 	var given string
@@ -161,9 +173,12 @@ func (s *Server) authorized(r *http.Request) bool {
 	if given == "" {
 		return false
 	}
+	// Digests have one length, so neither a key nor its length shows in
+	// the time a comparison takes.
+	digest := sha256.Sum256([]byte(given))
 	match := 0
-	for _, key := range s.opts.APIKeys {
-		match |= subtle.ConstantTimeCompare([]byte(given), []byte(key))
+	for _, key := range s.keyDigests {
+		match |= subtle.ConstantTimeCompare(digest[:], key[:])
 	}
 	return match == 1
 }
@@ -225,24 +240,35 @@ func (s *Server) release() {
 	s.legs.Done()
 }
 
-// lookup returns the execution id, or nil. Once a minute it forgets the
-// executions that ended longer ago than the retention.
+// lookup returns the execution id, or nil.
 func (s *Server) lookup(id string) *execution {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.pruneLocked()
+	return s.executions[id]
+}
+
+// add registers a new execution.
+func (s *Server) add(e *execution) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pruneLocked()
+	s.executions[e.id] = e
+}
+
+// pruneLocked forgets, at most once a minute (or a retention), the executions that ended
+// longer ago than the retention or paused longer ago than
+// PausedRetention, with what the runner keeps of them.
+func (s *Server) pruneLocked() {
 	now := time.Now()
-	if now.Sub(s.pruned) < time.Minute {
-		return s.executions[id]
+	if now.Sub(s.pruned) < min(time.Minute, s.opts.Retention) {
+		return
 	}
 	s.pruned = now
-	cutoff := now.Add(-s.opts.Retention).UnixNano()
-	for k, e := range s.executions {
-		e.mu.Lock()
-		old := e.status == ended && e.endedAt < cutoff
-		e.mu.Unlock()
-		if old {
-			delete(s.executions, k)
+	for id, e := range s.executions {
+		if e.stale(now, s.opts.Retention, s.opts.PausedRetention) {
+			delete(s.executions, id)
+			s.opts.Runner.Forget(id)
 		}
 	}
-	return s.executions[id]
 }

@@ -21,16 +21,20 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, e *execution, fr
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
 	out := bufio.NewWriterSize(w, 16<<10)
-	// flush sends what is buffered; a client that does not take it within
-	// the write timeout is gone.
-	flush := func() bool {
-		_ = rc.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout))
-		return out.Flush() == nil && rc.Flush() == nil
+	// Every write, whether the buffer or a large event goes out, must be
+	// taken within the write timeout from the start of its batch, or the
+	// client is gone.
+	deadline := func() { _ = rc.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout)) }
+	flush := func() bool { return out.Flush() == nil && rc.Flush() == nil }
+	deadline()
+	if !flush() { // the headers go out at once: an EventSource opens
+		return false
 	}
 	heartbeat := time.NewTicker(s.opts.Heartbeat)
 	defer heartbeat.Stop()
 	for {
 		recs, more, wait := e.read(from)
+		deadline()
 		for _, rec := range recs {
 			data, err := rec.Event.MarshalJSON()
 			if err != nil {
@@ -58,6 +62,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, e *execution, fr
 		select {
 		case <-wait:
 		case <-heartbeat.C:
+			deadline()
 			out.WriteString(": heartbeat\n\n")
 			if !flush() {
 				return false

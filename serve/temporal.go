@@ -13,6 +13,7 @@ import (
 // processes (octrun worker) execute them. Runs are durable: they go on
 // when their client disconnects or this server stops.
 type OnTemporal struct {
+	// Client submits the runs and follows them.
 	Client *temporal.Client
 }
 
@@ -28,6 +29,10 @@ func (t *OnTemporal) Continue(ctx context.Context, _ *protocol.Protocol, results
 
 // Durable implements Runner: Temporal holds the runs.
 func (t *OnTemporal) Durable() bool { return true }
+
+// Forget implements Runner: Temporal keeps a workflow's history by its
+// own retention.
+func (t *OnTemporal) Forget(string) {}
 
 func (t *OnTemporal) options(leg Leg) temporal.RunOptions {
 	return temporal.RunOptions{ExecutionID: leg.ExecutionID, Detached: true, CallerTools: leg.CallerTools,

@@ -40,6 +40,7 @@ flags:
   --shutdown-timeout D     on SIGTERM, how long running executions may go on (default 30s)
   --heartbeat D            the interval of the keep-alive comment of a quiet stream (default 15s)
   --keep D                 how long an ended execution's events stay readable (default 1h)
+  --keep-paused D          how long a paused execution waits to be continued (default 24h)
   --tool NAME=COMMAND      run COMMAND (with sh -c) for the tool NAME; repeatable
   --tool-timeout D         the longest a --tool command may run (default 60s)
   --mock FILE              answer model calls from a scripted file
@@ -72,6 +73,7 @@ func serveHTTP(ctx context.Context, args []string, std stdio) int {
 	fs.DurationVar(&shutdown, "shutdown-timeout", 30*time.Second, "")
 	fs.DurationVar(&opts.Heartbeat, "heartbeat", serve.DefaultHeartbeat, "")
 	fs.DurationVar(&opts.Retention, "keep", serve.DefaultRetention, "")
+	fs.DurationVar(&opts.PausedRetention, "keep-paused", serve.DefaultPausedRetention, "")
 	fs.Var(&tools, "tool", "")
 	toolTimeoutFlag(fs, &b.ToolTimeout)
 	fs.StringVar(&b.Mock, "mock", "", "")
@@ -98,6 +100,10 @@ func serveHTTP(ctx context.Context, args []string, std stdio) int {
 		return fail("with --temporal, give --redis URL (or OCTRUN_REDIS_URL): the server streams a run's events from Redis")
 	case opts.MaxRuns < 1:
 		return fail("--max-runs must be at least 1")
+	case opts.Heartbeat <= 0 || opts.Heartbeat >= serve.DefaultWriteTimeout:
+		return fail("--heartbeat must be more than 0 and less than %s (the write timeout)", serve.DefaultWriteTimeout)
+	case opts.Retention <= 0 || opts.PausedRetention <= 0 || shutdown < 0:
+		return fail("--keep and --keep-paused must be more than 0, --shutdown-timeout at least 0")
 	}
 	if err := o.check(); err != nil {
 		return fail("%v", err)
