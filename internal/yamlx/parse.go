@@ -33,9 +33,9 @@ var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
 // document, with every alias replaced by the node it refers to and merge keys
 // (<<) applied. Problems are added to diags; ok is false when the file
 // cannot be used. An empty document gives a nil node and ok true. A "---"
-// that starts a second document is an error at its line (the second
-// document would be ignored); the first is still returned, for its own
-// diagnostics.
+// that starts a second document with content is an error at its line (the
+// second document would be ignored); the first is still returned, for its
+// own diagnostics. A trailing "---" with nothing after it is fine.
 func Parse(file string, src []byte, diags *diag.List) (root *yaml.Node, ok bool) {
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	var doc yaml.Node
@@ -45,6 +45,7 @@ func Parse(file string, src []byte, diags *diag.List) (root *yaml.Node, ok bool)
 	}
 	var next yaml.Node
 	switch err := dec.Decode(&next); {
+	case err == nil && emptyDocument(&next):
 	case err == nil:
 		diags.Errorf(diag.Pos{File: file, Line: next.Line, Col: next.Column},
 			`"---" starts a second YAML document, which would be ignored: a file holds one document; remove this line (and the "..." before it, if any)`)
@@ -65,6 +66,16 @@ func Parse(file string, src []byte, diags *diag.List) (root *yaml.Node, ok bool)
 		return nil, false
 	}
 	return root, true
+}
+
+// emptyDocument reports whether a document holds nothing: a trailing
+// "---" (or one followed by comments only) ignores nothing.
+func emptyDocument(doc *yaml.Node) bool {
+	if len(doc.Content) == 0 {
+		return true
+	}
+	n := doc.Content[0]
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null" && n.Value == ""
 }
 
 // syntaxError adds the YAML parser's error at its line.

@@ -154,8 +154,8 @@ func TestSecondDocumentIsAnError(t *testing.T) {
 	require.NotNil(t, root)
 
 	diags = nil
-	_, _ = Parse("f.yaml", []byte("a: 1\n---\n"), &diags)
-	require.Len(t, diags, 1, "even an empty second document")
+	_, _ = Parse("f.yaml", []byte("a: 1\n---\nnull\n"), &diags)
+	require.Len(t, diags, 1, "a second document that says null says something")
 	assert.Equal(t, 2, diags[0].Line)
 
 	diags = nil
@@ -164,7 +164,8 @@ func TestSecondDocumentIsAnError(t *testing.T) {
 	assert.Contains(t, diags[0].Message, "invalid YAML")
 	assert.False(t, ok)
 
-	for _, src := range []string{"---\na: 1\n", "a: 1\n...\n", "--- \na: 1\n...\n# end\n", ""} {
+	// A trailing "---", with nothing or comments after it, ignores nothing.
+	for _, src := range []string{"---\na: 1\n", "a: 1\n...\n", "--- \na: 1\n...\n# end\n", "", "a: 1\n---\n", "a: 1\n--- # end\n# more\n"} {
 		diags = nil
 		_, ok := Parse("f.yaml", []byte(src), &diags)
 		assert.True(t, ok, src)

@@ -133,9 +133,17 @@ func (c *Client) Continue(ctx context.Context, executionID string, results []eve
 	if err == nil {
 		err = handle.Get(ctx, nil)
 	}
-	if err != nil {
+	var refused *temporal.ApplicationError
+	switch {
+	case err == nil:
+	case errors.As(err, &refused):
+		// The update's validator turned the results away: nothing ran.
 		return nil, &runtime.Error{Type: events.ErrorTypeValidation, Refused: true, ExecutionID: executionID, Err: err,
 			Message: fmt.Sprintf("execution %s: %v", executionID, updateMessage(err))}
+	case ctx.Err() != nil:
+		return nil, &runtime.Error{Message: "the continue was cancelled; the run may have received the results", ExecutionID: executionID, Cancelled: true, Err: ctx.Err()}
+	default:
+		return nil, fmt.Errorf("execution %s: the results could not be delivered through Temporal: %w", executionID, err)
 	}
 	return c.follow(ctx, executionID, state.NextSeq, o)
 }
