@@ -197,7 +197,11 @@ func RunTool(ctx context.Context, executionID string, req ToolRequest, h func(co
 	if err != nil {
 		return ToolResult{Error: err.Error()}, nil
 	}
-	return ToolResult{Output: events.RawValue(value)}, nil
+	out, err := events.EncodeValue(value)
+	if err != nil {
+		return ToolResult{Error: fmt.Sprintf("tool %q returned a result that is not JSON: %v", req.Name, err)}, nil
+	}
+	return ToolResult{Output: out}, nil
 }
 
 func callSafely(ctx context.Context, req ToolRequest, h func(context.Context, map[string]any) (any, error)) (result any, err error) {

@@ -312,6 +312,16 @@ func TestDecodeValue(t *testing.T) {
 	assert.EqualError(t, err, "unexpected text after the JSON value")
 	_, err = DecodeValue([]byte(`{"a": `))
 	assert.Error(t, err)
+	// A closing bracket or brace after the value is text after it too: the
+	// decoder's More stops at them, so they must be refused explicitly.
+	for _, text := range []string{`[1,2]]]]`, `[1,2]]`, `{"a":1}}`, `{"a":1}]`, `"s"]`, `1}`, `null ]`, "{}\n}\n", `[1] x`, `[1] [2]`} {
+		_, err = DecodeValue([]byte(text))
+		assert.EqualError(t, err, "unexpected text after the JSON value", "%s", text)
+	}
+	for _, text := range []string{" [1,2] ", "{}\n", "\t\r\n1\n\n", `"]"`} {
+		_, err = DecodeValue([]byte(text))
+		assert.NoError(t, err, "white space around the value is fine: %q", text)
+	}
 	raw := RawValue(map[string]any{"a": json.Number("1.50")})
 	back, err := DecodeValue(raw)
 	assert.NoError(t, err)

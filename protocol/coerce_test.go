@@ -63,6 +63,8 @@ func TestCoerceInput(t *testing.T) {
 		{"TAGS", "a,b", nil, `"a,b" is not a valid string[]: write it as JSON: invalid character 'a' looking for beginning of value`},
 		{"PLACE", `{"city": "Brest", "zip": 29200}`, map[string]any{"city": "Brest", "zip": json.Number("29200")}, ""},
 		{"PLACE", `{"city": "Brest"} x`, nil, `"{\"city\": \"Brest\"} x" is not a valid Place: write it as JSON: unexpected text after the JSON value`},
+		{"PLACE", `{"city": "Brest"}}`, nil, `"{\"city\": \"Brest\"}}" is not a valid Place: write it as JSON: unexpected text after the JSON value`},
+		{"TAGS", `["a"]]`, nil, `"[\"a\"]]" is not a valid string[]: write it as JSON: unexpected text after the JSON value`},
 		{"TXT", "x", nil, `the worker has no input TXT (did you mean "TEXT"?); its inputs are TEXT, RATIO, COUNT, FLAG, TAGS, PLACE`},
 	} {
 		t.Run(tc.name+"="+tc.text, func(t *testing.T) {
@@ -141,6 +143,8 @@ func TestDecodeInput(t *testing.T) {
 		`"x"`:         "got a string, not an object",
 		`3`:           "got a number, not an object",
 		`{"A": 1} {}`: "unexpected text after the JSON value",
+		`{"A": 1}}`:   "unexpected text after the JSON value",
+		`{"A": 1}]`:   "unexpected text after the JSON value",
 		`{"A": 1`:     "unexpected EOF",
 		``:            "EOF",
 		`{"A": tru}`:  "invalid character '}' in literal true (expecting 'e')",
