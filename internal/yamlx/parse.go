@@ -22,6 +22,12 @@ const (
 	// MaxNodes is the most nodes a document may expand to, counting every
 	// use of an alias as a copy of its anchor. It stops alias bombs.
 	MaxNodes = 200_000
+	// MaxText is the most bytes of text (scalars, keys included) a
+	// document may expand to, counting every use of an alias as a copy of
+	// its anchor's text: the size of the largest protocol.yaml, so aliases
+	// never make a document hold more than it could hold written out. It
+	// stops alias bombs of long strings, which need few nodes.
+	MaxText = 4 << 20
 	// MaxDepth is the deepest nesting of mappings and lists accepted.
 	MaxDepth = 64
 )
@@ -49,7 +55,7 @@ func Parse(file string, src []byte, diags *diag.List) (root *yaml.Node, ok bool)
 		return nil, true
 	}
 	root = doc.Content[0]
-	e := expander{file: file, size: map[*yaml.Node]int{}}
+	e := expander{file: file, size: map[*yaml.Node]size{}}
 	if _, err := e.resolve(root, 0); err != nil {
 		var pe *posError
 		if errors.As(err, &pe) {
@@ -68,50 +74,61 @@ type posError struct {
 func (e *posError) Error() string { return e.msg }
 
 // expander resolves aliases in place while counting how large the document
-// becomes when every alias is expanded. Sizes of anchored nodes (the only
-// ones an alias can reach twice) are memoised, so the work is linear in the
-// document as written even when the expansion is huge.
+// becomes when every alias is expanded, in nodes and in bytes of text.
+// Sizes of anchored nodes (the only ones an alias can reach twice) are
+// memoised, so the work is linear in the document as written even when the
+// expansion is huge.
 type expander struct {
 	file string
-	size map[*yaml.Node]int // expanded size of anchored nodes; -1 while being computed
+	size map[*yaml.Node]size // expanded size of anchored nodes; nodes -1 while being computed
+}
+
+// size is how large a node is once every alias under it is expanded.
+type size struct {
+	nodes int // the node and every node under it
+	text  int // bytes of its scalars, keys included
 }
 
 // resolve resolves the aliases under n and returns n's expanded size.
-func (e *expander) resolve(n *yaml.Node, depth int) (int, error) {
+func (e *expander) resolve(n *yaml.Node, depth int) (size, error) {
 	if depth > MaxDepth {
-		return 0, &posError{n, fmt.Sprintf("nesting is deeper than %d levels; flatten the structure", MaxDepth)}
+		return size{}, &posError{n, fmt.Sprintf("nesting is deeper than %d levels; flatten the structure", MaxDepth)}
 	}
 	anchored := n.Anchor != ""
 	if anchored {
 		switch s, seen := e.size[n]; {
-		case seen && s < 0:
-			return 0, &posError{n, "an alias refers to a node that contains it; remove the cycle"}
+		case seen && s.nodes < 0:
+			return size{}, &posError{n, "an alias refers to a node that contains it; remove the cycle"}
 		case seen:
 			return s, nil
 		}
-		e.size[n] = -1
+		e.size[n] = size{nodes: -1}
 	}
-	total := 1
+	total := size{nodes: 1, text: len(n.Value)}
 	for i, c := range n.Content {
 		for c.Kind == yaml.AliasNode {
 			if c.Alias == nil {
-				return 0, &posError{c, "alias refers to an unknown anchor"}
+				return size{}, &posError{c, "alias refers to an unknown anchor"}
 			}
 			c = c.Alias
 		}
 		n.Content[i] = c
-		size, err := e.resolve(c, depth+1)
+		s, err := e.resolve(c, depth+1)
 		if err != nil {
-			return 0, err
+			return size{}, err
 		}
-		total += size
-		if total > MaxNodes {
-			return 0, &posError{n, fmt.Sprintf("the document expands to more than %d nodes through aliases; use fewer aliases", MaxNodes)}
+		total.nodes += s.nodes
+		total.text += s.text
+		switch {
+		case total.nodes > MaxNodes:
+			return size{}, &posError{n, fmt.Sprintf("the document expands to more than %d nodes through aliases; use fewer aliases", MaxNodes)}
+		case total.text > MaxText:
+			return size{}, &posError{n, fmt.Sprintf("the document expands to more than %d bytes of text through aliases (each use of an alias copies its anchor's text); use fewer aliases of long values", MaxText)}
 		}
 	}
 	if n.Kind == yaml.MappingNode {
 		if err := applyMerges(n); err != nil {
-			return 0, err
+			return size{}, err
 		}
 	}
 	if anchored {

@@ -54,6 +54,22 @@ func TestAliasBombIsRefused(t *testing.T) {
 	assert.Contains(t, diags[0].Message, "expands to more than 200000 nodes through aliases")
 }
 
+// A string alias bomb: few nodes, but each alias of a long string is a
+// copy of its text once the value is used (rendered into a prompt, sent to
+// a model). The expansion is bounded in bytes, not only in nodes.
+func TestStringAliasBombIsRefused(t *testing.T) {
+	big := "big: &s " + strings.Repeat("x", 100_000) + "\n"
+	_, v, diags := parse(t, big+"copies: ["+strings.Repeat("*s, ", 20_000)+"]\n")
+	assert.True(t, v == nil, "no value") // not assert.Nil: it would print 2 GB
+	require.Len(t, diags, 1)
+	assert.Equal(t, "f.yaml:2:9: error: the document expands to more than 4194304 bytes of text through aliases (each use of an alias copies its anchor's text); use fewer aliases of long values", diags[0].String())
+
+	// Up to the limit, aliases of text are fine.
+	_, v, diags = parse(t, big+"copies: ["+strings.Repeat("*s, ", 10)+"]\n")
+	require.Empty(t, diags)
+	assert.Len(t, v.(map[string]any)["copies"], 10)
+}
+
 func TestDeepNestingIsRefused(t *testing.T) {
 	_, _, diags := parse(t, "x: "+strings.Repeat("[", MaxDepth+2)+strings.Repeat("]", MaxDepth+2))
 	require.Len(t, diags, 1)
