@@ -5,12 +5,9 @@
 package yamlx
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
-	"strconv"
 
 	"go.yaml.in/yaml/v4"
 
@@ -32,8 +29,6 @@ const (
 	MaxDepth = 64
 )
 
-var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
-
 // Parse parses src (the text of file) and returns the content of its single
 // document, with every alias replaced by the node it refers to and merge keys
 // (<<) applied. Problems are added to diags; ok is false when the file
@@ -41,14 +36,8 @@ var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
 func Parse(file string, src []byte, diags *diag.List) (root *yaml.Node, ok bool) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
-		line, msg := 1, err.Error()
-		if m := yamlLine.FindStringSubmatch(msg); m != nil {
-			if m[1] != "" {
-				line, _ = strconv.Atoi(m[1])
-			}
-			msg = m[2]
-		}
-		diags.Errorf(diag.Pos{File: file, Line: line, Col: 1}, "invalid YAML: %s%s", msg, flowHint(src, line))
+		pos, msg := syntaxError(file, src, err)
+		diags.Errorf(pos, "%s", msg)
 		return nil, false
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
@@ -174,20 +163,6 @@ func applyMerges(n *yaml.Node) error {
 	}
 	n.Content = merged
 	return nil
-}
-
-// flowHint explains the most common YAML trap of protocols: inside a flow
-// mapping ({ ... }), brackets end a plain value, so `type: Finding[]` must
-// be quoted there.
-func flowHint(src []byte, line int) string {
-	for i, l := range bytes.Split(src, []byte("\n")) {
-		if n := i + 1; n >= line-1 && n <= line+1 {
-			if bytes.Contains(l, []byte("[]")) && bytes.Contains(l, []byte("{")) {
-				return `; inside { } a type ending in [] must be quoted, as in { type: "Finding[]" }`
-			}
-		}
-	}
-	return ""
 }
 
 func isMergeKey(k *yaml.Node) bool {
