@@ -128,6 +128,8 @@ var golden = []struct {
 		`{"type":"worker-start","workerId":"w1","workerSlug":"researcher"}`},
 	{"worker-start/full", WorkerStart{WorkerID: "w1", WorkerSlug: "researcher", Description: "Researches", Input: raw(`{"TOPIC":"go"}`)},
 		`{"type":"worker-start","workerId":"w1","workerSlug":"researcher","description":"Researches","input":{"TOPIC":"go"}}`},
+	{"worker-start/warnings", WorkerStart{WorkerID: "w1", WorkerSlug: "researcher", Input: raw(`{"TOPC":"go"}`), Warnings: []string{"unknown input TOPC is ignored"}},
+		`{"type":"worker-start","workerId":"w1","workerSlug":"researcher","input":{"TOPC":"go"},"warnings":["unknown input TOPC is ignored"]}`},
 	{"worker-result/min", WorkerResult{WorkerID: "w1"}, `{"type":"worker-result","workerId":"w1"}`},
 	{"worker-result/null-output", WorkerResult{WorkerID: "w1", Output: raw(`null`)}, `{"type":"worker-result","workerId":"w1","output":null}`},
 	{"worker-result/false-output", WorkerResult{WorkerID: "w1", Output: raw(`false`)}, `{"type":"worker-result","workerId":"w1","output":false}`},
