@@ -29,12 +29,15 @@ func syntaxError(file string, src []byte, err error) (diag.Pos, string) {
 		line, msg := fallbackLine(err)
 		return diag.Pos{File: file, Line: line, Col: 1}, "invalid YAML: " + msg + flowHint(src, line)
 	}
-	text := src
-	off := le.Mark.Index
-	if utf16Text(src) {
-		// The library reads UTF-16 too: do the arithmetic on the text as
-		// UTF-8, where a reader error's offset is its prefix's length.
+	// Do the arithmetic on the text as the library counts it: without a
+	// byte order mark, as UTF-8. A reader error's offset counts the raw
+	// bytes, the mark included.
+	text, off := src, le.Mark.Index
+	switch {
+	case utf16Text(src):
 		text, off = utf8Of(src), len(utf8Of(src[:min(off, len(src))]))
+	case bytes.HasPrefix(src, utf8BOM):
+		text, off = src[len(utf8BOM):], max(off-len(utf8BOM), 0)
 	}
 	if le.Stage != yaml.ReaderStage {
 		off = markOffset(text, le.Mark.Line, le.Mark.Column)
@@ -112,13 +115,15 @@ func lineCol(src []byte, off int) (line, col int) {
 	return 1 + bytes.Count(src[:off], []byte("\n")), 1 + utf8.RuneCount(src[start:off])
 }
 
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
 // utf16Text reports whether src starts with a UTF-16 byte order mark.
 func utf16Text(src []byte) bool {
 	return bytes.HasPrefix(src, []byte{0xFF, 0xFE}) || bytes.HasPrefix(src, []byte{0xFE, 0xFF})
 }
 
 // utf8Of returns UTF-16 text (with its byte order mark) as UTF-8, without
-// the mark; an odd last byte or a lone surrogate becomes U+FFFD.
+// the mark; an odd last byte is left out, a lone surrogate becomes U+FFFD.
 func utf8Of(src []byte) []byte {
 	units := make([]uint16, 0, len(src)/2)
 	for i := 2; i+1 < len(src); i += 2 {

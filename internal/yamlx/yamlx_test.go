@@ -95,6 +95,7 @@ func TestSyntaxErrorPositions(t *testing.T) {
 		{"a: \xed\xa0\x80", "1:4: invalid Unicode character (value: 55296)"},
 		{"a: é\nb: \xf4\x90\x80\x80", "2:4: invalid Unicode character (value: 1114112)"},
 		{"a: 1\nb: \x01", "2:4: control characters are not allowed (value: 1)"},
+		{"\xef\xbb\xbfa: \xff", "1:4: invalid leading UTF-8 octet (value: 255)"}, // columns do not count a byte order mark, as the library's do not
 		{"\xff\xfea\x00:", "1:2: incomplete UTF-16 character"},
 		{"\xfe\xff\x00a\x00:\x00 \xd8\x00", "1:4: incomplete UTF-16 surrogate pair"},
 		{"\xff\xfea\x00:\x00 \x00\x00\xdc", "1:4: unexpected low surrogate area (value: 56320)"},
@@ -104,6 +105,7 @@ func TestSyntaxErrorPositions(t *testing.T) {
 		{"a:\n\t- b", "2:1: found character that cannot start any token; YAML indents with spaces: replace the tab"},
 		{"a: b\n\tc: d", "2:1: found a tab character that violates indentation (while scanning a plain scalar that starts at line 1, column 4); YAML indents with spaces: replace the tab"},
 		{"a: |\n\tx", "2:1: found a tab character where an indentation space is expected (while scanning a block scalar that starts at line 1, column 4); YAML indents with spaces: replace the tab"},
+		{"\xef\xbb\xbfa: b: c", `1:5: mapping values are not allowed in this context; quote a text that holds ": ", or indent this line like the keys beside it`},
 		{"a: b: c", `1:5: mapping values are not allowed in this context; quote a text that holds ": ", or indent this line like the keys beside it`},
 		{"a: - b", "1:4: block sequence entries are not allowed in this context"},
 		{"a: ? b", "1:4: mapping keys are not allowed in this context"},
