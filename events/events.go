@@ -203,10 +203,18 @@ func DecodeValue(data []byte) (any, error) {
 	if err := dec.Decode(&v); err != nil {
 		return nil, err
 	}
-	// dec.More is false before a ']' or a '}', so it cannot tell: look at
-	// what is left.
-	if rest := data[dec.InputOffset():]; len(bytes.TrimLeft(rest, " \t\r\n")) > 0 {
-		return nil, errors.New("unexpected text after the JSON value")
+	if err := CheckEnd(dec, data); err != nil {
+		return nil, err
 	}
 	return v, nil
+}
+
+// CheckEnd returns an error when data holds anything but white space after
+// the JSON value that dec, reading data from its start, has just decoded.
+// (dec.More cannot tell: it is false before a stray ']' or '}'.)
+func CheckEnd(dec *json.Decoder, data []byte) error {
+	if rest := data[min(dec.InputOffset(), int64(len(data))):]; len(bytes.TrimLeft(rest, " \t\r\n")) > 0 {
+		return errors.New("unexpected text after the JSON value")
+	}
+	return nil
 }

@@ -89,7 +89,11 @@ func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any) bool 
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
+	err = dec.Decode(v)
+	if err == nil {
+		err = events.CheckEnd(dec, body)
+	}
+	if err != nil {
 		writeError(w, http.StatusBadRequest, "validation_error", "the request body is not the JSON object expected: "+err.Error())
 		return false
 	}

@@ -172,6 +172,12 @@ func TestRefusals(t *testing.T) {
 		msg, _ := errorBody(t, resp)
 		assert.Contains(t, msg, "deeper than 64")
 	})
+	t.Run("a stray brace after the JSON", func(t *testing.T) {
+		resp := a.do(t, http.MethodPost, "/api/agents/support-triage/execute", strings.NewReader(`{"type":"start","input":{"TICKET":"hi"}}}`), nil)
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+		msg, _ := errorBody(t, resp)
+		assert.Contains(t, msg, "unexpected text after the JSON value")
+	})
 	t.Run("not JSON", func(t *testing.T) {
 		resp := a.do(t, http.MethodPost, "/api/agents/support-triage/execute", strings.NewReader("type=start"), nil)
 		assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
