@@ -222,7 +222,11 @@ func RunTool(ctx context.Context, executionID string, req ToolRequest, h func(co
 	if out.err != nil {
 		return ToolResult{Error: out.err.Error()}, nil
 	}
-	return ToolResult{Output: events.RawValue(out.value)}, nil
+	encoded, err := events.EncodeValue(out.value)
+	if err != nil {
+		return ToolResult{Error: fmt.Sprintf("tool %q returned a result that is not JSON: %v", req.Name, err)}, nil
+	}
+	return ToolResult{Output: encoded}, nil
 }
 
 // HandlerGrace is how long RunTool waits, once the run is cancelled, for a

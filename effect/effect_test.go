@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -33,6 +34,29 @@ func TestRunTool(t *testing.T) {
 	res, err = RunTool(context.Background(), "x", req, func(context.Context, map[string]any) (any, error) { panic("boom") })
 	require.NoError(t, err)
 	assert.Equal(t, `tool "t" panicked: boom`, res.Error)
+
+	// A result that JSON cannot hold is the call's error, naming the tool,
+	// not a silent null.
+	cyclic := map[string]any{}
+	cyclic["self"] = cyclic
+	list := []any{nil}
+	list[0] = list
+	for what, value := range map[string]any{
+		"NaN":                 math.NaN(),
+		"+Inf":                math.Inf(1),
+		"-Inf in a map":       map[string]any{"x": math.Inf(-1)},
+		"a channel":           make(chan int),
+		"a func":              func() {},
+		"a cyclic map":        cyclic,
+		"a cyclic list":       list,
+		"invalid RawMessage":  json.RawMessage(`{"a":`),
+		"RawMessage in a map": map[string]any{"raw": json.RawMessage(`[1,2]]`)},
+	} {
+		res, err = RunTool(context.Background(), "x", req, func(context.Context, map[string]any) (any, error) { return value, nil })
+		require.NoError(t, err, what)
+		assert.Empty(t, res.Output, what)
+		assert.Contains(t, res.Error, `tool "t" returned a result that is not JSON: `, what)
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -209,7 +209,7 @@ func relay(w WorkerScope, ev Event, all bool) (Event, bool) {
 		return tag(ev, w.ID), true
 	case WorkerStart:
 		if ev.WorkerID == w.ID && !full {
-			ev.Input = nil
+			ev.Input, ev.Warnings = nil, nil
 			return ev, w.Display != DisplayHidden
 		}
 	case WorkerResult:

@@ -203,6 +203,19 @@ func TestNestedDisplayModes(t *testing.T) {
 	}
 }
 
+// A nested worker's warnings about its input go where its input goes:
+// shown in stream mode, left out with the input otherwise.
+func TestNestedWorkerStartWarnings(t *testing.T) {
+	start := WorkerStart{WorkerID: "w1", WorkerSlug: "s", Input: raw(`{"Z":1}`), Warnings: []string{"unknown input Z is ignored"}}
+	for display, want := range map[string]string{
+		DisplayName:   `{"type":"worker-start","workerId":"w1","workerSlug":"s"}`,
+		DisplayStream: `{"type":"worker-start","workerId":"w1","workerSlug":"s","input":{"Z":1},"warnings":["unknown input Z is ignored"]}`,
+	} {
+		got := collect(t, func(e *Emitter) { e.Nested("w1", display).Emit(start) })
+		assert.Equal(t, []string{want}, got, display)
+	}
+}
+
 func TestNestedTwoDeep(t *testing.T) {
 	// The outer worker w1 runs a block, then the inner worker w2, then another block.
 	run := func(outer, inner string) func(e *Emitter) {

@@ -175,17 +175,27 @@ func encode(v any) ([]byte, error) {
 
 // RawValue encodes a free-form value (tool input and output, worker input
 // and output, a resource) as an event carries it: JSON without HTML
-// escaping. A value that JSON cannot encode becomes null.
+// escaping. A value that JSON cannot encode becomes null: use it for
+// values that came from JSON; EncodeValue says what does not encode.
 func RawValue(v any) json.RawMessage {
-	b, err := encode(v)
+	b, err := EncodeValue(v)
 	if err != nil {
 		return json.RawMessage("null")
 	}
 	return b
 }
 
+// EncodeValue is RawValue for a value made by Go code, such as a tool
+// handler's result: the error says why JSON cannot hold it (NaN or an
+// infinity, a channel or a func, a cycle, a json.RawMessage that is not
+// JSON).
+func EncodeValue(v any) (json.RawMessage, error) {
+	return encode(v)
+}
+
 // DecodeValue is the inverse of RawValue: it decodes one free-form JSON
-// value, numbers kept exact as json.Number, and refuses anything after it.
+// value, numbers kept exact as json.Number, and refuses anything after it
+// but white space, a stray closing bracket or brace included.
 func DecodeValue(data []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -193,8 +203,18 @@ func DecodeValue(data []byte) (any, error) {
 	if err := dec.Decode(&v); err != nil {
 		return nil, err
 	}
-	if dec.More() {
-		return nil, errors.New("unexpected text after the JSON value")
+	if err := CheckEnd(dec, data); err != nil {
+		return nil, err
 	}
 	return v, nil
+}
+
+// CheckEnd returns an error when data holds anything but white space after
+// the JSON value that dec, reading data from its start, has just decoded.
+// (dec.More cannot tell: it is false before a stray ']' or '}'.)
+func CheckEnd(dec *json.Decoder, data []byte) error {
+	if rest := data[min(dec.InputOffset(), int64(len(data))):]; len(bytes.TrimLeft(rest, " \t\r\n")) > 0 {
+		return errors.New("unexpected text after the JSON value")
+	}
+	return nil
 }

@@ -128,6 +128,8 @@ var golden = []struct {
 		`{"type":"worker-start","workerId":"w1","workerSlug":"researcher"}`},
 	{"worker-start/full", WorkerStart{WorkerID: "w1", WorkerSlug: "researcher", Description: "Researches", Input: raw(`{"TOPIC":"go"}`)},
 		`{"type":"worker-start","workerId":"w1","workerSlug":"researcher","description":"Researches","input":{"TOPIC":"go"}}`},
+	{"worker-start/warnings", WorkerStart{WorkerID: "w1", WorkerSlug: "researcher", Input: raw(`{"TOPC":"go"}`), Warnings: []string{"unknown input TOPC is ignored"}},
+		`{"type":"worker-start","workerId":"w1","workerSlug":"researcher","input":{"TOPC":"go"},"warnings":["unknown input TOPC is ignored"]}`},
 	{"worker-result/min", WorkerResult{WorkerID: "w1"}, `{"type":"worker-result","workerId":"w1"}`},
 	{"worker-result/null-output", WorkerResult{WorkerID: "w1", Output: raw(`null`)}, `{"type":"worker-result","workerId":"w1","output":null}`},
 	{"worker-result/false-output", WorkerResult{WorkerID: "w1", Output: raw(`false`)}, `{"type":"worker-result","workerId":"w1","output":false}`},
@@ -312,6 +314,16 @@ func TestDecodeValue(t *testing.T) {
 	assert.EqualError(t, err, "unexpected text after the JSON value")
 	_, err = DecodeValue([]byte(`{"a": `))
 	assert.Error(t, err)
+	// A closing bracket or brace after the value is text after it too: the
+	// decoder's More stops at them, so they must be refused explicitly.
+	for _, text := range []string{`[1,2]]]]`, `[1,2]]`, `{"a":1}}`, `{"a":1}]`, `"s"]`, `1}`, `null ]`, "{}\n}\n", `[1] x`, `[1] [2]`} {
+		_, err = DecodeValue([]byte(text))
+		assert.EqualError(t, err, "unexpected text after the JSON value", "%s", text)
+	}
+	for _, text := range []string{" [1,2] ", "{}\n", "\t\r\n1\n\n", `"]"`} {
+		_, err = DecodeValue([]byte(text))
+		assert.NoError(t, err, "white space around the value is fine: %q", text)
+	}
 	raw := RawValue(map[string]any{"a": json.Number("1.50")})
 	back, err := DecodeValue(raw)
 	assert.NoError(t, err)

@@ -10,6 +10,10 @@ type WorkerStart struct {
 	Description string `json:"description,omitempty"`
 	// Input is the worker's input object; only stream display mode shows it.
 	Input json.RawMessage `json:"input,omitempty"`
+	// Warnings are octrun's warnings about the input, such as a name the
+	// worker does not declare, which the run ignores (rule D18); they go
+	// where the input goes. The TypeScript SDK's schema strips them.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // WorkerResult ends a worker run; it is emitted on every run's end (rule D6).

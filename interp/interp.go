@@ -74,7 +74,7 @@ func Run(ctx context.Context, fx effect.Effects, em *events.Emitter, w Worker) (
 	if input == nil {
 		input = map[string]any{} // worker-start's input is an object, even for no input
 	}
-	em.Emit(events.WorkerStart{WorkerID: w.ID, WorkerSlug: w.Slug, Description: w.Description, Input: events.RawValue(input)})
+	em.Emit(events.WorkerStart{WorkerID: w.ID, WorkerSlug: w.Slug, Description: w.Description, Input: events.RawValue(input), Warnings: p.InputWarnings(input)})
 	values, err := p.ResolveInput(w.Input)
 	state := blocks.NewState(w.ID, values)
 	if err == nil {

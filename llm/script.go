@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
+	"go.yaml.in/yaml/v4"
 
 	"github.com/octrun/octrun/internal/yamlx"
 	"github.com/octrun/octrun/protocol/diag"

@@ -140,7 +140,7 @@ func TestScriptedConcurrentCallsTakeEachResponseOnce(t *testing.T) {
 
 func TestScriptFileErrorsHavePositions(t *testing.T) {
 	cases := []struct{ name, script, want string }{
-		{"syntax", "responses:\n\t- text: a\n", "2:1: invalid YAML: found character that cannot start any token"},
+		{"syntax", "responses:\n\t- text: a\n", "2:1: invalid YAML: found character that cannot start any token; YAML indents with spaces: replace the tab"},
 		{"empty", "", "1:1: the script is empty; it needs a responses list"},
 		{"no responses", "answers: []\n", "1:1: unknown key \"answers\" in the script (known: responses, tools)\n1:1: the script needs responses"},
 		{"responses not a list", "responses: {text: a}\n", "1:12: responses must be a list, got a mapping"},

@@ -4,7 +4,7 @@ import (
 	"github.com/octrun/octrun/internal/display"
 	"slices"
 
-	"go.yaml.in/yaml/v3"
+	"go.yaml.in/yaml/v4"
 )
 
 // KindStartThread is the kind of a start-thread block.

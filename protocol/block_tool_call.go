@@ -6,7 +6,7 @@ import (
 	"maps"
 	"slices"
 
-	"go.yaml.in/yaml/v3"
+	"go.yaml.in/yaml/v4"
 
 	"github.com/octrun/octrun/internal/yamlx"
 	"github.com/octrun/octrun/protocol/diag"

@@ -27,8 +27,7 @@ import (
 // enums.
 
 // InputTextError is an input written as text that cannot be read: it is not
-// NAME=VALUE, the worker has no input of that name, or the value does not
-// fit the input's declared type. A host shows it in its own terms: the CLI
+// NAME=VALUE, or the value does not fit the input's declared type. A host shows it in its own terms: the CLI
 // as "--input NAME: PROBLEM".
 type InputTextError struct {
 	// Input is the input's name; for text that is not NAME=VALUE, the whole
@@ -110,35 +109,22 @@ func (p *Protocol) CoerceInputs(texts map[string]string) (map[string]any, error)
 // CoerceInput reads the text of the input name by its declared type: a
 // string stays as written; number, integer and boolean are parsed (to
 // float64, int64 and bool); any other type (objects, arrays, custom types,
-// unknown) is JSON, with numbers as json.Number. An undeclared name, with
-// a "did you mean", or a text that does not parse is an *InputTextError;
-// whether the value fits the type in full (fields, enums) is for
-// ResolveInput to say.
+// unknown) is JSON, with numbers as json.Number. A name the worker does
+// not declare has no type to read it by: its text is kept as written, and
+// the run ignores it with a warning (Protocol.InputWarnings, rule D18). A
+// text that does not parse is an *InputTextError; whether the value fits
+// the type in full (fields, enums) is for ResolveInput to say.
 func (p *Protocol) CoerceInput(name, text string) (any, error) {
-	var in *InputDef
-	names := make([]string, len(p.Inputs))
-	for i, d := range p.Inputs {
-		names[i] = d.Name.Value
-		if d.Name.Value == name {
-			in = d
-		}
+	i := slices.IndexFunc(p.Inputs, func(d *InputDef) bool { return d.Name.Value == name })
+	if i < 0 {
+		return text, nil
 	}
-	if in == nil {
-		return nil, &InputTextError{Input: name, Problem: fmt.Sprintf("the worker has no input %s%s; %s", name, didYouMean(name, names), itsInputs(names))}
-	}
-	v, err := coerce(in.Type.Value, text)
+	typ := p.Inputs[i].Type.Value
+	v, err := coerce(typ, text)
 	if err != nil {
-		return nil, &InputTextError{Input: name, Problem: fmt.Sprintf("%q is not a valid %s: %v", text, in.Type.Value, err)}
+		return nil, &InputTextError{Input: name, Problem: fmt.Sprintf("%q is not a valid %s: %v", text, typ, err)}
 	}
 	return v, nil
-}
-
-// itsInputs lists a worker's inputs for a message.
-func itsInputs(names []string) string {
-	if len(names) == 0 {
-		return "it declares no inputs"
-	}
-	return "its inputs are " + strings.Join(names, ", ")
 }
 
 // coerce converts a text to a type: a string stays as written, number,

@@ -63,7 +63,9 @@ func TestCoerceInput(t *testing.T) {
 		{"TAGS", "a,b", nil, `"a,b" is not a valid string[]: write it as JSON: invalid character 'a' looking for beginning of value`},
 		{"PLACE", `{"city": "Brest", "zip": 29200}`, map[string]any{"city": "Brest", "zip": json.Number("29200")}, ""},
 		{"PLACE", `{"city": "Brest"} x`, nil, `"{\"city\": \"Brest\"} x" is not a valid Place: write it as JSON: unexpected text after the JSON value`},
-		{"TXT", "x", nil, `the worker has no input TXT (did you mean "TEXT"?); its inputs are TEXT, RATIO, COUNT, FLAG, TAGS, PLACE`},
+		{"PLACE", `{"city": "Brest"}}`, nil, `"{\"city\": \"Brest\"}}" is not a valid Place: write it as JSON: unexpected text after the JSON value`},
+		{"TAGS", `["a"]]`, nil, `"[\"a\"]]" is not a valid string[]: write it as JSON: unexpected text after the JSON value`},
+		{"TXT", `{"a": 1}`, `{"a": 1}`, ""}, // not declared: kept as text, for the run to ignore with a warning (rule D18)
 	} {
 		t.Run(tc.name+"="+tc.text, func(t *testing.T) {
 			got, err := p.CoerceInput(tc.name, tc.text)
@@ -116,13 +118,16 @@ func TestCoerceInputs(t *testing.T) {
 	assert.Empty(t, got)
 }
 
-// A worker without inputs says so.
+// A name the worker does not declare is not an error of the text: it is
+// kept as written, and the run ignores it with a warning (rule D18).
 func TestCoerceInputNoInputs(t *testing.T) {
 	dir := writeAgent(t, t.TempDir())
 	p, err := protocol.Load(dir)
 	require.NoError(t, err)
-	_, err = p.CoerceInput("X", "1")
-	require.EqualError(t, err, "input X: the worker has no input X; it declares no inputs")
+	got, err := p.ParseInputArgs([]string{"X=1"})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"X": "1"}, got)
+	assert.Equal(t, []string{"unknown input X is ignored; the worker declares no inputs"}, p.InputWarnings(got))
 }
 
 // A JSON object of inputs keeps its numbers exact; anything else is
@@ -141,6 +146,8 @@ func TestDecodeInput(t *testing.T) {
 		`"x"`:         "got a string, not an object",
 		`3`:           "got a number, not an object",
 		`{"A": 1} {}`: "unexpected text after the JSON value",
+		`{"A": 1}}`:   "unexpected text after the JSON value",
+		`{"A": 1}]`:   "unexpected text after the JSON value",
 		`{"A": 1`:     "unexpected EOF",
 		``:            "EOF",
 		`{"A": tru}`:  "invalid character '}' in literal true (expecting 'e')",

@@ -116,6 +116,23 @@ func TestEnormousProtocolIsRefused(t *testing.T) {
 	assert.Contains(t, messages(p), "protocol.yaml is too large")
 }
 
+// A string alias bomb (issue 10 item 12): a 220 KB protocol.yaml whose
+// variable default aliases a 100 KB string 20,000 times, 2 GB once
+// rendered into a prompt, is refused when it loads, at the list that
+// expands too far.
+func TestStringAliasBombIsRefused(t *testing.T) {
+	dir := writeAgent(t, t.TempDir())
+	y := "variables:\n  BIG:\n    type: string\n    default: &big " + strings.Repeat("tide ", 20_000) + "\n" +
+		"  COPIES:\n    type: unknown\n    default: [" + strings.Repeat("*big, ", 20_000) + "]\n" +
+		"steps:\n  Start:\n    block: start-thread\n    thread: main\n    model: openai/gpt-4o-mini\n    system: system\n" +
+		"  Ask:\n    block: add-message\n    role: user\n    prompt: ask\n    input: [COPIES]\n"
+	writeFiles(t, dir, map[string]string{"protocol.yaml": y, "prompts/ask.md": "Read {{COPIES}}\n"})
+
+	p, err := protocol.Load(dir)
+	require.Error(t, err)
+	assert.Equal(t, filepath.Join(dir, "protocol.yaml")+":7:14: error: the document expands to more than 4194304 bytes of text through aliases (each use of an alias copies its anchor's text); use fewer aliases of long values\n", messages(p))
+}
+
 func TestEnormousPromptIsRefused(t *testing.T) {
 	dir := writeAgent(t, t.TempDir())
 	prompt := strings.Repeat("x", protocol.MaxPromptSize+1)

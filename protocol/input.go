@@ -43,26 +43,19 @@ func (p *Protocol) inputSchema(allOptional bool) map[string]any {
 }
 
 // ResolveInput checks the caller's input against the declarations and
-// returns the values a run starts with: the given values, plus the default
-// of every omitted input that has one. An optional input omitted without a
-// default is left out: it is absent (rule D3). Every problem is reported at once
-// in an *InputError: unknown names (with "did you mean"), missing required
-// inputs, values that do not fit their type or enum.
+// returns the values a run starts with: the given values of declared
+// inputs, plus the default of every omitted input that has one. An
+// optional input omitted without a default is left out: it is absent (rule
+// D3). Every problem is reported at once in an *InputError: missing
+// required inputs, values that do not fit their type or enum. A name the
+// worker does not declare is not a problem: it is left out of the values,
+// and InputWarnings names it (rule D18).
 func (p *Protocol) ResolveInput(given map[string]any) (map[string]any, error) {
 	validator, err := p.inputValidator()
 	if err != nil {
 		return nil, fmt.Errorf("compile the input schema: %w", err)
 	}
 	var problems []string
-	declared := make([]string, len(p.Inputs))
-	for i, in := range p.Inputs {
-		declared[i] = in.Name.Value
-	}
-	for _, name := range slices.Sorted(maps.Keys(given)) {
-		if !slices.Contains(declared, name) {
-			problems = append(problems, fmt.Sprintf("unknown input %s%s; the worker's inputs are %s", name, didYouMean(name, declared), listOf(declared)))
-		}
-	}
 	values := make(map[string]any, len(p.Inputs))
 	for _, in := range p.Inputs {
 		v, ok := given[in.Name.Value]
@@ -86,4 +79,29 @@ func (p *Protocol) ResolveInput(given map[string]any) (map[string]any, error) {
 		return nil, &InputError{Problems: problems}
 	}
 	return values, nil
+}
+
+// InputWarnings returns a warning for each name of the caller's input that
+// the worker does not declare, in name order, with "did you mean": the run
+// ignores those values (rule D18).
+func (p *Protocol) InputWarnings(given map[string]any) []string {
+	declared := make([]string, len(p.Inputs))
+	for i, in := range p.Inputs {
+		declared[i] = in.Name.Value
+	}
+	var warnings []string
+	for _, name := range slices.Sorted(maps.Keys(given)) {
+		if !slices.Contains(declared, name) {
+			warnings = append(warnings, fmt.Sprintf("unknown input %s%s is ignored; %s", name, didYouMean(name, declared), theInputs(declared)))
+		}
+	}
+	return warnings
+}
+
+// theInputs lists a worker's inputs for a message.
+func theInputs(names []string) string {
+	if len(names) == 0 {
+		return "the worker declares no inputs"
+	}
+	return "the worker's inputs are " + listOf(names)
 }

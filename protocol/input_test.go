@@ -31,11 +31,21 @@ func TestResolveInput(t *testing.T) {
 		var inputErr *protocol.InputError
 		require.ErrorAs(t, err, &inputErr)
 		assert.Equal(t, []string{
-			`unknown input TOPC (did you mean "TOPIC"?); the worker's inputs are TOPIC, DEPTH or TEMPERATURE`,
 			"missing input TOPIC (string)",
 			`input DEPTH: value "deep" is not one of brief, detailed`,
 			"input TEMPERATURE: expected number, got string",
 		}, inputErr.Problems)
+	})
+	t.Run("a name the worker does not declare is ignored with a warning", func(t *testing.T) {
+		given := map[string]any{"TOPIC": "tides", "TOPC": "tides", "ZZZ": []any{1}}
+		got, err := p.ResolveInput(given)
+		require.NoError(t, err)
+		assert.Equal(t, map[string]any{"TOPIC": "tides", "DEPTH": "brief"}, got, "the run does not see it")
+		assert.Equal(t, []string{
+			`unknown input TOPC (did you mean "TOPIC"?) is ignored; the worker's inputs are TOPIC, DEPTH or TEMPERATURE`,
+			`unknown input ZZZ is ignored; the worker's inputs are TOPIC, DEPTH or TEMPERATURE`,
+		}, p.InputWarnings(given))
+		assert.Empty(t, p.InputWarnings(map[string]any{"TOPIC": "tides"}))
 	})
 	t.Run("nested values are checked against custom types", func(t *testing.T) {
 		q, err := protocol.Load("../testdata/valid/support-worker")

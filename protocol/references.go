@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"fmt"
 	"io/fs"
 	"strings"
 
@@ -68,11 +69,20 @@ func frontMatter(file string, src []byte, diags *diag.List) (description, body s
 	r := yamlx.Reader{File: file, Diags: diags}
 	d := &decoder{Reader: r}
 	var desc Str
-	d.decodeFields(d.Mapping(n, "the front matter"), "the front matter", fields{
-		"description": d.text(&desc, "description"),
-	})
+	// Only description is required (rule §9.1.3); any other key (a title,
+	// tags, a date that markdown tools write) is accepted and ignored.
+	entries := d.Mapping(n, "the front matter")
+	misspelt := diag.Pos{File: file, Line: 1, Col: 1}
+	hint := ""
+	for _, e := range entries {
+		if e.Key == "description" {
+			d.text(&desc, "description")(e.Value)
+		} else if dym := diag.DidYouMean(e.Key, []string{"description"}); dym != "" && hint == "" {
+			misspelt, hint = d.Pos(e.KeyNode), fmt.Sprintf("; %q is not description%s", e.Key, dym)
+		}
+	}
 	if !desc.IsSet() && !meta.HasErrors() {
-		diags.Errorf(diag.Pos{File: file, Line: 1, Col: 1}, "the front matter needs a description: the model reads it to decide when to open the reference")
+		diags.Errorf(misspelt, "the front matter needs a description: the model reads it to decide when to open the reference%s", hint)
 	}
 	return desc.Value, body
 }

@@ -26,6 +26,13 @@ func TestCommandTool(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "sunny in Brest", got, "output that is not JSON is text")
 
+	got, err = runtime.CommandTool(`printf '[1,2]]]]'`, time.Second)(ctx, args)
+	require.NoError(t, err)
+	assert.Equal(t, "[1,2]]]]", got, "JSON followed by stray brackets is not JSON: the output is kept as text, whole")
+	got, err = runtime.CommandTool(`printf '{"a":1}}\n'`, time.Second)(ctx, args)
+	require.NoError(t, err)
+	assert.Equal(t, `{"a":1}}`, got)
+
 	_, err = runtime.CommandTool(`echo "no such city" >&2; exit 3`, time.Second)(ctx, args)
 	require.EqualError(t, err, "the command failed (exit status 3): no such city")
 

@@ -147,6 +147,11 @@ func (cfg *config) execute(ctx context.Context, p *protocol.Protocol, snap *Snap
 	logger := cfg.logger.With("execution", execID, "worker", snap.Protocol.Slug)
 	started := time.Now()
 	logger.InfoContext(ctx, "run leg started", "continued", replay)
+	if !replay {
+		for _, w := range p.InputWarnings(snap.Input) {
+			logger.WarnContext(ctx, w)
+		}
+	}
 
 	log := cfg.log
 	if log == nil {

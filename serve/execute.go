@@ -89,12 +89,12 @@ func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any) bool 
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, "validation_error", "the request body is not the JSON object expected: "+jsonmsg.Describe(err))
-		return false
+	err = dec.Decode(v)
+	if err == nil {
+		err = events.CheckEnd(dec, body)
 	}
-	if dec.More() {
-		writeError(w, http.StatusBadRequest, "validation_error", "the request body holds more than one JSON value: send one object")
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "validation_error", "the request body is not the JSON object expected: "+jsonmsg.Describe(err))
 		return false
 	}
 	return true

@@ -92,6 +92,22 @@ func TestOneLegRun(t *testing.T) {
 	})
 }
 
+// An input the worker does not declare is accepted (rule D18): the run
+// goes on without it, and its worker-start carries the warning.
+func TestUnknownInputIsAWarning(t *testing.T) {
+	forEach(t, func(t *testing.T, b backend) {
+		a := newAPI(t, b, script(t, "support-triage"), nil, serve.Options{})
+		resp := a.post(t, "/api/agents/support-triage/execute", map[string]any{"type": "start", "input": map[string]any{"TICKET": "My order A-1042 never arrived", "TIKET": "x"}})
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		evs, done, _ := readStream(t, resp.Body)
+		require.True(t, done)
+		require.Equal(t, "worker-start", evs[1].kind)
+		assert.Equal(t, []any{`unknown input TIKET (did you mean "TICKET"?) is ignored; the worker's inputs are TICKET or TIER`}, field(t, evs[1].data, "warnings"))
+		assert.Equal(t, "finish", evs[len(evs)-2].kind)
+		assert.Equal(t, "stop", field(t, evs[len(evs)-2].data, "finishReason"))
+	})
+}
+
 // Requests refused before a run starts are JSON errors with the status
 // and code the SDK maps to its error types.
 func TestRefusals(t *testing.T) {
@@ -153,10 +169,10 @@ func TestRefusals(t *testing.T) {
 		}
 		require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
 		assert.Equal(t, "validation_error", body.Code)
-		require.Len(t, body.Problems, 3, "%v", body.Problems)
-		assert.Contains(t, body.Error, `did you mean "TICKET"`)
+		require.Len(t, body.Problems, 2, "%v", body.Problems)
 		assert.Contains(t, body.Error, "missing input TICKET")
 		assert.Contains(t, body.Error, "TIER")
+		assert.NotContains(t, body.Error, "TIKET", "a name the worker does not declare is not a problem (rule D18)")
 	})
 	t.Run("body too large", func(t *testing.T) {
 		big := map[string]any{"type": "start", "input": map[string]any{"TICKET": strings.Repeat("x", 5<<20)}}
@@ -169,6 +185,12 @@ func TestRefusals(t *testing.T) {
 		assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 		msg, _ := errorBody(t, resp)
 		assert.Contains(t, msg, "deeper than 64")
+	})
+	t.Run("a stray brace after the JSON", func(t *testing.T) {
+		resp := a.do(t, http.MethodPost, "/api/agents/support-triage/execute", strings.NewReader(`{"type":"start","input":{"TICKET":"hi"}}}`), nil)
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+		msg, _ := errorBody(t, resp)
+		assert.Contains(t, msg, "unexpected text after the JSON value")
 	})
 	t.Run("not JSON", func(t *testing.T) {
 		resp := a.do(t, http.MethodPost, "/api/agents/support-triage/execute", strings.NewReader("type=start"), nil)

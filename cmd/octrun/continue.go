@@ -117,7 +117,11 @@ func readResults(file string, stdin io.Reader) ([]events.ToolResult, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var results []events.ToolResult
-	if err := dec.Decode(&results); err != nil {
+	err = dec.Decode(&results)
+	if err == nil {
+		err = events.CheckEnd(dec, data)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%s must hold a JSON array of {\"toolCallId\", \"result\" or \"error\"}: %v", file, jsonmsg.Error(err))
 	}
 	return results, nil

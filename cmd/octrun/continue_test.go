@@ -109,6 +109,9 @@ func TestContinueRefusals(t *testing.T) {
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errOut, `field "toolCallId": expected a string, got a number`)
 	assert.NotContains(t, errOut, "Go ")
+	code, _, errOut = octrunIn(t, `[{"toolCallId": "`+p.ToolCalls[0].ToolCallID+`", "result": "Brest"}]]`, "continue", p.ExecutionID, "--results", "-", "--state-dir", "state")
+	assert.Equal(t, exitUsage, code, "a stray ] after the results")
+	assert.Contains(t, errOut, "unexpected text after the JSON value")
 
 	// A snapshot that records no backend (a Go program's run) does not
 	// continue here.

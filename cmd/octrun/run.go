@@ -170,7 +170,7 @@ func runWorker(ctx context.Context, args []string, std stdio) int {
 	}
 	input, err := readInput(p, f, std.in)
 	if err == nil {
-		err = checkInput(p, input)
+		err = checkInput(p, input, std.err)
 	}
 	if err == nil && f.temporal.addr != "" {
 		return submit(ctx, f.temporal, f.skipFingerprint, p, input, f.output, std)
@@ -202,8 +202,13 @@ func checkLLMBaseURL(fs *flag.FlagSet, u string) error {
 	return llm.CheckBaseURL(name, u)
 }
 
-// checkInput validates the input before anything runs (exit code 2).
-func checkInput(p *protocol.Protocol, input map[string]any) error {
+// checkInput validates the input before anything runs (exit code 2),
+// after warning on stderr about the names the worker does not declare,
+// which the run ignores (rule D18).
+func checkInput(p *protocol.Protocol, input map[string]any, stderr io.Writer) error {
+	for _, w := range p.InputWarnings(input) {
+		fmt.Fprintf(stderr, "octrun: warning: %s\n", w)
+	}
 	if _, err := p.ResolveInput(input); err != nil {
 		var ie *protocol.InputError
 		if errors.As(err, &ie) {

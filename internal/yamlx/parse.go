@@ -9,11 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
-	"strconv"
 
-	"go.yaml.in/yaml/v3"
+	"go.yaml.in/yaml/v4"
 
 	"github.com/octrun/octrun/protocol/diag"
 )
@@ -23,11 +21,15 @@ const (
 	// MaxNodes is the most nodes a document may expand to, counting every
 	// use of an alias as a copy of its anchor. It stops alias bombs.
 	MaxNodes = 200_000
+	// MaxText is the most bytes of text (scalars, keys included) a
+	// document may expand to, counting every use of an alias as a copy of
+	// its anchor's text: the size of the largest protocol.yaml, so aliases
+	// never make a document hold more than it could hold written out. It
+	// stops alias bombs of long strings, which need few nodes.
+	MaxText = 4 << 20
 	// MaxDepth is the deepest nesting of mappings and lists accepted.
 	MaxDepth = 64
 )
-
-var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
 
 // Parse parses src (the text of file) and returns the content of its single
 // document, with every alias replaced by the node it refers to and merge keys
@@ -40,7 +42,8 @@ func Parse(file string, src []byte, diags *diag.List) (root *yaml.Node, ok bool)
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
-		syntaxError(file, src, err, diags)
+		pos, msg := syntaxError(file, src, err)
+		diags.Errorf(pos, "%s", msg)
 		return nil, false
 	}
 	var next yaml.Node
@@ -50,14 +53,15 @@ func Parse(file string, src []byte, diags *diag.List) (root *yaml.Node, ok bool)
 		diags.Errorf(diag.Pos{File: file, Line: next.Line, Col: next.Column},
 			`"---" starts a second YAML document, which would be ignored: a file holds one document; remove this line (and the "..." before it, if any)`)
 	case !errors.Is(err, io.EOF):
-		syntaxError(file, src, err, diags)
+		pos, msg := syntaxError(file, src, err)
+		diags.Errorf(pos, "%s", msg)
 		return nil, false
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil, true
 	}
 	root = doc.Content[0]
-	e := expander{file: file, size: map[*yaml.Node]int{}}
+	e := expander{file: file, size: map[*yaml.Node]size{}}
 	if _, err := e.resolve(root, 0); err != nil {
 		var pe *posError
 		if errors.As(err, &pe) {
@@ -78,18 +82,6 @@ func emptyDocument(doc *yaml.Node) bool {
 	return n.Kind == yaml.ScalarNode && n.Tag == "!!null" && n.Value == ""
 }
 
-// syntaxError adds the YAML parser's error at its line.
-func syntaxError(file string, src []byte, err error, diags *diag.List) {
-	line, msg := 1, err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		if m[1] != "" {
-			line, _ = strconv.Atoi(m[1])
-		}
-		msg = m[2]
-	}
-	diags.Errorf(diag.Pos{File: file, Line: line, Col: 1}, "invalid YAML: %s%s", msg, flowHint(src, line))
-}
-
 type posError struct {
 	node *yaml.Node
 	msg  string
@@ -98,50 +90,61 @@ type posError struct {
 func (e *posError) Error() string { return e.msg }
 
 // expander resolves aliases in place while counting how large the document
-// becomes when every alias is expanded. Sizes of anchored nodes (the only
-// ones an alias can reach twice) are memoised, so the work is linear in the
-// document as written even when the expansion is huge.
+// becomes when every alias is expanded, in nodes and in bytes of text.
+// Sizes of anchored nodes (the only ones an alias can reach twice) are
+// memoised, so the work is linear in the document as written even when the
+// expansion is huge.
 type expander struct {
 	file string
-	size map[*yaml.Node]int // expanded size of anchored nodes; -1 while being computed
+	size map[*yaml.Node]size // expanded size of anchored nodes; nodes -1 while being computed
+}
+
+// size is how large a node is once every alias under it is expanded.
+type size struct {
+	nodes int // the node and every node under it
+	text  int // bytes of its scalars, keys included
 }
 
 // resolve resolves the aliases under n and returns n's expanded size.
-func (e *expander) resolve(n *yaml.Node, depth int) (int, error) {
+func (e *expander) resolve(n *yaml.Node, depth int) (size, error) {
 	if depth > MaxDepth {
-		return 0, &posError{n, fmt.Sprintf("nesting is deeper than %d levels; flatten the structure", MaxDepth)}
+		return size{}, &posError{n, fmt.Sprintf("nesting is deeper than %d levels; flatten the structure", MaxDepth)}
 	}
 	anchored := n.Anchor != ""
 	if anchored {
 		switch s, seen := e.size[n]; {
-		case seen && s < 0:
-			return 0, &posError{n, "an alias refers to a node that contains it; remove the cycle"}
+		case seen && s.nodes < 0:
+			return size{}, &posError{n, "an alias refers to a node that contains it; remove the cycle"}
 		case seen:
 			return s, nil
 		}
-		e.size[n] = -1
+		e.size[n] = size{nodes: -1}
 	}
-	total := 1
+	total := size{nodes: 1, text: len(n.Value)}
 	for i, c := range n.Content {
 		for c.Kind == yaml.AliasNode {
 			if c.Alias == nil {
-				return 0, &posError{c, "alias refers to an unknown anchor"}
+				return size{}, &posError{c, "alias refers to an unknown anchor"}
 			}
 			c = c.Alias
 		}
 		n.Content[i] = c
-		size, err := e.resolve(c, depth+1)
+		s, err := e.resolve(c, depth+1)
 		if err != nil {
-			return 0, err
+			return size{}, err
 		}
-		total += size
-		if total > MaxNodes {
-			return 0, &posError{n, fmt.Sprintf("the document expands to more than %d nodes through aliases; use fewer aliases", MaxNodes)}
+		total.nodes += s.nodes
+		total.text += s.text
+		switch {
+		case total.nodes > MaxNodes:
+			return size{}, &posError{n, fmt.Sprintf("the document expands to more than %d nodes through aliases; use fewer aliases", MaxNodes)}
+		case total.text > MaxText:
+			return size{}, &posError{n, fmt.Sprintf("the document expands to more than %d bytes of text through aliases (each use of an alias copies its anchor's text); use fewer aliases of long values", MaxText)}
 		}
 	}
 	if n.Kind == yaml.MappingNode {
 		if err := applyMerges(n); err != nil {
-			return 0, err
+			return size{}, err
 		}
 	}
 	if anchored {
@@ -187,20 +190,6 @@ func applyMerges(n *yaml.Node) error {
 	}
 	n.Content = merged
 	return nil
-}
-
-// flowHint explains the most common YAML trap of protocols: inside a flow
-// mapping ({ ... }), brackets end a plain value, so `type: Finding[]` must
-// be quoted there.
-func flowHint(src []byte, line int) string {
-	for i, l := range bytes.Split(src, []byte("\n")) {
-		if n := i + 1; n >= line-1 && n <= line+1 {
-			if bytes.Contains(l, []byte("[]")) && bytes.Contains(l, []byte("{")) {
-				return `; inside { } a type ending in [] must be quoted, as in { type: "Finding[]" }`
-			}
-		}
-	}
-	return ""
 }
 
 func isMergeKey(k *yaml.Node) bool {

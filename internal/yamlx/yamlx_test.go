@@ -1,6 +1,7 @@
 package yamlx
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -54,18 +55,109 @@ func TestAliasBombIsRefused(t *testing.T) {
 	assert.Contains(t, diags[0].Message, "expands to more than 200000 nodes through aliases")
 }
 
+// A string alias bomb: few nodes, but each alias of a long string is a
+// copy of its text once the value is used (rendered into a prompt, sent to
+// a model). The expansion is bounded in bytes, not only in nodes.
+func TestStringAliasBombIsRefused(t *testing.T) {
+	big := "big: &s " + strings.Repeat("x", 100_000) + "\n"
+	_, v, diags := parse(t, big+"copies: ["+strings.Repeat("*s, ", 20_000)+"]\n")
+	assert.True(t, v == nil, "no value") // not assert.Nil: it would print 2 GB
+	require.Len(t, diags, 1)
+	assert.Equal(t, "f.yaml:2:9: error: the document expands to more than 4194304 bytes of text through aliases (each use of an alias copies its anchor's text); use fewer aliases of long values", diags[0].String())
+
+	// Up to the limit, aliases of text are fine.
+	_, v, diags = parse(t, big+"copies: ["+strings.Repeat("*s, ", 10)+"]\n")
+	require.Empty(t, diags)
+	assert.Len(t, v.(map[string]any)["copies"], 10)
+}
+
 func TestDeepNestingIsRefused(t *testing.T) {
 	_, _, diags := parse(t, "x: "+strings.Repeat("[", MaxDepth+2)+strings.Repeat("]", MaxDepth+2))
 	require.Len(t, diags, 1)
 	assert.Contains(t, diags[0].Message, "nesting is deeper than 64 levels")
 }
 
-func TestSyntaxErrorHasLine(t *testing.T) {
-	_, _, diags := parse(t, "a: 1\nb: [1, 2\n")
-	require.Len(t, diags, 1)
-	assert.Equal(t, "f.yaml", diags[0].File)
-	assert.Positive(t, diags[0].Line)
-	assert.Contains(t, diags[0].Message, "invalid YAML")
+// Every kind of error the YAML library reports when it reads a document
+// is placed at the problem itself, line and column: where the library
+// found what it could not read, not where the construct it was reading
+// began (the message names that place), and not one line early. A problem
+// at the end of the file is placed just after its last text. The library's
+// other messages cannot come from reading text into nodes: "did not find
+// expected <stream-start>", "input error" (a failing io.Reader), the
+// decoding errors of typed values, and its internal errors.
+func TestSyntaxErrorPositions(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		// The reader: text that is not UTF-8 (or UTF-16), control characters.
+		{"a: 1\n\xff", "2:1: invalid leading UTF-8 octet (value: 255)"},
+		{"a: \xc3(", "1:5: invalid trailing UTF-8 octet (value: 40)"},
+		{"a: \xe2\x82", "1:4: incomplete UTF-8 octet sequence"},
+		{"a: \xc0\x80", "1:4: invalid length of a UTF-8 sequence"},
+		{"a: \xed\xa0\x80", "1:4: invalid Unicode character (value: 55296)"},
+		{"a: é\nb: \xf4\x90\x80\x80", "2:4: invalid Unicode character (value: 1114112)"},
+		{"a: 1\nb: \x01", "2:4: control characters are not allowed (value: 1)"},
+		{"\xef\xbb\xbfa: \xff", "1:4: invalid leading UTF-8 octet (value: 255)"}, // columns do not count a byte order mark, as the library's do not
+		{"\xff\xfea\x00:", "1:2: incomplete UTF-16 character"},
+		{"\xfe\xff\x00a\x00:\x00 \xd8\x00", "1:4: incomplete UTF-16 surrogate pair"},
+		{"\xff\xfea\x00:\x00 \x00\x00\xdc", "1:4: unexpected low surrogate area (value: 56320)"},
+		{"\xff\xfe\x00\xd8A\x00", "1:2: expected low surrogate area (value: 65)"},
+		// The scanner: tokens.
+		{"a: 1\nb: `x", "2:4: found character that cannot start any token"},
+		{"a:\n\t- b", "2:1: found character that cannot start any token; YAML indents with spaces: replace the tab"},
+		{"a: b\n\tc: d", "2:1: found a tab character that violates indentation (while scanning a plain scalar that starts at line 1, column 4); YAML indents with spaces: replace the tab"},
+		{"a: |\n\tx", "2:1: found a tab character where an indentation space is expected (while scanning a block scalar that starts at line 1, column 4); YAML indents with spaces: replace the tab"},
+		{"\xef\xbb\xbfa: b: c", `1:5: mapping values are not allowed in this context; quote a text that holds ": ", or indent this line like the keys beside it`},
+		{"a: b: c", `1:5: mapping values are not allowed in this context; quote a text that holds ": ", or indent this line like the keys beside it`},
+		{"a: - b", "1:4: block sequence entries are not allowed in this context"},
+		{"a: ? b", "1:4: mapping keys are not allowed in this context"},
+		{"? a\n? b\nc", "3:2: could not find expected ':' (while scanning a simple key that starts at line 3, column 1)"},
+		{"a: \"abc", "1:8: found unexpected end of stream (while scanning a quoted scalar that starts at line 1, column 4); close the quoted text with the quote it opens with"},
+		{"a: 'it''s\n\n", "1:10: found unexpected end of stream (while scanning a quoted scalar that starts at line 1, column 4); close the quoted text with the quote it opens with"},
+		{"a: 'x\n---\n'", "2:1: found unexpected document indicator (while scanning a quoted scalar that starts at line 1, column 4)"},
+		{`a: "\q"`, "1:5: found unknown escape character (while scanning a quoted scalar that starts at line 1, column 4)"},
+		{`a: "\xZZ"`, "1:7: did not find expected hexadecimal number (while scanning a quoted scalar that starts at line 1, column 4)"},
+		{`a: "\UFFFFFFFF"`, "1:7: found invalid Unicode character escape code (while scanning a quoted scalar that starts at line 1, column 4)"},
+		{"a: |0", "1:5: found an indentation indicator equal to 0 (while scanning a block scalar that starts at line 1, column 4)"},
+		{"a: | x", "1:6: did not find expected comment or line break (while scanning a block scalar that starts at line 1, column 4)"},
+		{"a: &", "1:5: did not find expected alphabetic or numeric character (while scanning an anchor that starts at line 1, column 4)"},
+		{"a: *", "1:5: did not find expected alphabetic or numeric character (while scanning an alias that starts at line 1, column 4)"},
+		{"a: !<>", "1:6: did not find expected tag URI (while parsing a tag that starts at line 1, column 4)"},
+		{"a: !<abc", "1:9: did not find the expected '>' (while scanning a tag that starts at line 1, column 4)"},
+		{"a: !<%zz>", "1:6: did not find URI escaped octet (while parsing a tag that starts at line 1, column 4)"},
+		{"a: !a<b c", "1:6: found character '<' that is not allowed in a YAML tag (while parsing a tag that starts at line 1, column 4)"},
+		{"--- a\n... x", "2:5: found unexpected content after document-end marker (while scanning a document-end marker that starts at line 2, column 1)"},
+		{strings.Repeat("[", 10_001), "1:10001: exceeded max depth of 10000"},
+		// The scanner: directives.
+		{"%FOO\n---\na", "1:5: found unknown directive name (while scanning a directive that starts at line 1, column 1)"},
+		{"% x\n---\na", "1:2: could not find expected directive name (while scanning a directive that starts at line 1, column 1)"},
+		{"%YAML 1.1 x\n---\na", "1:11: did not find expected comment or line break (while scanning a directive that starts at line 1, column 1)"},
+		{"%YAML x\n---\na", "1:7: did not find expected version number (while scanning a %YAML directive that starts at line 1, column 1)"},
+		{"%YAML 1x\n---\na", "1:8: did not find expected digit or '.' character (while scanning a %YAML directive that starts at line 1, column 1)"},
+		{"%YAML 1.11111111111111\n---\na", "1:11: found extremely long version number (while scanning a %YAML directive that starts at line 1, column 1)"},
+		{"%TAG x\n---\na", "1:6: did not find expected '!' (while parsing a %TAG directive that starts at line 1, column 1)"},
+		{"%TAG !x!y z\n---\na", "1:9: did not find expected whitespace (while scanning a %TAG directive that starts at line 1, column 1)"},
+		{"%TAG !x! \n---\na", "1:10: did not find expected tag URI (while parsing a %TAG directive that starts at line 1, column 1)"},
+		// The parser: structure.
+		{"a:\n  b: 1\n c: 2", "3:2: did not find expected key (while parsing a block mapping that starts at line 1, column 1); indent this line like the keys beside it, and write nothing after a closing quote or bracket"},
+		{"a: {b: c}}", "1:10: did not find expected key (while parsing a block mapping that starts at line 1, column 1); indent this line like the keys beside it, and write nothing after a closing quote or bracket"},
+		{"- a\n- b\nc: d", "3:1: did not find expected '-' indicator (while parsing a block collection that starts at line 1, column 1)"},
+		{"a: ]", "1:4: did not find expected node content"},
+		{"x: [a, b\n", "1:9: did not find expected ',' or ']' (while parsing a flow sequence that starts at line 1, column 4); close the list with ] and separate its items with commas"},
+		{"x: [a,\n  b\ny: 1\n", "3:2: did not find expected ',' or ']' (while parsing a flow sequence that starts at line 1, column 4); close the list with ] and separate its items with commas"},
+		{"x: {a: b c: d", "1:11: did not find expected ',' or '}' (while parsing a flow mapping that starts at line 1, column 4); close the mapping with } and separate its entries with commas"},
+		{"a: !x!y z", "1:4: found undefined tag handle"},
+		{"%YAML 2.0\n---\na", "1:1: found incompatible YAML document"},
+		{"%YAML 1.1\n%YAML 1.1\n---\na", "2:1: found duplicate %YAML directive"},
+		{"%TAG !x! y\n%TAG !x! z\n---\na", "2:1: found duplicate %TAG directive"},
+		{"key: value\n%YAML 1.2\n---\nb", "2:1: did not find expected <document end> before directive"},
+		// The composer.
+		{"a: 1\nb: *nope\n", "2:4: unknown anchor 'nope' referenced"},
+	} {
+		_, _, diags := parse(t, tc.src)
+		require.Len(t, diags, 1, "%q", tc.src)
+		d := diags[0]
+		assert.Equal(t, "f.yaml:"+tc.want, fmt.Sprintf("%s:%d:%d: %s", d.File, d.Line, d.Col, strings.TrimPrefix(d.Message, "invalid YAML: ")), "%q", tc.src)
+		assert.True(t, strings.HasPrefix(d.Message, "invalid YAML: "), "%q", tc.src)
+	}
 }
 
 func TestEmptyDocument(t *testing.T) {

@@ -3,7 +3,7 @@ package types
 import (
 	"fmt"
 
-	"go.yaml.in/yaml/v3"
+	"go.yaml.in/yaml/v4"
 
 	"github.com/octrun/octrun/internal/yamlx"
 )
