@@ -86,7 +86,11 @@ var ErrClaimed = errors.New("already being continued")
 // Claimer is a Store that lets one continue at a time take a paused run.
 // Continue claims the run before it reads its snapshot and gives the claim
 // back when the leg ends (with the run finished, failed, cancelled or
-// paused again), so the continues of one run never overlap. A claim must
+// paused again), so the continues of one run never overlap. (One exception:
+// a Go tool handler that ignores the cancellation of its run is left
+// running after effect.HandlerGrace, and the claim is given back while it
+// runs; a continue that follows may call the same tool again, with the
+// same idempotency key, as after a crash.) A claim must
 // not outlive its holder: a process that dies holding one must not leave
 // the run unclaimable for good.
 //

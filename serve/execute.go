@@ -195,10 +195,8 @@ func (s *Server) runLeg(w http.ResponseWriter, r *http.Request, e *execution, an
 	e.status, e.finishedLeg = running, false
 	pending := e.pending
 	e.mu.Unlock()
-	s.metrics.inFlight.Add(1)
 	go func() {
 		defer s.release()
-		defer s.metrics.inFlight.Add(-1)
 		defer cancel()
 		leg := Leg{ExecutionID: e.id, CallerTools: e.callerTools, Emit: func(ev events.Event) {
 			s.metrics.observeEvent(ev)

@@ -20,7 +20,6 @@ var latencyBuckets = []float64{0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120}
 // metrics counts what GET /metrics reports, in the Prometheus text format.
 type metrics struct {
 	started   atomic.Int64
-	inFlight  atomic.Int64
 	tokensIn  atomic.Int64
 	tokensOut atomic.Int64
 	toolCalls atomic.Int64
@@ -73,13 +72,14 @@ func (m *metrics) observeRequest(route string, d time.Duration) {
 	h.count++
 }
 
-// write writes every metric in the Prometheus text exposition format.
-func (m *metrics) write(w io.Writer) {
+// write writes every metric in the Prometheus text exposition format,
+// with inFlight the legs running now.
+func (m *metrics) write(w io.Writer, inFlight int) {
 	counter := func(name, help string, v int64) {
 		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", name, help, name, name, v)
 	}
 	counter("octrun_runs_started_total", "Executions started.", m.started.Load())
-	fmt.Fprintf(w, "# HELP octrun_runs_in_flight Legs of executions running now.\n# TYPE octrun_runs_in_flight gauge\noctrun_runs_in_flight %d\n", m.inFlight.Load())
+	fmt.Fprintf(w, "# HELP octrun_runs_in_flight Legs of executions running now.\n# TYPE octrun_runs_in_flight gauge\noctrun_runs_in_flight %d\n", inFlight)
 	counter("octrun_model_input_tokens_total", "Model input tokens of the runs.", m.tokensIn.Load())
 	counter("octrun_model_output_tokens_total", "Model output tokens of the runs.", m.tokensOut.Load())
 	counter("octrun_tool_calls_total", "Tool calls the runs made.", m.toolCalls.Load())
@@ -112,5 +112,8 @@ func (m *metrics) write(w io.Writer) {
 // serveMetrics serves GET /metrics.
 func (s *Server) serveMetrics(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-	s.metrics.write(w)
+	s.mu.Lock()
+	inFlight := s.inFlight
+	s.mu.Unlock()
+	s.metrics.write(w, inFlight)
 }
