@@ -351,7 +351,7 @@ func TestCloseFailsCalls(t *testing.T) {
 
 // Configs reads the connection mappings of a protocol's consumer servers.
 func TestConfigsFromProtocol(t *testing.T) {
-	p, err := protocol.Load("../testdata/valid/mcp-files")
+	p, err := protocol.Load("../testdata/deprecated/mcp-connection")
 	require.NoError(t, err)
 	assert.Equal(t, []mcp.Config{
 		{

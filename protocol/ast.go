@@ -156,7 +156,7 @@ type MCPServerDef struct {
 	Execution  Str
 }
 
-// MCPConnection is the octrun extension of a consumer MCP server's
+// MCPConnection is the deprecated octrun extension of a consumer MCP server's
 // declaration that says how to reach the server: a stdio server is started
 // with Command, Args and Env; a streamable HTTP server is reached at URL,
 // sending Headers. Command, Args, the values of Env, URL and the values of
@@ -172,6 +172,10 @@ type MCPConnection struct {
 	// Timeout bounds each request to the server; when it is not written
 	// the mcp package's default (60s) applies.
 	Timeout Duration
+
+	// faulty is set when reading the mapping reported an error, so that
+	// the deprecation warning shows no half-read mcp.json entry.
+	faulty bool
 }
 
 // NamedValue is one entry of a mapping of names to text, such as an

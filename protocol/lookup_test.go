@@ -24,7 +24,7 @@ func TestLookups(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "nested/booker", q.Worker("booker").Protocol.Dir)
 
-	mcp, err := protocol.Load("../testdata/valid/mcp-files")
+	mcp, err := protocol.Load("../testdata/deprecated/mcp-connection")
 	require.NoError(t, err)
 	require.NotEmpty(t, mcp.MCPServers)
 	for _, s := range mcp.MCPServers {

@@ -1,6 +1,8 @@
 package protocol
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -10,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v4"
 
 	"github.com/octrun/octrun/internal/yamlx"
+	"github.com/octrun/octrun/protocol/diag"
 )
 
 // This file holds the octrun extension of mcpServers: the connection
@@ -26,15 +29,16 @@ var (
 func (d *decoder) mcpConnection(s *MCPServerDef, server string) func(n *yaml.Node) {
 	return func(n *yaml.Node) {
 		what := server + " connection"
-		switch {
+		switch before := len(*d.Diags); {
 		case n.Kind == yaml.MappingNode:
 			s.Connection = d.connectionMapping(n, what)
+			s.Connection.faulty = len(*d.Diags) > before
 		case yamlx.IsString(n):
 			s.ConnectionMode = Str{n.Value, d.Pos(n)}
 		default:
 			d.Errorf(n, "%s must be a mapping with command (a stdio server) or url (a streamable HTTP server), got %s", what, yamlx.Describe(n))
 			// Kept, empty, so that validation does not report it missing too.
-			s.Connection = &MCPConnection{Pos: d.Pos(n)}
+			s.Connection = &MCPConnection{Pos: d.Pos(n), faulty: true}
 		}
 	}
 }
@@ -56,20 +60,12 @@ func (d *decoder) connectionMapping(n *yaml.Node, what string) *MCPConnection {
 	for _, e := range entries {
 		keys[e.Key] = e.KeyNode
 	}
-	command, address := keys["command"], keys["url"]
-	switch {
-	case command == nil && address == nil:
-		d.Errorf(n, "%s needs command (to start a stdio server) or url (to reach a streamable HTTP server)", what)
-	case command != nil && address != nil:
-		d.Errorf(address, "%s has both command and url: give command for a stdio server or url for a streamable HTTP server, not both", what)
-	case address != nil:
-		for _, key := range []string{"args", "env"} {
-			if k := keys[key]; k != nil {
-				d.Errorf(k, "%s %s applies to a stdio server (command); a server reached by url takes headers", what, key)
-			}
+	for _, problem := range CheckMCPShape(func(key string) bool { return keys[key] != nil }) {
+		at := n
+		if problem.Key != "" {
+			at = keys[problem.Key]
 		}
-	case keys["headers"] != nil:
-		d.Errorf(keys["headers"], "%s headers apply to a streamable HTTP server (url); a stdio server started by command takes env", what)
+		d.Errorf(at, "%s %s", what, problem.Message)
 	}
 	return c
 }
@@ -117,47 +113,185 @@ func (d *decoder) duration(dst *Duration, what string) func(n *yaml.Node) {
 	}
 }
 
-// checkMCPConnection checks the values of a server's connection mapping: a
-// command that is not empty, an http(s) url, a timeout above zero, the names
-// of environment variables and headers, and every ${NAME} reference.
-func (v *validator) checkMCPConnection(server string, c *MCPConnection) {
+// checkMCPConnection checks the values of a server's connection mapping
+// with the rules that mcp.json follows too (see CheckMCPCommand and the
+// functions after it), and reports whether the connection is free of
+// errors, these or those found when it was read.
+func (v *validator) checkMCPConnection(server string, c *MCPConnection) (ok bool) {
 	what := server + " connection"
-	if c.Command.IsSet() && strings.TrimSpace(c.Command.Value) == "" {
-		v.errorf(c.Command.Pos, "%s command is empty: name the program that starts the server", what)
+	ok = !c.faulty
+	check := func(pos diag.Pos, err error) {
+		if err != nil {
+			v.errorf(pos, "%s %v", what, err)
+			ok = false
+		}
 	}
-	v.checkEnvRefs(what+" command", c.Command)
+	if c.Command.IsSet() {
+		check(c.Command.Pos, CheckMCPCommand(c.Command.Value))
+	}
 	for _, a := range c.Args {
-		v.checkEnvRefs(what+" args", a)
+		check(a.Pos, CheckMCPText("args", a.Value))
 	}
 	for _, e := range c.Env {
-		if !envName.MatchString(e.Name.Value) {
-			v.errorf(e.Name.Pos, "%s env name %q is not an environment variable name: use letters, digits and _, not starting with a digit", what, e.Name.Value)
-		}
-		v.checkEnvRefs(what+" env "+e.Name.Value, e.Value)
+		check(e.Name.Pos, CheckMCPEnvName(e.Name.Value))
+		check(e.Value.Pos, CheckMCPText("env "+e.Name.Value, e.Value.Value))
 	}
-	if c.URL.IsSet() && v.checkEnvRefs(what+" url", c.URL) && !isHTTPURL(c.URL.Value) {
-		v.errorf(c.URL.Pos, "%s url %q must be an http:// or https:// URL with a host: the server's streamable HTTP endpoint", what, c.URL.Value)
+	if c.URL.IsSet() {
+		check(c.URL.Pos, CheckMCPURL(c.URL.Value))
 	}
 	for _, h := range c.Headers {
-		if !headerName.MatchString(h.Name.Value) {
-			v.errorf(h.Name.Pos, "%s header name %q is not a valid HTTP header name: use letters, digits and dashes, like X-Api-Key", what, h.Name.Value)
-		}
-		v.checkEnvRefs(what+" header "+h.Name.Value, h.Value)
+		check(h.Name.Pos, CheckMCPHeaderName(h.Name.Value))
+		check(h.Value.Pos, CheckMCPText("header "+h.Name.Value, h.Value.Value))
 	}
-	if c.Timeout.IsSet() && c.Timeout.Value <= 0 {
-		v.errorf(c.Timeout.Pos, "%s timeout must be more than zero, got %s", what, c.Timeout.Value)
+	if c.Timeout.IsSet() {
+		check(c.Timeout.Pos, CheckMCPTimeout(c.Timeout.Value))
 	}
+	return ok
 }
 
-// checkEnvRefs reports a malformed ${NAME} reference in s. Whether the
-// variables are set is not checked: validation does not depend on the
-// environment, which is read when the server is connected.
-func (v *validator) checkEnvRefs(what string, s Str) bool {
-	if _, err := ExpandEnv(s.Value, func(string) (string, bool) { return "", true }); err != nil {
-		v.errorf(s.Pos, "%s: %v", what, err)
-		return false
+// MCPJSON returns the mcp.json text that says what c says, for the server
+// namespace: {"mcpServers": {namespace: {...}}}, on one line.
+func (c *MCPConnection) MCPJSON(namespace string) string {
+	var b strings.Builder
+	raw := func(key, value string) {
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		k, _ := json.Marshal(key)
+		b.Write(k)
+		b.WriteString(": " + value)
 	}
-	return true
+	field := func(key string, value string) {
+		v, _ := json.Marshal(value)
+		raw(key, string(v))
+	}
+	named := func(key string, vs []NamedValue) {
+		if len(vs) == 0 {
+			return
+		}
+		var m strings.Builder
+		for i, nv := range vs {
+			if i > 0 {
+				m.WriteString(", ")
+			}
+			k, _ := json.Marshal(nv.Name.Value)
+			v, _ := json.Marshal(nv.Value.Value)
+			m.Write(k)
+			m.WriteString(": ")
+			m.Write(v)
+		}
+		raw(key, "{"+m.String()+"}")
+	}
+	if c.Command.IsSet() {
+		field("command", c.Command.Value)
+	}
+	if len(c.Args) > 0 {
+		args := make([]string, len(c.Args))
+		for i, a := range c.Args {
+			v, _ := json.Marshal(a.Value)
+			args[i] = string(v)
+		}
+		raw("args", "["+strings.Join(args, ", ")+"]")
+	}
+	named("env", c.Env)
+	if c.URL.IsSet() {
+		field("url", c.URL.Value)
+	}
+	named("headers", c.Headers)
+	if c.Timeout.IsSet() {
+		field("timeout", c.Timeout.Value.String())
+	}
+	name, _ := json.Marshal(namespace)
+	return `{"mcpServers": {` + string(name) + `: {` + b.String() + `}}}`
+}
+
+// The rules of an MCP server's connection, shared by the deprecated
+// connection mapping of protocol.yaml and the consumer's mcp.json (package
+// mcp): each returns nil or an error whose text follows the name of what
+// holds the connection ("MCP server "files" connection", "mcp.json: server
+// "files"").
+
+// MCPShapeProblem is a key of a connection that does not go with the
+// others; Key is empty when the connection as a whole is at fault.
+type MCPShapeProblem struct {
+	Key, Message string
+}
+
+// CheckMCPShape checks which keys a connection has (has reports whether
+// one is written): exactly one of command (a stdio server, with args and
+// env) and url (a streamable HTTP server, with headers).
+func CheckMCPShape(has func(key string) bool) []MCPShapeProblem {
+	var out []MCPShapeProblem
+	switch command, address := has("command"), has("url"); {
+	case !command && !address:
+		out = append(out, MCPShapeProblem{"", "needs command (to start a stdio server) or url (to reach a streamable HTTP server)"})
+	case command && address:
+		out = append(out, MCPShapeProblem{"url", "has both command and url: give command for a stdio server or url for a streamable HTTP server, not both"})
+	case address:
+		for _, key := range []string{"args", "env"} {
+			if has(key) {
+				out = append(out, MCPShapeProblem{key, key + " applies to a stdio server (command); a server reached by url takes headers"})
+			}
+		}
+	case has("headers"):
+		out = append(out, MCPShapeProblem{"headers", "headers apply to a streamable HTTP server (url); a stdio server started by command takes env"})
+	}
+	return out
+}
+
+// CheckMCPCommand checks a stdio server's command: not empty, with
+// well-formed references.
+func CheckMCPCommand(command string) error {
+	if strings.TrimSpace(command) == "" {
+		return errors.New("command is empty: name the program that starts the server")
+	}
+	return CheckMCPText("command", command)
+}
+
+// CheckMCPText checks the ${NAME} references of the value what. Whether
+// the variables are set is not checked: validation does not depend on the
+// environment, which is read when the server is connected.
+func CheckMCPText(what, s string) error {
+	if _, err := ExpandEnv(s, func(string) (string, bool) { return "", true }); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// CheckMCPEnvName checks the name of an environment variable of env.
+func CheckMCPEnvName(name string) error {
+	if !envName.MatchString(name) {
+		return fmt.Errorf("env name %q is not an environment variable name: use letters, digits and _, not starting with a digit", name)
+	}
+	return nil
+}
+
+// CheckMCPHeaderName checks the name of a header of headers.
+func CheckMCPHeaderName(name string) error {
+	if !headerName.MatchString(name) {
+		return fmt.Errorf("header name %q is not a valid HTTP header name: use letters, digits and dashes, like X-Api-Key", name)
+	}
+	return nil
+}
+
+// CheckMCPURL checks a streamable HTTP server's url: well-formed
+// references, and an http or https URL with a host.
+func CheckMCPURL(s string) error {
+	if err := CheckMCPText("url", s); err != nil {
+		return err
+	}
+	if !isHTTPURL(s) {
+		return fmt.Errorf("url %q must be an http:// or https:// URL with a host: the server's streamable HTTP endpoint", s)
+	}
+	return nil
+}
+
+// CheckMCPTimeout checks a server's request timeout.
+func CheckMCPTimeout(d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("timeout must be more than zero, got %s", d)
+	}
+	return nil
 }
 
 // isHTTPURL reports whether s, with its references replaced by a

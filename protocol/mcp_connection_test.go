@@ -14,7 +14,7 @@ import (
 // The connection mapping of a consumer MCP server (octrun extension) is
 // decoded with every value and its position, in document order.
 func TestMCPConnectionDecoded(t *testing.T) {
-	p, err := protocol.Load("../testdata/valid/mcp-files")
+	p, err := protocol.Load("../testdata/deprecated/mcp-connection")
 	require.NoError(t, err, messages(p))
 	require.Len(t, p.MCPServers, 2)
 	file := p.File
@@ -77,4 +77,19 @@ func TestExpandEnv(t *testing.T) {
 			assert.Equal(t, tc.want, got)
 		})
 	}
+}
+
+// A connection mapping in protocol.yaml still works, with a warning that
+// shows the mcp.json entry to write instead.
+func TestMCPConnectionDeprecated(t *testing.T) {
+	p, err := protocol.Load("../testdata/deprecated/mcp-connection")
+	require.NoError(t, err, messages(p))
+	var warnings []string
+	for _, d := range p.Diagnostics {
+		warnings = append(warnings, d.Pos.String()+": "+d.Message)
+	}
+	assert.Equal(t, []string{
+		p.File + `:20:7: MCP server "files": a connection mapping in protocol.yaml is deprecated and will be refused in a later release (the documented declaration has none); move it to the consumer's mcp.json, given with --mcp-config FILE (Go: runtime.WithMCPConfig), which wins over it: {"mcpServers": {"files": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "${PROJECT_DIR}"], "env": {"NODE_ENV": "production"}, "timeout": "30s"}}}`,
+		p.File + `:28:7: MCP server "search": a connection mapping in protocol.yaml is deprecated and will be refused in a later release (the documented declaration has none); move it to the consumer's mcp.json, given with --mcp-config FILE (Go: runtime.WithMCPConfig), which wins over it: {"mcpServers": {"search": {"url": "http://127.0.0.1:8931/mcp", "headers": {"Authorization": "Bearer ${SEARCH_TOKEN}"}}}}`,
+	}, warnings)
 }

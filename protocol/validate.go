@@ -237,14 +237,14 @@ func (v *validator) checkMCPServers() {
 		consumer := s.Source.Value == "consumer"
 		switch mode := s.ConnectionMode; {
 		case mode.IsSet() && consumer:
-			v.errorf(mode.Pos, "%s: connection: %s is a setting of remote servers; for a server you run, connection is a mapping that tells octrun how to reach it: command (with args, env) for a stdio server or url (with headers) for a streamable HTTP server", what, mode.Value)
+			v.errorf(mode.Pos, "%s: connection: %s is a setting of remote servers; remove it, and say how to reach a server you run in the consumer's mcp.json (octrun --mcp-config FILE): {\"mcpServers\": {\"%s\": {\"command\": ...}}} for a stdio server or {\"url\": ...} for a streamable HTTP server", what, mode.Value, s.Name.Value)
 		case mode.IsSet() && s.Source.Value != "remote":
 			v.errorf(mode.Pos, "%s: connection (eager or lazy) applies to remote servers only; remove it", what)
-		case consumer && s.Connection == nil:
-			v.warnf(s.Name.Pos, "%s has no connection: its tools come from the caller at run time (octrun serve takes them from the start request's dynamicToolSchemas, named %s__<tool>); octrun run offers none. For octrun to start or reach the server itself, add a connection mapping: command (with args, env) for a stdio server, or url (with headers) for a streamable HTTP server", what, s.Name.Value)
 		}
 		if s.Connection != nil {
-			v.checkMCPConnection(what, s.Connection)
+			if v.checkMCPConnection(what, s.Connection) && consumer {
+				v.warnf(s.Connection.Pos, "%s: a connection mapping in protocol.yaml is deprecated and will be refused in a later release (the documented declaration has none); move it to the consumer's mcp.json, given with --mcp-config FILE (Go: runtime.WithMCPConfig), which wins over it: %s", what, s.Connection.MCPJSON(s.Name.Value))
+			}
 		}
 		if s.Execution.IsSet() && (s.Source.Value == "device" || s.Source.Value == "consumer") {
 			v.errorf(s.Execution.Pos, "%s: execution applies to remote servers only, not to %s servers; remove it", what, s.Source.Value)
