@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/octrun/octrun/llm"
+	"github.com/octrun/octrun/mcp"
 	"github.com/octrun/octrun/protocol"
 	"github.com/octrun/octrun/protocol/diag"
 )
@@ -48,6 +49,10 @@ type Backend struct {
 	// ToolTimeout is the longest a tool command may run; zero or less
 	// means DefaultToolTimeout. In JSON it is a Go duration ("1m30s").
 	ToolTimeout time.Duration `json:"-"`
+	// MCPConfig is the path of the consumer's mcp.json (mcp.LoadConfig),
+	// read when the backend is built (WithMCPConfig). WithBackend records
+	// it as an absolute path.
+	MCPConfig string `json:"mcpConfig,omitempty"`
 }
 
 // ToolCommand is a shell command that answers the tool Name (see
@@ -72,11 +77,12 @@ type backendJSON struct {
 	Mock        string        `json:"mock,omitempty"`
 	Tools       []ToolCommand `json:"tools,omitempty"`
 	ToolTimeout string        `json:"toolTimeout,omitempty"`
+	MCPConfig   string        `json:"mcpConfig,omitempty"`
 }
 
 // MarshalJSON writes ToolTimeout as a Go duration, omitted when zero.
 func (b Backend) MarshalJSON() ([]byte, error) {
-	j := backendJSON{LLMBaseURL: b.LLMBaseURL, Mock: b.Mock, Tools: b.Tools}
+	j := backendJSON{LLMBaseURL: b.LLMBaseURL, Mock: b.Mock, Tools: b.Tools, MCPConfig: b.MCPConfig}
 	if b.ToolTimeout != 0 {
 		j.ToolTimeout = b.ToolTimeout.String()
 	}
@@ -89,7 +95,7 @@ func (b *Backend) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &j); err != nil {
 		return err
 	}
-	*b = Backend{LLMBaseURL: j.LLMBaseURL, Mock: j.Mock, Tools: j.Tools}
+	*b = Backend{LLMBaseURL: j.LLMBaseURL, Mock: j.Mock, Tools: j.Tools, MCPConfig: j.MCPConfig}
 	if j.ToolTimeout != "" {
 		d, err := time.ParseDuration(j.ToolTimeout)
 		if err != nil {
@@ -103,7 +109,7 @@ func (b *Backend) UnmarshalJSON(data []byte) error {
 // BackendError is a Backend that cannot serve a protocol; nothing ran.
 type BackendError struct {
 	// Field is the part of the Backend at fault: BackendMock (the script
-	// does not load), BackendTools (Tool names no declared tool, or the
+	// does not load), BackendMCP (the mcp.json does not load), BackendTools (Tool names no declared tool, or the
 	// command is empty) or BackendLLM (a model's provider is unknown or
 	// its key is not set).
 	Field string
@@ -117,6 +123,7 @@ const (
 	BackendMock  = "mock"
 	BackendTools = "tools"
 	BackendLLM   = "llm"
+	BackendMCP   = "mcpConfig"
 )
 
 func (e *BackendError) Error() string {
@@ -148,11 +155,28 @@ func (b Backend) Options(p *protocol.Protocol, input map[string]any, replayed in
 	if err != nil {
 		return nil, err
 	}
-	opts := []Option{WithLLM(client)}
+	servers, err := b.MCPServers()
+	if err != nil {
+		return nil, err
+	}
+	opts := []Option{WithLLM(client), WithMCPConfig(servers)}
 	for name, h := range handlers {
 		opts = append(opts, WithTool(name, h))
 	}
 	return append(opts, WithBackend(b)), nil
+}
+
+// MCPServers reads the mcp.json of MCPConfig (nil when there is none); a
+// problem is a *BackendError.
+func (b Backend) MCPServers() (map[string]mcp.Config, error) {
+	if b.MCPConfig == "" {
+		return nil, nil
+	}
+	servers, err := mcp.LoadConfig(b.MCPConfig)
+	if err != nil {
+		return nil, &BackendError{Field: BackendMCP, Err: err}
+	}
+	return servers, nil
 }
 
 // Serve checks the backend against every agent a worker process serves
@@ -237,13 +261,15 @@ func checkToolCommand(t ToolCommand, declared []string) error {
 // WithBackend records b in the snapshot of the run when it pauses, so that
 // whoever continues it can rebuild the same backend (Snapshot.Backend,
 // Backend.Options). It installs nothing itself: Backend.Options returns
-// the options that do, this one included. The mock script's path is
-// recorded absolute, so that the run continues from any folder. Continue
+// the options that do, this one included. The paths of the mock script and
+// of the mcp.json are recorded absolute, so that the run continues from any folder. Continue
 // without WithBackend keeps the backend the snapshot holds.
 func WithBackend(b Backend) Option {
-	if b.Mock != "" {
-		if abs, err := filepath.Abs(b.Mock); err == nil {
-			b.Mock = abs
+	for _, path := range []*string{&b.Mock, &b.MCPConfig} {
+		if *path != "" {
+			if abs, err := filepath.Abs(*path); err == nil {
+				*path = abs
+			}
 		}
 	}
 	b.Tools = slices.Clone(b.Tools)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/octrun/octrun/events"
 	"github.com/octrun/octrun/llm"
+	"github.com/octrun/octrun/mcp"
 	"github.com/octrun/octrun/mcp/mcptest"
 	"github.com/octrun/octrun/protocol"
 	"github.com/octrun/octrun/runtime"
@@ -84,4 +85,33 @@ func TestMCPServerThatCannotStart(t *testing.T) {
 	assert.Equal(t, events.ErrorTypeTool, re.Type)
 	assert.True(t, strings.Contains(re.Message, `MCP server "calc"`), re.Message)
 	assert.Empty(t, client.Requests(), "the model is not called without its tools")
+}
+
+// A consumer server declared as the docs do (no connection) is started as
+// the consumer's mcp.json says (WithMCPConfig); the configuration wins over
+// a deprecated connection mapping, and a namespace no protocol declares is
+// ignored.
+func TestMCPConfig(t *testing.T) {
+	server := mcptest.Server(t)
+	configs, err := mcp.LoadConfig(mcptest.Config(t, server))
+	require.NoError(t, err)
+	for name, dir := range map[string]string{
+		"documented":       mcptest.DocumentedAgent(t),
+		"over the mapping": mcptest.Agent(t, filepath.Join(t.TempDir(), "no-such-server")),
+	} {
+		t.Run(name, func(t *testing.T) {
+			p, err := protocol.Load(dir)
+			require.NoError(t, err, "%v", p.Diagnostics)
+			script, err := llm.ParseScript([]byte("responses:\n  - toolCalls: [{name: calc__add, arguments: {a: 2, b: 3}}]\n  - text: \"5\"\n"))
+			require.NoError(t, err)
+			client := llm.NewScripted(script)
+			res, err := runtime.Run(t.Context(), p, nil, runtime.WithLLM(client), runtime.WithMCPConfig(configs))
+			require.NoError(t, err)
+			assert.Equal(t, "5", res.Output)
+			reqs := client.Requests()
+			require.Len(t, reqs, 2)
+			msgs := reqs[1].Messages
+			assert.JSONEq(t, `{"sum": 5}`, msgs[len(msgs)-1].Content)
+		})
+	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/octrun/octrun/events"
 	"github.com/octrun/octrun/llm"
+	"github.com/octrun/octrun/mcp"
 	"github.com/octrun/octrun/protocol"
 )
 
@@ -39,6 +40,7 @@ type config struct {
 	logger      *slog.Logger
 	backend     *Backend
 	callerTools []llm.Tool
+	mcpConfig   map[string]mcp.Config
 }
 
 // defaultStore keeps the snapshots of paused runs when no store is given.
@@ -65,6 +67,17 @@ func newConfig(opts []Option) *config {
 // caller's result (rule §2.4). A continued run needs them again.
 func WithCallerTools(tools []llm.Tool) Option {
 	return func(cfg *config) { cfg.callerTools = tools }
+}
+
+// WithMCPConfig gives the consumer's MCP servers (an mcp.json, see
+// mcp.LoadConfig), by namespace: a consumer server of the protocol, or of a
+// nested worker, with that namespace is started or reached as configs
+// says, even when its protocol.yaml has a (deprecated) connection mapping.
+// A namespace no protocol declares is ignored, so one configuration serves
+// many agents. A continued run needs it again (Backend.MCPConfig records
+// the file for the CLI).
+func WithMCPConfig(configs map[string]mcp.Config) Option {
+	return func(cfg *config) { cfg.mcpConfig = configs }
 }
 
 // WithLLM sets the model client. The default routes each model by its

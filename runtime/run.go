@@ -193,7 +193,7 @@ func (cfg *config) execute(ctx context.Context, p *protocol.Protocol, snap *Snap
 		}
 		return nil
 	}
-	servers := &mcp.Servers{}
+	servers := &mcp.Servers{Configs: cfg.mcpConfig}
 	defer servers.Close()
 	h := &host{executionID: execID, client: cfg.client, rec: rec, servers: servers, callerTools: cfg.callerTools, events: em, log: logger, suspend: suspend}
 	fx := &effects{host: h, protocol: p, tool: func(name string) ToolHandler { return cfg.handlers[name] }, callerName: func(name string) string { return name }}
@@ -298,6 +298,7 @@ func (cfg *config) pausable(p *protocol.Protocol) []string {
 			found = append(found, s)
 		}
 	}
+	servers := &mcp.Servers{Configs: cfg.mcpConfig}
 	seen := map[*protocol.Protocol]bool{}
 	var walk func(q *protocol.Protocol, up func(string) string)
 	walk = func(q *protocol.Protocol, up func(string) string) {
@@ -311,7 +312,7 @@ func (cfg *config) pausable(p *protocol.Protocol) []string {
 			}
 		}
 		for _, m := range q.MCPServers {
-			if m.Connection == nil {
+			if !servers.Connected(q, m.Name.Value) {
 				add("the caller's tools of MCP server " + m.Name.Value)
 			}
 		}

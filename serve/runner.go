@@ -7,6 +7,7 @@ import (
 
 	"github.com/octrun/octrun/events"
 	"github.com/octrun/octrun/llm"
+	"github.com/octrun/octrun/mcp"
 	"github.com/octrun/octrun/protocol"
 	"github.com/octrun/octrun/runtime"
 )
@@ -52,6 +53,9 @@ type InProcess struct {
 	Model func(first int) llm.Client
 	// Tools are the tool handlers, by the protocols' tool names.
 	Tools map[string]runtime.ToolHandler
+	// MCP are the consumer's MCP servers by namespace (an mcp.json, see
+	// runtime.WithMCPConfig).
+	MCP map[string]mcp.Config
 	// Store keeps the snapshots of paused runs (default: in memory).
 	Store runtime.Store
 	// Logger receives the runs' logs (default: none).
@@ -96,6 +100,7 @@ func (r *InProcess) options(leg Leg, first int) []runtime.Option {
 		runtime.WithExecutionID(leg.ExecutionID),
 		runtime.WithStore(r.store()),
 		runtime.WithCallerTools(leg.CallerTools),
+		runtime.WithMCPConfig(r.MCP),
 		runtime.WithEventObserver(func(rec events.Record) { leg.Emit(rec.Event) }),
 	}
 	if r.Model != nil {

@@ -37,6 +37,9 @@ flags:
   --tool NAME=COMMAND      run COMMAND (with sh -c) for the tool NAME: the arguments
                            as JSON on stdin, the result on stdout; repeatable
   --tool-timeout DURATION  the longest a --tool command may run (default 60s)
+  --mcp-config FILE        an mcp.json ({"mcpServers": {NAME: {command, args, env} or
+                           {url, headers}}}) saying how to reach the protocol's
+                           consumer MCP servers, by namespace
   --state-dir DIR          where paused runs are kept (default .octrun)
   --temporal HOST:PORT     submit the run to Temporal workers (octrun worker)
                            instead of running it here (env OCTRUN_TEMPORAL);
@@ -127,6 +130,7 @@ func runWorker(ctx context.Context, args []string, std stdio) int {
 	fs.StringVar(&f.inputFile, "input-file", "", "")
 	fs.StringVar(&f.backend.LLMBaseURL, "llm-base-url", os.Getenv(llm.EnvBaseURL), "")
 	fs.StringVar(&f.backend.Mock, "mock", "", "")
+	fs.StringVar(&f.backend.MCPConfig, "mcp-config", "", "")
 	fs.Var(&f.tools, "tool", "")
 	toolTimeoutFlag(fs, &f.backend.ToolTimeout)
 	fs.StringVar(&f.stateDir, "state-dir", defaultStateDir, "")
@@ -228,6 +232,8 @@ func backendOptions(b runtime.Backend, p *protocol.Protocol, input map[string]an
 		switch be.Field {
 		case runtime.BackendMock:
 			return nil, fmt.Errorf("--mock: %w", be.Err)
+		case runtime.BackendMCP:
+			return nil, fmt.Errorf("--mcp-config: %w", be.Err)
 		case runtime.BackendTools:
 			return nil, fmt.Errorf("--tool %s: %w", be.Tool, be.Err)
 		}

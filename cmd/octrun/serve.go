@@ -43,6 +43,8 @@ flags:
   --keep-paused D          how long a paused execution waits to be continued (default 24h)
   --tool NAME=COMMAND      run COMMAND (with sh -c) for the tool NAME; repeatable
   --tool-timeout D         the longest a --tool command may run (default 60s)
+  --mcp-config FILE        an mcp.json saying how to reach the agents' consumer
+                           MCP servers, by namespace (unknown namespaces are ignored)
   --mock FILE              answer model calls from a scripted file
   --llm-base-url URL       send every model call to this OpenAI-compatible endpoint
   --temporal HOST:PORT     run executions on Temporal (env OCTRUN_TEMPORAL); workers execute them
@@ -77,6 +79,7 @@ func serveHTTP(ctx context.Context, args []string, std stdio) int {
 	fs.Var(&tools, "tool", "")
 	toolTimeoutFlag(fs, &b.ToolTimeout)
 	fs.StringVar(&b.Mock, "mock", "", "")
+	fs.StringVar(&b.MCPConfig, "mcp-config", "", "")
 	fs.StringVar(&b.LLMBaseURL, "llm-base-url", os.Getenv(llm.EnvBaseURL), "")
 	o.flags(fs)
 	fs.Lookup("log-level").DefValue, o.logLevel = "info", "info"
@@ -145,7 +148,11 @@ func serveHTTP(ctx context.Context, args []string, std stdio) int {
 		if err != nil {
 			return fail("%v", err)
 		}
-		opts.Runner = &serve.InProcess{Model: model, Tools: handlers, Logger: logger}
+		servers, err := b.MCPServers()
+		if err != nil {
+			return fail("--mcp-config: %v", errors.Unwrap(err))
+		}
+		opts.Runner = &serve.InProcess{Model: model, Tools: handlers, MCP: servers, Logger: logger}
 	}
 	srv, err := serve.New(opts)
 	if err != nil {

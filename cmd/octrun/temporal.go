@@ -133,6 +133,8 @@ flags:
   --route SLUG=QUEUE       run nested workers of SLUG on another task queue; repeatable
   --tool NAME=COMMAND      run COMMAND (with sh -c) for the tool NAME; repeatable
   --tool-timeout DURATION  the longest a --tool command may run (default 60s)
+  --mcp-config FILE        an mcp.json saying how to reach the agents' consumer
+                           MCP servers, by namespace (unknown namespaces are ignored)
   --mock FILE              answer model calls from a scripted file
   --llm-base-url URL       send every model call to this OpenAI-compatible endpoint
   --max-concurrent-runs N  run at most N workflows and activities at once
@@ -157,6 +159,7 @@ func serveWorker(ctx context.Context, args []string, std stdio) int {
 	fs.Var(&tools, "tool", "")
 	toolTimeoutFlag(fs, &b.ToolTimeout)
 	fs.StringVar(&b.Mock, "mock", "", "")
+	fs.StringVar(&b.MCPConfig, "mcp-config", "", "")
 	fs.StringVar(&b.LLMBaseURL, "llm-base-url", os.Getenv(llm.EnvBaseURL), "")
 	fs.IntVar(&maxRuns, "max-concurrent-runs", 0, "")
 	fs.DurationVar(&t.eventsTTL, "events-ttl", relay.DefaultTTL, "")
@@ -209,6 +212,11 @@ func serveWorker(ctx context.Context, args []string, std stdio) int {
 		fmt.Fprintf(std.err, "octrun worker: %v\n", err)
 		return exitUsage
 	}
+	servers, err := b.MCPServers()
+	if err != nil {
+		fmt.Fprintf(std.err, "octrun worker: --mcp-config: %v\n", errors.Unwrap(err))
+		return exitUsage
+	}
 	logger := o.logger(std.err)
 	c, r, closeAll, err := t.connect(ctx, logger)
 	if err != nil {
@@ -217,7 +225,7 @@ func serveWorker(ctx context.Context, args []string, std stdio) int {
 	}
 	defer closeAll()
 	w, err := temporal.NewWorker(c, agents, temporal.WorkerOptions{TaskQueue: t.queue, Routes: routeMap, LLMPerRun: newClient,
-		Tools: handlers, Relay: r, MaxConcurrentRuns: maxRuns, Logger: logger})
+		Tools: handlers, MCP: servers, Relay: r, MaxConcurrentRuns: maxRuns, Logger: logger})
 	if err != nil {
 		fmt.Fprintf(std.err, "octrun worker: %v\n", err)
 		return exitUsage

@@ -29,9 +29,36 @@ func Server(tb testing.TB) string {
 
 // Agent writes the agent folder "calculator" into a temporary folder and
 // returns it: one thread that offers the tools of the MCP server calc,
-// started with command over stdio, and answers in ANSWER.
+// started with command over stdio by the deprecated connection mapping of
+// protocol.yaml, and answers in ANSWER.
 func Agent(tb testing.TB, command string) string {
 	tb.Helper()
+	return agent(tb, fmt.Sprintf(`
+    connection:
+      command: %q
+      timeout: 5s`, command))
+}
+
+// DocumentedAgent is Agent with the documented declaration of calc: no
+// connection, which the consumer gives (Config) or not.
+func DocumentedAgent(tb testing.TB) string {
+	tb.Helper()
+	return agent(tb, "")
+}
+
+// Config writes an mcp.json into a temporary folder, in which the server
+// calc is started with command over stdio, and returns its path.
+func Config(tb testing.TB, command string) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "mcp.json")
+	text := fmt.Sprintf(`{"mcpServers": {"calc": {"command": %q, "timeout": "5s"}, "elsewhere": {"url": "http://127.0.0.1:1/mcp"}}}`, command)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+func agent(tb testing.TB, connection string) string {
 	dir := tb.TempDir()
 	files := map[string]string{
 		"settings.json": `{"slug": "calculator", "name": "Calculator", "format": "worker"}`,
@@ -39,10 +66,7 @@ func Agent(tb testing.TB, command string) string {
   calc:
     description: A calculator
     source: consumer
-    display: stream
-    connection:
-      command: %q
-      timeout: 5s
+    display: stream%s
 variables:
   ANSWER: { type: string }
 steps:
@@ -57,7 +81,7 @@ steps:
     block: next-message
     output: ANSWER
 output: ANSWER
-`, command),
+`, connection),
 		"prompts/system.md": "You calculate with the calc tools.\n",
 	}
 	for name, text := range files {

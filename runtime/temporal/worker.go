@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/octrun/octrun/llm"
+	"github.com/octrun/octrun/mcp"
 	"github.com/octrun/octrun/protocol"
 	"github.com/octrun/octrun/relay"
 	"github.com/octrun/octrun/runtime"
@@ -33,6 +34,9 @@ type WorkerOptions struct {
 	LLMPerRun func(first int) llm.Client
 	// Tools are the tool handlers, by the top-level protocols' tool names.
 	Tools map[string]runtime.ToolHandler
+	// MCP are the consumer's MCP servers by namespace (an mcp.json, see
+	// runtime.WithMCPConfig), for the agents' consumer servers.
+	MCP map[string]mcp.Config
 	// Relay publishes the runs' events; nil publishes none (the
 	// submitter then gets only the result and the last events).
 	Relay *relay.Relay
@@ -78,6 +82,7 @@ func NewWorker(c client.Client, agentList []*protocol.Protocol, opts WorkerOptio
 	}
 	w := worker.New(c, opts.TaskQueue, wo)
 	acts := &activities{agents: as, client: opts.LLM, perRun: opts.LLMPerRun, handlers: opts.Tools, relay: opts.Relay}
+	acts.servers.Configs = opts.MCP
 	wf := &workflows{agents: as, routes: opts.Routes, publish: acts.Publish}
 	w.RegisterWorkflowWithOptions(wf.Run, workflow.RegisterOptions{Name: WorkflowName})
 	for name, fn := range map[string]any{
