@@ -2,38 +2,30 @@
 // with source: consumer, and calls their tools. It owns the connections and
 // the server processes; it knows nothing of blocks or events.
 //
-// # The connection extension
+// # The consumer's configuration
 //
 // Octavus connects consumer MCP servers through its client SDK. octrun has
-// no client SDK in between, so it connects to them itself, and a consumer
-// server says how in a connection mapping (an octrun extension of
-// mcpServers, rule §2.4):
+// no client SDK in between, so it connects to them itself, as the
+// consumer's mcp.json says (LoadConfig, ParseConfig; octrun --mcp-config,
+// runtime.WithMCPConfig), in the format MCP hosts share, by namespace:
 //
-//	mcpServers:
-//	  files:                      # namespace: its tools are files__<tool>
-//	    description: Local files
-//	    source: consumer
-//	    connection:               # octrun extension: how to reach the server
-//	      command: npx            # stdio: command, args, env
-//	      args: [-y, "@modelcontextprotocol/server-filesystem", "${PROJECT_DIR}"]
-//	      env: { DEBUG: "0" }
-//	      timeout: 30s            # per request (default 60s)
-//	  search:
-//	    description: Search service
-//	    source: consumer
-//	    connection:
-//	      url: http://127.0.0.1:8931/mcp   # streamable HTTP
-//	      headers: { Authorization: "Bearer ${SEARCH_TOKEN}" }
+//	{"mcpServers": {
+//	  "files": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "${PROJECT_DIR}"],
+//	            "env": {"DEBUG": "0"}, "timeout": "30s"},
+//	  "search": {"url": "http://127.0.0.1:8931/mcp", "headers": {"Authorization": "Bearer ${SEARCH_TOKEN}"}}
+//	}}
 //
-// A connection has either command (a stdio server: octrun starts the
-// program with args, in octrun's environment plus env, and speaks MCP on its
+// A server has either command (a stdio server: octrun starts the program
+// with args, in octrun's environment plus env, and speaks MCP on its
 // standard input and output) or url (a streamable HTTP server, sent headers
 // with every request), never both. timeout bounds each request to the
 // server (the handshake, listing the tools, each tool call) and is a Go
-// duration; it defaults to DefaultTimeout. octrun validate checks all of
-// this; a consumer server without a connection is an error there, and the
-// text form of connection (eager or lazy) stays a setting of remote
-// servers, which octrun does not connect.
+// duration; it defaults to DefaultTimeout. The protocol declares the
+// server with description, source: consumer and display only (rule §2.4);
+// a consumer server the configuration does not name is the caller's
+// (Servers.Tools). The former octrun extension, the same keys as a
+// connection mapping in protocol.yaml, is still read (Configs), with a
+// validation warning; the configuration wins over it.
 //
 // command, args, the values of env, url and the values of headers may use
 // ${NAME}, replaced by the environment variable NAME when the server is
