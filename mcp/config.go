@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/octrun/octrun/internal/jsonmsg"
 	"github.com/octrun/octrun/protocol"
 )
 
@@ -100,7 +101,7 @@ func parseServer(name string, raw json.RawMessage) (Config, []string) {
 	var s serverJSON
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if err := dec.Decode(&s); err != nil {
-		return Config{}, append(problems, fmt.Sprintf("has a value of the wrong type (%v): command, url, type and timeout are strings, args a list of strings, env and headers objects of strings", err))
+		return Config{}, append(problems, fmt.Sprintf("has a value of the wrong type (%s): command, url, type and timeout are strings, args a list of strings, env and headers objects of strings", jsonmsg.Describe(err)))
 	}
 	for _, p := range protocol.CheckMCPShape(func(key string) bool { _, ok := keys[key]; return ok }) {
 		problems = append(problems, p.Message)

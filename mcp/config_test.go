@@ -76,7 +76,7 @@ func TestParseConfigRefuses(t *testing.T) {
 		{"timeout text", `{"mcpServers": {"x": {"command": "s", "timeout": "soon"}}}`, `mcp.json: server "x" timeout must be a duration such as "30s", "2m" or "1m30s", got "soon"`},
 		{"timeout zero", `{"mcpServers": {"x": {"command": "s", "timeout": "0s"}}}`, `mcp.json: server "x" timeout must be more than zero, got 0s`},
 		{"unknown key", `{"mcpServers": {"x": {"comand": "s", "command": "s"}}}`, `mcp.json: server "x" has the unknown key "comand": a server takes type, command, args, env, url, headers, timeout`},
-		{"wrong type", `{"mcpServers": {"x": {"command": "s", "args": "-v"}}}`, `mcp.json: server "x" has a value of the wrong type (json: cannot unmarshal string into Go struct field serverJSON.args of type []string): command, url, type and timeout are strings, args a list of strings, env and headers objects of strings`},
+		{"wrong type", `{"mcpServers": {"x": {"command": "s", "args": "-v"}}}`, `mcp.json: server "x" has a value of the wrong type (field "args": expected an array, got a string): command, url, type and timeout are strings, args a list of strings, env and headers objects of strings`},
 		{"type mismatch", `{"mcpServers": {"x": {"type": "stdio", "url": "http://h/mcp"}}}`, `mcp.json: server "x" type "stdio" does not go with its url`},
 		{"type sse", `{"mcpServers": {"x": {"type": "sse", "url": "http://h/sse"}}}`, `mcp.json: server "x" type "sse" is not one octrun connects: use stdio (with command) or http (with url, a streamable HTTP server)`},
 	} {

@@ -234,3 +234,20 @@ func TestMalformedLLMBaseURLIsUsageError(t *testing.T) {
 	assert.Equal(t, exitUsage, code, errOut)
 	assert.Contains(t, errOut, llm.EnvBaseURL)
 }
+
+// On Temporal the worker processes execute a run, so the flags that say
+// how to execute it are refused on the submitter instead of being
+// silently ignored (nothing is submitted: the address is never dialled).
+func TestExecutionFlagsRefusedWithTemporal(t *testing.T) {
+	work := t.TempDir()
+	agent := copyAgent(t, "title-generator", work)
+	for _, flagArgs := range [][]string{{"--mock", "mock.yaml"}, {"--tool", "x=echo"}, {"--mcp-config", "mcp.json"}, {"--llm-base-url", "http://127.0.0.1:1/v1"}} {
+		t.Run(flagArgs[0], func(t *testing.T) {
+			args := append([]string{agent, "-i", "SUMMARY=tides", "--temporal", "127.0.0.1:1"}, flagArgs...)
+			code, _, errOut := octrunIn(t, "", args...)
+			assert.Equal(t, exitUsage, code, errOut)
+			assert.Contains(t, errOut, flagArgs[0]+" does nothing with --temporal")
+			assert.Contains(t, errOut, "octrun worker")
+		})
+	}
+}

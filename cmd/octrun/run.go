@@ -44,7 +44,9 @@ flags:
   --temporal HOST:PORT     submit the run to Temporal workers (octrun worker)
                            instead of running it here (env OCTRUN_TEMPORAL);
                            with --namespace NS, --task-queue Q, --redis URL
-                           (live events) and --skip-fingerprint-check
+                           (live events) and --skip-fingerprint-check; --mock,
+                           --tool, --tool-timeout, --llm-base-url and
+                           --mcp-config then belong to octrun worker
 
 A tool with no handler (no --tool, no mock answer) is a client tool: the run
 pauses, prints the pending calls as JSON on standard output and exits with 3;
@@ -157,6 +159,15 @@ func runWorker(ctx context.Context, args []string, std stdio) int {
 	if err := checkLLMBaseURL(fs, f.backend.LLMBaseURL); err != nil {
 		return f.output.refuse(std, err.Error(), "")
 	}
+	if f.temporal.addr != "" {
+		// On Temporal the worker processes execute: what they run with
+		// is theirs to say.
+		for _, name := range []string{"mock", "tool", "tool-timeout", "llm-base-url", "mcp-config"} {
+			if isSet(fs, name) {
+				return f.output.refuse(std, fmt.Sprintf("--%s does nothing with --temporal: the worker processes execute the run; give it to octrun worker instead", name), "")
+			}
+		}
+	}
 	for _, t := range f.tools {
 		tc, err := runtime.ParseToolCommand(t)
 		if err != nil {
@@ -193,16 +204,21 @@ func runWorker(ctx context.Context, args []string, std stdio) int {
 	return session.finish(res, runErr, stateDirFlag(store))
 }
 
+// isSet reports whether the flag name was given on the command line.
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
 // checkLLMBaseURL refuses an --llm-base-url that no model call could use
 // before anything runs. The message names the flag, or OCTRUN_LLM_BASE_URL
 // when the value came from it.
 func checkLLMBaseURL(fs *flag.FlagSet, u string) error {
 	name := llm.EnvBaseURL
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "llm-base-url" {
-			name = "--llm-base-url"
-		}
-	})
+	if isSet(fs, "llm-base-url") {
+		name = "--llm-base-url"
+	}
 	return llm.CheckBaseURL(name, u)
 }
 
