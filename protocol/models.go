@@ -50,6 +50,22 @@ func (p *Protocol) ToolNames() []string {
 	return names
 }
 
+// MCPNamespaces returns the namespaces of the consumer MCP servers that p
+// and the workers it declares declare, sorted: the prefixes (namespace__)
+// under which a host may answer their tools itself.
+func (p *Protocol) MCPNamespaces() []string {
+	var names []string
+	p.each(func(q *Protocol) {
+		for _, s := range q.MCPServers {
+			if s.Source.Value == "consumer" && !slices.Contains(names, s.Name.Value) {
+				names = append(names, s.Name.Value)
+			}
+		}
+	})
+	slices.Sort(names)
+	return names
+}
+
 // each calls fn on p and on every worker it declares, depth first, once
 // each (a worker may be declared by several, or by itself).
 func (p *Protocol) each(fn func(*Protocol)) {

@@ -151,7 +151,7 @@ func (e *BackendError) Unwrap() error { return e.Err }
 // problem is a *BackendError.
 func (b Backend) Options(p *protocol.Protocol, input map[string]any, replayed int) ([]Option, error) {
 	values, _ := p.ResolveInput(input)
-	client, handlers, err := b.build(p.Models(values), p.ToolNames(), replayed)
+	client, handlers, err := b.build(p.Models(values), p.ToolNames(), p.MCPNamespaces(), replayed)
 	if err != nil {
 		return nil, err
 	}
@@ -186,13 +186,15 @@ func (b Backend) MCPServers() (map[string]mcp.Config, error) {
 // the script's start) and the tool handlers, by tool name. Models set by
 // an input are checked for their default.
 func (b Backend) Serve(agents []*protocol.Protocol) (func(first int) llm.Client, map[string]ToolHandler, error) {
-	var models, tools []string
+	var models, tools, namespaces []string
 	for _, p := range agents {
 		models = append(models, p.Models(nil)...)
 		tools = append(tools, p.ToolNames()...)
+		namespaces = append(namespaces, p.MCPNamespaces()...)
 	}
 	slices.Sort(tools)
-	client, handlers, err := b.build(models, slices.Compact(tools), 0)
+	slices.Sort(namespaces)
+	client, handlers, err := b.build(models, slices.Compact(tools), slices.Compact(namespaces), 0)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -204,8 +206,9 @@ func (b Backend) Serve(agents []*protocol.Protocol) (func(first int) llm.Client,
 
 // build makes the model client (the mock script, or the provider router
 // once every model has a key) and the tool handlers (the mock's answers,
-// then each tool command, which must name a declared tool).
-func (b Backend) build(models, declared []string, replayed int) (llm.Client, map[string]ToolHandler, error) {
+// then each tool command, which must name a declared tool or a tool
+// namespace__name of a declared consumer MCP server).
+func (b Backend) build(models, declared, namespaces []string, replayed int) (llm.Client, map[string]ToolHandler, error) {
 	var client llm.Client
 	handlers := map[string]ToolHandler{}
 	if b.Mock != "" {
@@ -233,7 +236,7 @@ func (b Backend) build(models, declared []string, replayed int) (llm.Client, map
 		timeout = DefaultToolTimeout
 	}
 	for _, t := range b.Tools {
-		if err := checkToolCommand(t, declared); err != nil {
+		if err := checkToolCommand(t, declared, namespaces); err != nil {
 			return nil, nil, err
 		}
 		handlers[t.Name] = CommandTool(t.Command, timeout)
@@ -243,9 +246,12 @@ func (b Backend) build(models, declared []string, replayed int) (llm.Client, map
 
 // checkToolCommand checks that a tool command has a command and answers a
 // declared tool.
-func checkToolCommand(t ToolCommand, declared []string) error {
+func checkToolCommand(t ToolCommand, declared, namespaces []string) error {
 	if t.Command == "" {
 		return &BackendError{Field: BackendTools, Tool: t.Name, Err: errors.New("no command")}
+	}
+	if ns, tool, ok := strings.Cut(t.Name, "__"); ok && tool != "" && slices.Contains(namespaces, ns) {
+		return nil // a tool of a consumer MCP server, answered here
 	}
 	if slices.Contains(declared, t.Name) {
 		return nil

@@ -115,3 +115,55 @@ func TestMCPConfig(t *testing.T) {
 		})
 	}
 }
+
+// A consumer MCP server that no configuration connects is answered by
+// the host's handlers named namespace__tool: the model is offered them
+// (with an empty object schema) and a call runs the handler, no pause.
+func TestHandlersAnswerAnUnconnectedMCPServer(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "settings.json", `{"slug": "browser-helper", "name": "Browser helper", "format": "worker"}`)
+	writeFile(t, dir, "protocol.yaml", `mcpServers:
+  browser:
+    description: The user's browser
+    source: consumer
+variables:
+  ANSWER: { type: string }
+steps:
+  Start:
+    block: start-thread
+    thread: main
+    model: openai/gpt-4o-mini
+    system: system
+    mcpServers: [browser]
+    maxSteps: 2
+  Answer:
+    block: next-message
+    output: ANSWER
+output: ANSWER
+`)
+	writeFile(t, dir, "prompts/system.md", "You read pages.\n")
+	p, err := protocol.Load(dir)
+	require.NoError(t, err, "%v", p)
+	model := llm.NewScripted(&llm.Script{Responses: []llm.ScriptResponse{
+		{ToolCalls: []llm.ToolCall{{Name: "browser__title", Arguments: `{}`}}},
+		{Text: "The page is Tides."},
+	}})
+	res, err := runtime.Run(context.Background(), p, nil, runtime.WithLLM(model),
+		runtime.WithTool("browser__title", func(context.Context, map[string]any) (any, error) { return "Tides", nil }),
+		runtime.WithTool("lookup", func(context.Context, map[string]any) (any, error) { return "not offered", nil }))
+	require.NoError(t, err, "answered here: no pause")
+	assert.Equal(t, "The page is Tides.", res.Output)
+	reqs := model.Requests()
+	require.Len(t, reqs, 2)
+	require.Len(t, reqs[0].Tools, 1)
+	assert.Equal(t, "browser__title", reqs[0].Tools[0].Name)
+	assert.Equal(t, map[string]any{"type": "object", "properties": map[string]any{}}, reqs[0].Tools[0].Parameters)
+	last := reqs[1].Messages
+	assert.Equal(t, "Tides", last[len(last)-1].Content)
+
+	// A command tool may answer it too.
+	_, err = runtime.Backend{Mock: writeMock(t, t.TempDir()), Tools: []runtime.ToolCommand{{Name: "browser__title", Command: "echo Tides"}}}.Options(p, nil, 0)
+	assert.NoError(t, err, "--tool browser__title=... names a tool of a declared consumer server")
+	_, err = runtime.Backend{Mock: writeMock(t, t.TempDir()), Tools: []runtime.ToolCommand{{Name: "other__title", Command: "echo"}}}.Options(p, nil, 0)
+	assert.Error(t, err, "other is no MCP server of the worker")
+}

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/octrun/octrun/events"
@@ -58,6 +60,24 @@ func newConfig(opts []Option) *config {
 		cfg.store = backendStore{Store: cfg.store, backend: cfg.backend}
 	}
 	return cfg
+}
+
+// HandlerTools returns the tools offered for the consumer MCP servers
+// that no configuration connects (rule §2.4): the caller's tools, then,
+// for every handler registered under a namespace__tool name that the
+// caller does not declare, that name with an empty object schema (a
+// handler has no schema of its own).
+func HandlerTools(caller []llm.Tool, handlers map[string]ToolHandler) []llm.Tool {
+	out := slices.Clone(caller)
+	for _, name := range slices.Sorted(maps.Keys(handlers)) {
+		if ns, tool, ok := strings.Cut(name, "__"); !ok || ns == "" || tool == "" ||
+			slices.ContainsFunc(out, func(t llm.Tool) bool { return t.Name == name }) {
+			continue
+		}
+		out = append(out, llm.Tool{Name: name, Description: "Answered by this host's handler " + name,
+			Parameters: map[string]any{"type": "object", "properties": map[string]any{}}})
+	}
+	return out
 }
 
 // WithCallerTools gives the tools the caller answers itself (the

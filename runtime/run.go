@@ -195,7 +195,7 @@ func (cfg *config) execute(ctx context.Context, p *protocol.Protocol, snap *Snap
 	}
 	servers := &mcp.Servers{Configs: cfg.mcpConfig}
 	defer servers.Close()
-	h := &host{executionID: execID, client: cfg.client, rec: rec, servers: servers, callerTools: cfg.callerTools, events: em, log: logger, suspend: suspend}
+	h := &host{executionID: execID, client: cfg.client, rec: rec, servers: servers, callerTools: HandlerTools(cfg.callerTools, cfg.handlers), events: em, log: logger, suspend: suspend}
 	fx := &effects{host: h, protocol: p, tool: func(name string) ToolHandler { return cfg.handlers[name] }, callerName: func(name string) string { return name }}
 	out, err := interp.Run(ctx, fx, em, interp.Worker{Protocol: p, ID: execID, Slug: p.Settings.Slug.Value,
 		Description: p.Settings.Description.Value, Input: snap.Input, Verify: verify})

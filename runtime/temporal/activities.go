@@ -244,7 +244,7 @@ func (a *activities) MCPList(ctx context.Context, in MCPListCall) (effect.MCPLis
 	if err != nil {
 		return effect.MCPListResult{}, err
 	}
-	tools, err := a.servers.Tools(ctx, p, in.Req.Namespace, in.CallerTools)
+	tools, err := a.servers.Tools(ctx, p, in.Req.Namespace, runtime.HandlerTools(in.CallerTools, a.handlers))
 	if err != nil {
 		return effect.MCPListResult{}, activityError(ctx, err, in.NextSeq)
 	}
