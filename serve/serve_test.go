@@ -593,7 +593,7 @@ func TestExecutionsAreForgotten(t *testing.T) {
 	store := octrt.NewMemoryStore()
 	s := script(t, "trip-planner")
 	runner := &serve.InProcess{Model: func(first int) llm.Client { return llm.NewScriptedFrom(s, first) }, Tools: withScripted(s, nil), Store: store}
-	a := newAPI(t, nil, s, nil, serve.Options{Runner: runner, Retention: 20 * time.Millisecond, PausedRetention: 50 * time.Millisecond})
+	a := newAPI(t, nil, s, nil, serve.Options{Runner: runner, Retention: 20 * time.Millisecond, PausedRetention: time.Second})
 	start := func(agent string, input map[string]any) string {
 		resp := a.post(t, "/api/agents/"+agent+"/execute", map[string]any{"type": "start", "input": input})
 		evs, _, _ := readStream(t, resp.Body)
@@ -611,7 +611,7 @@ func TestExecutionsAreForgotten(t *testing.T) {
 	start("title-generator", map[string]any{"SUMMARY": "y"})
 	assert.False(t, known(ended), "an ended execution is forgotten after the retention")
 	assert.True(t, known(paused), "a paused one waits longer")
-	time.Sleep(60 * time.Millisecond)
+	time.Sleep(time.Second)
 	start("title-generator", map[string]any{"SUMMARY": "z"})
 	assert.False(t, known(paused), "and is forgotten after its own retention")
 	_, err = store.Load(t.Context(), paused)
