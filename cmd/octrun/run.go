@@ -85,13 +85,23 @@ type listFlag []string
 func (f *listFlag) String() string     { return strings.Join(*f, ",") }
 func (f *listFlag) Set(v string) error { *f = append(*f, v); return nil }
 
-// toolTimeoutFlag defines --tool-timeout into d, by default
-// runtime.DefaultToolTimeout. A value of 0 or less is a usage error: the
+// backendFlagNames are the flags backendFlags defines: how a run's model
+// calls and tools are executed, which only the process that executes it
+// (not a Temporal submitter) can use.
+var backendFlagNames = []string{"llm-base-url", "mock", "mcp-config", "tool", "tool-timeout"}
+
+// backendFlags defines the flags of backendFlagNames into b and, for the
+// --tool values, tools. --tool-timeout defaults to
+// runtime.DefaultToolTimeout; a value of 0 or less is a usage error: the
 // library reads a Backend's zero timeout as the default, which the flag
 // would do silently.
-func toolTimeoutFlag(fs *flag.FlagSet, d *time.Duration) {
-	*d = runtime.DefaultToolTimeout
-	fs.Var(positiveDuration{d}, "tool-timeout", "")
+func backendFlags(fs *flag.FlagSet, b *runtime.Backend, tools *listFlag) {
+	fs.StringVar(&b.LLMBaseURL, "llm-base-url", os.Getenv(llm.EnvBaseURL), "")
+	fs.StringVar(&b.Mock, "mock", "", "")
+	fs.StringVar(&b.MCPConfig, "mcp-config", "", "")
+	fs.Var(tools, "tool", "")
+	b.ToolTimeout = runtime.DefaultToolTimeout
+	fs.Var(positiveDuration{&b.ToolTimeout}, "tool-timeout", "")
 }
 
 // positiveDuration is a flag.Value of a duration more than 0.
@@ -130,11 +140,7 @@ func runWorker(ctx context.Context, args []string, std stdio) int {
 	fs.Var(&f.inputs, "i", "")
 	fs.Var(&f.inputs, "input", "")
 	fs.StringVar(&f.inputFile, "input-file", "", "")
-	fs.StringVar(&f.backend.LLMBaseURL, "llm-base-url", os.Getenv(llm.EnvBaseURL), "")
-	fs.StringVar(&f.backend.Mock, "mock", "", "")
-	fs.StringVar(&f.backend.MCPConfig, "mcp-config", "", "")
-	fs.Var(&f.tools, "tool", "")
-	toolTimeoutFlag(fs, &f.backend.ToolTimeout)
+	backendFlags(fs, &f.backend, &f.tools)
 	fs.StringVar(&f.stateDir, "state-dir", defaultStateDir, "")
 	f.temporal.flags(fs)
 	fs.BoolVar(&f.skipFingerprint, "skip-fingerprint-check", false, "")
@@ -162,7 +168,7 @@ func runWorker(ctx context.Context, args []string, std stdio) int {
 	if f.temporal.addr != "" {
 		// On Temporal the worker processes execute: what they run with
 		// is theirs to say.
-		for _, name := range []string{"mock", "tool", "tool-timeout", "llm-base-url", "mcp-config"} {
+		for _, name := range backendFlagNames {
 			if isSet(fs, name) {
 				return f.output.refuse(std, fmt.Sprintf("--%s does nothing with --temporal: the worker processes execute the run; give it to octrun worker instead", name), "")
 			}

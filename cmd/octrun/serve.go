@@ -14,7 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/octrun/octrun/llm"
 	"github.com/octrun/octrun/runtime"
 	"github.com/octrun/octrun/runtime/temporal"
 	"github.com/octrun/octrun/serve"
@@ -76,11 +75,7 @@ func serveHTTP(ctx context.Context, args []string, std stdio) int {
 	fs.DurationVar(&opts.Heartbeat, "heartbeat", serve.DefaultHeartbeat, "")
 	fs.DurationVar(&opts.Retention, "keep", serve.DefaultRetention, "")
 	fs.DurationVar(&opts.PausedRetention, "keep-paused", serve.DefaultPausedRetention, "")
-	fs.Var(&tools, "tool", "")
-	toolTimeoutFlag(fs, &b.ToolTimeout)
-	fs.StringVar(&b.Mock, "mock", "", "")
-	fs.StringVar(&b.MCPConfig, "mcp-config", "", "")
-	fs.StringVar(&b.LLMBaseURL, "llm-base-url", os.Getenv(llm.EnvBaseURL), "")
+	backendFlags(fs, &b, &tools)
 	o.flags(fs)
 	fs.Lookup("log-level").DefValue, o.logLevel = "info", "info"
 	rest, err := parseInterspersed(fs, args)

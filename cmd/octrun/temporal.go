@@ -14,7 +14,6 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"github.com/octrun/octrun/events"
-	"github.com/octrun/octrun/llm"
 	"github.com/octrun/octrun/protocol"
 	"github.com/octrun/octrun/protocol/diag"
 	"github.com/octrun/octrun/relay"
@@ -78,17 +77,28 @@ func (t temporalFlags) resumeFlags() string {
 	return s
 }
 
+// open starts the display session of a submit or a continue and connects
+// its submitter; closeAll releases the connections (the relay is nil
+// without --redis).
+func (t temporalFlags) open(ctx context.Context, o output, std stdio, skipFingerprint bool) (*session, *temporal.Client, *relay.Relay, func(), error) {
+	s := o.start(ctx, std)
+	c, r, closeAll, err := t.connect(ctx, s.logger(std.err))
+	if err != nil {
+		return s, nil, nil, nil, err
+	}
+	sub := temporal.NewClient(c, temporal.ClientOptions{TaskQueue: t.queue, Namespace: t.namespace, Relay: r, SkipFingerprintCheck: skipFingerprint})
+	return s, sub, r, closeAll, nil
+}
+
 // submit runs p on Temporal as runWorker runs it in process: same events,
 // output and exit codes.
 func submit(ctx context.Context, t temporalFlags, skipFingerprint bool, p *protocol.Protocol, input map[string]any, o output, std stdio) int {
-	session := o.start(ctx, std)
-	c, r, closeAll, err := t.connect(ctx, session.logger(std.err))
+	session, sub, r, closeAll, err := t.open(ctx, o, std, skipFingerprint)
 	if err != nil {
 		fmt.Fprintf(std.err, "octrun: %v\n", err)
 		return exitFailed
 	}
 	defer closeAll()
-	sub := temporal.NewClient(c, temporal.ClientOptions{TaskQueue: t.queue, Namespace: t.namespace, Relay: r, SkipFingerprintCheck: skipFingerprint})
 	if err := sub.CheckWorkers(session.ctx); err != nil {
 		fmt.Fprintf(std.err, "octrun: %v\n", err)
 		return exitFailed
@@ -102,14 +112,12 @@ func submit(ctx context.Context, t temporalFlags, skipFingerprint bool, p *proto
 
 // continueOnTemporal delivers the results of a run waiting on Temporal.
 func continueOnTemporal(ctx context.Context, t temporalFlags, id string, results []events.ToolResult, o output, std stdio) int {
-	session := o.start(ctx, std)
-	c, r, closeAll, err := t.connect(ctx, session.logger(std.err))
+	session, sub, _, closeAll, err := t.open(ctx, o, std, false)
 	if err != nil {
 		fmt.Fprintf(std.err, "octrun: %v\n", err)
 		return exitFailed
 	}
 	defer closeAll()
-	sub := temporal.NewClient(c, temporal.ClientOptions{TaskQueue: t.queue, Namespace: t.namespace, Relay: r})
 	res, err := sub.Continue(session.ctx, id, results, temporal.RunOptions{Sink: session.sink})
 	if errors.Is(err, runtime.ErrNotFound) {
 		return session.refuse(err.Error(), "")
@@ -156,11 +164,7 @@ func serveWorker(ctx context.Context, args []string, std stdio) int {
 	t.flags(fs)
 	fs.StringVar(&agentsDir, "agents", "", "")
 	fs.Var(&routes, "route", "")
-	fs.Var(&tools, "tool", "")
-	toolTimeoutFlag(fs, &b.ToolTimeout)
-	fs.StringVar(&b.Mock, "mock", "", "")
-	fs.StringVar(&b.MCPConfig, "mcp-config", "", "")
-	fs.StringVar(&b.LLMBaseURL, "llm-base-url", os.Getenv(llm.EnvBaseURL), "")
+	backendFlags(fs, &b, &tools)
 	fs.IntVar(&maxRuns, "max-concurrent-runs", 0, "")
 	fs.DurationVar(&t.eventsTTL, "events-ttl", relay.DefaultTTL, "")
 	o.flags(fs)
