@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/octrun/octrun/events"
+	"github.com/octrun/octrun/internal/goldenrun"
 	"github.com/octrun/octrun/llm"
 	"github.com/octrun/octrun/protocol"
 	"github.com/octrun/octrun/runtime"
@@ -190,7 +191,7 @@ func runCase(t *testing.T, ar *txtar.Archive) map[string]string {
 		require.NoError(t, json.Unmarshal(data, &toolResults))
 		res, err = runtime.Continue(ctx, pause.ExecutionID, toolResults, opts...)
 	}
-	outcome.WriteString(renderResult(res, err))
+	outcome.WriteString(goldenrun.Result(res, err))
 	return map[string]string{
 		"want-events.jsonl": log.String(),
 		"want-result":       outcome.String(),
@@ -204,22 +205,6 @@ func pendingIDs(p *runtime.PauseError) string {
 		ids = append(ids, c.ToolName+" "+c.ToolCallID)
 	}
 	return strings.Join(ids, ", ")
-}
-
-func renderResult(res *runtime.Result, err error) string {
-	var re *runtime.Error
-	switch {
-	case errors.As(err, &re) && re.Cancelled:
-		return "cancelled\n"
-	case errors.As(err, &re):
-		return fmt.Sprintf("error %s: %s\n", re.Type, re.Message)
-	case err != nil:
-		return "unexpected error: " + err.Error() + "\n"
-	case !res.HasOutput:
-		return "no output\n"
-	}
-	out, _ := json.MarshalIndent(res.Output, "", "  ")
-	return fmt.Sprintf("output: %s\nusage: %+v\n", out, res.Usage)
 }
 
 // renderRequests writes each model and media request as a person reads

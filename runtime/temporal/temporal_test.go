@@ -17,6 +17,7 @@ import (
 	"golang.org/x/tools/txtar"
 
 	"github.com/octrun/octrun/events"
+	"github.com/octrun/octrun/internal/goldenrun"
 	"github.com/octrun/octrun/internal/servicetest"
 	"github.com/octrun/octrun/llm"
 	"github.com/octrun/octrun/protocol"
@@ -193,24 +194,6 @@ func runGolden(t *testing.T, e *env, gc goldenCase, id string) ([]string, string
 		}
 		res, err = sub.Continue(ctx, id, results, temporal.RunOptions{Sink: sink})
 	}
-	outcome.WriteString(render(res, err))
+	outcome.WriteString(goldenrun.Result(res, err))
 	return got, strings.ReplaceAll(outcome.String(), id, "exec")
-}
-
-// render writes a run's outcome as the golden harness of package runtime
-// does (want-result).
-func render(res *runtime.Result, err error) string {
-	var re *runtime.Error
-	switch {
-	case errors.As(err, &re) && re.Cancelled:
-		return "cancelled\n"
-	case errors.As(err, &re):
-		return fmt.Sprintf("error %s: %s\n", re.Type, re.Message)
-	case err != nil:
-		return "unexpected error: " + err.Error() + "\n"
-	case !res.HasOutput:
-		return "no output\n"
-	}
-	out, _ := json.MarshalIndent(res.Output, "", "  ")
-	return fmt.Sprintf("output: %s\nusage: %+v\n", out, res.Usage)
 }
