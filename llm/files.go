@@ -10,6 +10,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"mime"
+	"slices"
 	"strings"
 
 	"golang.org/x/image/draw"
@@ -17,15 +18,22 @@ import (
 )
 
 // CheckFiles refuses the files of req's messages that no OpenAI-compatible
-// chat API takes as content: anything but an image, or an image not given
-// as a data: or http(s) URL. Both the OpenAI client and the scripted client
-// check, so that an offline run fails where a real one would.
+// chat API takes as content, naming each: video, audio other than WAV
+// and MP3 (the formats of input_audio parts), and a file not given as a
+// data: or http(s) URL. Images go as image parts, audio as input_audio
+// parts, any other file (a PDF, a text) as a file part, which the
+// endpoint may still refuse. Both the OpenAI client and the scripted
+// client check, so that an offline run fails where a real one would.
 func CheckFiles(req Request) error {
 	for _, m := range req.Messages {
 		for _, f := range m.Files {
 			what := fmt.Sprintf("attached file %s", cmpName(f))
-			if !isImage(f.MediaType) {
-				return unsupported(req.Model, 0, fmt.Sprintf("%s is %s: the OpenAI-compatible client sends images to the model, not other files; give the model its text, or images of its pages", what, f.MediaType))
+			kind, _, _ := strings.Cut(f.MediaType, "/")
+			switch {
+			case kind == "video":
+				return unsupported(req.Model, 0, fmt.Sprintf("%s is %s: no OpenAI-compatible chat API takes video as content; give the model images of its frames, or its transcript", what, f.MediaType))
+			case kind == "audio" && audioFormat(f.MediaType) == "":
+				return unsupported(req.Model, 0, fmt.Sprintf("%s is %s: the chat API takes audio as WAV or MP3 only; convert it, or give the model its transcript", what, f.MediaType))
 			}
 			if err := checkFileURL(req.Model, what, f.URL); err != nil {
 				return err
@@ -33,6 +41,16 @@ func CheckFiles(req Request) error {
 		}
 	}
 	return nil
+}
+
+// audioFormat is the input_audio format of an audio media type: wav or
+// mp3, else "".
+func audioFormat(mediaType string) string {
+	switch ext := audioExtension(mediaType); ext {
+	case ".wav", ".mp3":
+		return ext[1:]
+	}
+	return ""
 }
 
 func cmpName(f File) string {
@@ -48,32 +66,49 @@ func isImage(mediaType string) bool {
 	return err == nil && strings.HasPrefix(t, "image/")
 }
 
-// scaleImages returns req with every attached image larger than
-// req.MaxImageDimension scaled down to fit it, keeping the aspect ratio,
-// as a PNG (or, for a JPEG, a JPEG) data: URL. Images are read like any
-// file the client reads (load).
-func (c *OpenAI) scaleImages(ctx context.Context, req Request) (Request, error) {
-	limit := req.MaxImageDimension
-	if limit <= 0 {
-		return req, nil
-	}
-	msgs := make([]Message, len(req.Messages))
+// inlineFiles returns req with its attached files ready to send: an image
+// larger than req.MaxImageDimension scaled down to fit it (scaleImage),
+// other images as they are, and every other file read (like any file the
+// client reads, load) into a data: URL, since the chat API takes
+// documents and audio only inline.
+func (c *OpenAI) inlineFiles(ctx context.Context, req Request) (Request, error) {
+	msgs, cloned := req.Messages, false
 	for i, m := range req.Messages {
-		if len(m.Files) > 0 {
-			files := make([]File, len(m.Files))
-			for j, f := range m.Files {
-				scaled, err := c.scaleImage(ctx, req.Model, f, limit)
-				if err != nil {
-					return req, err
-				}
-				files[j] = scaled
-			}
-			m.Files = files
+		if len(m.Files) == 0 {
+			continue
 		}
-		msgs[i] = m
+		files := make([]File, len(m.Files))
+		for j, f := range m.Files {
+			var err error
+			switch {
+			case !isImage(f.MediaType):
+				f, err = c.inline(ctx, req.Model, f)
+			case req.MaxImageDimension > 0:
+				f, err = c.scaleImage(ctx, req.Model, f, req.MaxImageDimension)
+			}
+			if err != nil {
+				return req, err
+			}
+			files[j] = f
+		}
+		if !cloned {
+			msgs, cloned = slices.Clone(req.Messages), true
+		}
+		msgs[i].Files = files
 	}
 	req.Messages = msgs
 	return req, nil
+}
+
+// inline reads a file into a data: URL.
+func (c *OpenAI) inline(ctx context.Context, model string, f File) (File, error) {
+	m, err := c.load(ctx, model, "attached file "+cmpName(f), Media{URL: f.URL, MediaType: f.MediaType, Filename: f.Filename})
+	if err != nil {
+		return f, err
+	}
+	f.URL = "data:" + m.MediaType + ";base64," + base64.StdEncoding.EncodeToString(m.Data)
+	f.MediaType, f.Filename = m.MediaType, m.Filename
+	return f, nil
 }
 
 // scaleImage scales one attached image down to limit, if it exceeds it.

@@ -31,8 +31,9 @@ type Message struct {
 }
 
 // File is a file attached to a message: its URL (data: or http(s)), media
-// type and name. The OpenAI-compatible client sends images as image parts;
-// it refuses other files (CheckFiles).
+// type and name. The OpenAI-compatible client sends images as image parts,
+// WAV and MP3 audio as input_audio parts and other files as file parts; it
+// refuses video and other audio (CheckFiles).
 type File struct {
 	URL       string `json:"url"`
 	MediaType string `json:"mediaType"`

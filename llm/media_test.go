@@ -541,19 +541,57 @@ func TestOpenAISendsAttachedImages(t *testing.T) {
 	assert.Equal(t, image.Rect(0, 0, 16, 8), scaled.Bounds(), "64x32 scaled to fit 16")
 }
 
-// A file the chat API cannot take (anything but an image) fails the call
-// before any request, naming it, with the scripted client as with the
-// real one.
-func TestAttachedFilesThatCannotBeSent(t *testing.T) {
-	req := llm.Request{Model: "gpt-4o-mini", Messages: []llm.Message{{Role: llm.RoleUser, Content: "Summarize",
-		Files: []llm.File{{URL: "https://files.example/a.pdf", MediaType: "application/pdf", Filename: "a.pdf"}}}}}
-	srv := fake(t, `responses: [{text: never}]`)
-	_, online := llm.NewOpenAI(srv.URL(), "k").Generate(t.Context(), req, nil)
-	e := requireUnsupported(t, online, 0)
-	assert.Contains(t, e.Message, `attached file "a.pdf" is application/pdf`)
-	assert.Empty(t, srv.Requests())
-	script, err := llm.ParseScript([]byte(`responses: [{text: never}]`))
+// Documents go to the model as file parts holding a data: URL and the
+// file's name, read from an http(s) URL when given one; WAV and MP3 audio
+// as input_audio parts, base64 with its format.
+func TestOpenAISendsAttachedDocumentsAndAudio(t *testing.T) {
+	pdf := []byte("%PDF-1.4 a tiny document")
+	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/pdf")
+		_, _ = w.Write(pdf)
+	}))
+	t.Cleanup(files.Close)
+	wav := []byte("RIFF....WAVEfmt ")
+	srv := fake(t, `responses: [{text: read}]`)
+	req := llm.Request{Model: "gpt-4o-audio-preview", Messages: []llm.Message{{Role: llm.RoleUser, Content: "Summarize both", Files: []llm.File{
+		{URL: files.URL + "/reports/q3.pdf", MediaType: "application/pdf"},
+		{URL: "data:audio/wav;base64," + base64.StdEncoding.EncodeToString(wav), MediaType: "audio/wav", Filename: "memo.wav"},
+		{URL: "data:audio/mpeg;base64,SUQzBA==", MediaType: "audio/mpeg"},
+	}}}}
+	_, err := llm.NewOpenAI(srv.URL(), "k").Generate(t.Context(), req, nil)
 	require.NoError(t, err)
-	_, offline := llm.NewScripted(script).Generate(t.Context(), req, nil)
-	assert.Equal(t, online, offline)
+	m := body(t, srv, 0)
+	assert.Equal(t, []any{
+		map[string]any{"type": "text", "text": "Summarize both"},
+		map[string]any{"type": "file", "file": map[string]any{
+			"filename": "q3.pdf", "file_data": "data:application/pdf;base64," + base64.StdEncoding.EncodeToString(pdf)}},
+		map[string]any{"type": "input_audio", "input_audio": map[string]any{"data": base64.StdEncoding.EncodeToString(wav), "format": "wav"}},
+		map[string]any{"type": "input_audio", "input_audio": map[string]any{"data": "SUQzBA==", "format": "mp3"}},
+	}, m["messages"].([]any)[0].(map[string]any)["content"])
+}
+
+// A file no chat API takes as content (video, audio other than WAV and
+// MP3) or not given as a data: or http(s) URL fails the call before any
+// request, naming it, with the scripted client as with the real one.
+func TestAttachedFilesThatCannotBeSent(t *testing.T) {
+	for _, tc := range []struct {
+		file    llm.File
+		message string
+	}{
+		{llm.File{URL: "https://files.example/a.mp4", MediaType: "video/mp4", Filename: "a.mp4"}, `attached file "a.mp4" is video/mp4: no OpenAI-compatible chat API takes video`},
+		{llm.File{URL: "data:audio/ogg;base64,T2dnUw==", MediaType: "audio/ogg", Filename: "v.ogg"}, `attached file "v.ogg" is audio/ogg: the chat API takes audio as WAV or MP3 only`},
+		{llm.File{URL: "/home/me/a.pdf", MediaType: "application/pdf", Filename: "a.pdf"}, `attached file "a.pdf" must be given as a data: or http(s) URL`},
+	} {
+		req := llm.Request{Model: "gpt-4o-mini", Messages: []llm.Message{{Role: llm.RoleUser, Content: "Summarize", Files: []llm.File{tc.file}}}}
+		srv := fake(t, `responses: [{text: never}]`)
+		_, online := llm.NewOpenAI(srv.URL(), "k").Generate(t.Context(), req, nil)
+		e := requireError(t, online)
+		assert.Contains(t, e.Message, tc.message)
+		assert.Equal(t, llm.TypeValidation, e.Type)
+		assert.Empty(t, srv.Requests())
+		script, err := llm.ParseScript([]byte(`responses: [{text: never}]`))
+		require.NoError(t, err)
+		_, offline := llm.NewScripted(script).Generate(t.Context(), req, nil)
+		assert.Equal(t, online, offline)
+	}
 }

@@ -1,12 +1,12 @@
 package llm
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -16,20 +16,27 @@ import (
 	"github.com/sashabaranov/go-openai"
 
 	"github.com/octrun/octrun/internal/jsonmsg"
+	"github.com/octrun/octrun/llm/provider"
 )
 
 // OpenAI is a Client for any OpenAI-compatible chat completions endpoint
 // (OpenAI, Gemini's and Anthropic's compatibility layers, xAI, OpenRouter,
-// Ollama, vLLM, LiteLLM), built on go-openai. It always streams, with usage
-// requested. It is a MediaClient too, through the endpoint's images and
+// Ollama, vLLM, LiteLLM). Chat requests use go-openai's request types,
+// with the fields go-openai has no type for added (chatBody), and are sent
+// and their stream read here; the media calls go through go-openai. It
+// always streams, with usage requested. It is a MediaClient too, through the endpoint's images and
 // audio APIs. It is safe for concurrent use.
 type OpenAI struct {
 	client *openai.Client
-	// http fetches the files given by URL (Transcribe, reference images)
-	// and sends the requests go-openai has no call for (image edits with
-	// several images), to baseURL with apiKey.
+	// http fetches the files given by URL (attached files, Transcribe,
+	// reference images) and sends the chat requests and those go-openai
+	// has no call for (image edits with several images), to baseURL with
+	// apiKey.
 	http            *http.Client
 	baseURL, apiKey string
+	// provider names the provider whose models the endpoint serves, ""
+	// when the model names say it (WithProvider).
+	provider string
 }
 
 // OpenAIOption configures an OpenAI client.
@@ -37,12 +44,23 @@ type OpenAIOption func(*openAIConfig)
 
 type openAIConfig struct {
 	httpClient *http.Client
+	provider   string
 }
 
 // WithHTTPClient sets the HTTP client used for requests. The default one
 // is shared by every client and keeps up to 64 idle connections per host.
 func WithHTTPClient(c *http.Client) OpenAIOption {
 	return func(o *openAIConfig) { o.httpClient = c }
+}
+
+// WithProvider says that the endpoint serves the models of the provider
+// name (a prefix of rule C2) and that requests name them without the
+// prefix. It picks the provider's form of the settings the OpenAI API
+// leaves open, like turning reasoning off. Without it, a model named
+// provider/model-id picks its provider's form, and any other the generic
+// one.
+func WithProvider(name string) OpenAIOption {
+	return func(o *openAIConfig) { o.provider = name }
 }
 
 // defaultHTTPClient has no overall timeout (a stream lasts as long as the
@@ -65,7 +83,7 @@ func NewOpenAI(baseURL, apiKey string, opts ...OpenAIOption) *OpenAI {
 	cfg := openai.DefaultConfig(apiKey)
 	cfg.BaseURL = baseURL
 	cfg.HTTPClient = statusDoer{o.httpClient}
-	return &OpenAI{client: openai.NewClientWithConfig(cfg), http: o.httpClient, baseURL: strings.TrimSuffix(baseURL, "/"), apiKey: apiKey}
+	return &OpenAI{client: openai.NewClientWithConfig(cfg), http: o.httpClient, baseURL: strings.TrimSuffix(baseURL, "/"), apiKey: apiKey, provider: o.provider}
 }
 
 // Generate streams one chat completion for req, sending req.Model
@@ -81,23 +99,25 @@ func (c *OpenAI) Generate(ctx context.Context, req Request, onDelta func(Delta) 
 	if err := CheckFiles(req); err != nil {
 		return nil, err
 	}
-	req, err := c.scaleImages(ctx, req)
+	req, err := c.inlineFiles(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	creq, err := chatRequest(req)
+	prov, modelID := c.provider, req.Model
+	if prov == "" {
+		prov, modelID = provider.Split(req.Model)
+	}
+	body, err := chatBody(req, prov, modelID)
 	if err != nil {
 		return nil, err
 	}
 	var status httpStatus
-	stream, err := c.client.CreateChatCompletionStream(context.WithValue(ctx, httpStatusKey{}, &status), creq)
+	resp, err := c.post(ctx, "/chat/completions", "application/json", body, &status)
 	if err != nil {
 		return nil, classify(ctx, err, &status, req.Model)
 	}
-	// go-openai sent the request and checked the status; the body is read
-	// here (see eventStream). Closing the stream closes the body.
-	defer stream.Close()
-	events := newEventStream(status.body, keepAliveOf(ctx))
+	defer resp.Body.Close()
+	events := newEventStream(resp.Body, keepAliveOf(ctx))
 	a := assembler{onDelta: onDelta}
 	var ch chunk
 	for {
@@ -150,86 +170,6 @@ func malformedChunk(model string, n int, err error) *Error {
 		return malformedStream(model, fmt.Sprintf("chunk %d is not a chat completion chunk: %v", n, jsonmsg.Describe(err)))
 	}
 	return malformedStream(model, fmt.Sprintf("chunk %d is not JSON: %v", n, err))
-}
-
-// chatRequest maps a Request to go-openai's request.
-func chatRequest(req Request) (openai.ChatCompletionRequest, error) {
-	creq := openai.ChatCompletionRequest{
-		Model:               req.Model,
-		Messages:            make([]openai.ChatCompletionMessage, len(req.Messages)),
-		MaxCompletionTokens: req.MaxOutputTokens,
-		ReasoningEffort:     reasoningEffort(req.Thinking),
-		StreamOptions:       &openai.StreamOptions{IncludeUsage: true},
-	}
-	for i, m := range req.Messages {
-		cm := openai.ChatCompletionMessage{Role: string(m.Role), Content: m.Content, ToolCallID: m.ToolCallID}
-		if len(m.Files) > 0 {
-			// The text, then each attached image (CheckFiles let only
-			// images through).
-			cm.Content = ""
-			if m.Content != "" {
-				cm.MultiContent = append(cm.MultiContent, openai.ChatMessagePart{Type: openai.ChatMessagePartTypeText, Text: m.Content})
-			}
-			for _, f := range m.Files {
-				cm.MultiContent = append(cm.MultiContent, openai.ChatMessagePart{Type: openai.ChatMessagePartTypeImageURL,
-					ImageURL: &openai.ChatMessageImageURL{URL: f.URL}})
-			}
-		}
-		for _, tc := range m.ToolCalls {
-			args := tc.Arguments
-			if args == "" {
-				args = "{}"
-			}
-			cm.ToolCalls = append(cm.ToolCalls, openai.ToolCall{
-				ID: tc.ID, Type: openai.ToolTypeFunction,
-				Function: openai.FunctionCall{Name: tc.Name, Arguments: args},
-			})
-		}
-		creq.Messages[i] = cm
-	}
-	for _, t := range req.Tools {
-		params := any(t.Parameters)
-		if t.Parameters == nil {
-			params = map[string]any{"type": "object", "properties": map[string]any{}}
-		}
-		creq.Tools = append(creq.Tools, openai.Tool{
-			Type:     openai.ToolTypeFunction,
-			Function: &openai.FunctionDefinition{Name: t.Name, Description: t.Description, Parameters: params},
-		})
-	}
-	if req.Temperature != nil {
-		// go-openai omits a zero temperature; the smallest positive
-		// float32 is sent instead, which samples exactly like zero.
-		creq.Temperature = max(float32(*req.Temperature), math.SmallestNonzeroFloat32)
-	}
-	if rf := req.ResponseFormat; rf != nil {
-		schema, err := json.Marshal(rf.Schema)
-		if err != nil {
-			return creq, &Error{Type: TypeValidation, Model: req.Model, Message: "response format schema: " + err.Error()}
-		}
-		name := rf.Name
-		if name == "" {
-			name = "response"
-		}
-		creq.ResponseFormat = &openai.ChatCompletionResponseFormat{
-			Type:       openai.ChatCompletionResponseFormatTypeJSONSchema,
-			JSONSchema: &openai.ChatCompletionResponseFormatJSONSchema{Name: name, Schema: json.RawMessage(schema), Strict: rf.Strict},
-		}
-	}
-	return creq, nil
-}
-
-// reasoningEffort maps a thinking level to OpenAI's reasoning_effort: max
-// becomes high (the most every model accepts), off and "" send nothing, any
-// other level is passed through.
-func reasoningEffort(thinking string) string {
-	switch thinking {
-	case "", "off":
-		return ""
-	case "max":
-		return openai.ReasoningEffortHigh
-	}
-	return thinking
 }
 
 // chunk is the part of a chat.completion.chunk that octrun reads. Decoding
@@ -416,12 +356,10 @@ func finishReason(s string) string {
 	return "other"
 }
 
-// httpStatus records what statusDoer saw of a failed response; it travels
-// to statusDoer in the request's context.
+// httpStatus records the Retry-After of a failed response; it travels
+// in the request's context to statusDoer for go-openai's calls.
 type httpStatus struct {
 	retryAfter time.Duration
-	// body is the body of a response that is not an error.
-	body io.Reader
 }
 
 type httpStatusKey struct{}
@@ -432,15 +370,44 @@ type statusDoer struct{ c *http.Client }
 
 func (d statusDoer) Do(req *http.Request) (*http.Response, error) {
 	resp, err := d.c.Do(req)
-	s, ok := req.Context().Value(httpStatusKey{}).(*httpStatus)
-	switch {
-	case err != nil || !ok:
-	case resp.StatusCode >= 400:
+	if s, ok := req.Context().Value(httpStatusKey{}).(*httpStatus); ok && err == nil && resp.StatusCode >= 400 {
 		s.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
-	default:
-		s.body = resp.Body
 	}
 	return resp, err
+}
+
+// post sends body to the endpoint's path and returns the response of a
+// 2xx answer, whose body the caller closes. Any other answer is an error
+// classify understands (the endpoint's error as an *openai.APIError when
+// the body holds one, else an *openai.RequestError), its Retry-After
+// recorded in status.
+func (c *OpenAI) post(ctx context.Context, path, contentType string, body []byte, status *httpStatus) (*http.Response, error) {
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	hreq.Header.Set("Content-Type", contentType)
+	hreq.Header.Set("Accept", "application/json, text/event-stream")
+	if c.apiKey != "" {
+		hreq.Header.Set("Authorization", "Bearer "+c.apiKey)
+	}
+	resp, err := c.http.Do(hreq)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	status.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	const limit = 1 << 20
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, limit))
+	var answer openai.ErrorResponse
+	if json.Unmarshal(data, &answer) == nil && answer.Error != nil {
+		answer.Error.HTTPStatusCode = resp.StatusCode
+		return nil, answer.Error
+	}
+	return nil, &openai.RequestError{HTTPStatus: resp.Status, HTTPStatusCode: resp.StatusCode, Body: data}
 }
 
 // classify turns an error of go-openai into an *Error, or into the

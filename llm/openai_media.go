@@ -84,15 +84,7 @@ func (c *OpenAI) editImage(ctx context.Context, req ImageRequest) (*Media, error
 	}
 	_ = form.Close()
 	var status httpStatus
-	hreq, err := http.NewRequestWithContext(context.WithValue(ctx, httpStatusKey{}, &status), http.MethodPost, c.baseURL+"/images/edits", &body)
-	if err != nil {
-		return nil, &Error{Type: TypeValidation, Model: req.Model, Message: err.Error()}
-	}
-	hreq.Header.Set("Content-Type", form.FormDataContentType())
-	if c.apiKey != "" {
-		hreq.Header.Set("Authorization", "Bearer "+c.apiKey)
-	}
-	resp, err := statusDoer{c.http}.Do(hreq)
+	resp, err := c.post(ctx, "/images/edits", form.FormDataContentType(), body.Bytes(), &status)
 	if err != nil {
 		return nil, mediaError(ctx, err, &status, req.Model, apiImageEdits)
 	}
@@ -100,9 +92,6 @@ func (c *OpenAI) editImage(ctx context.Context, req ImageRequest) (*Media, error
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 2*maxMediaBytes))
 	if err != nil {
 		return nil, mediaError(ctx, err, &status, req.Model, apiImageEdits)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, mediaError(ctx, &openai.RequestError{HTTPStatusCode: resp.StatusCode, Body: data}, &status, req.Model, apiImageEdits)
 	}
 	var answer openai.ImageResponse
 	if err := json.Unmarshal(data, &answer); err != nil {

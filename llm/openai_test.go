@@ -246,7 +246,7 @@ func TestOpenAIRequestMapping(t *testing.T) {
 		effort   any
 	}{
 		{"", nil, nil},
-		{"off", nil, nil},
+		{"off", nil, "none"}, // a model of no known provider: the generic form
 		{"low", nil, "low"},
 		{"high", nil, "high"},
 		{"max", &zero, "high"},

@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"slices"
 	"time"
 
 	"context"
@@ -242,7 +243,9 @@ func (r *Router) cached(name, baseURL, key string) Client {
 	defer r.mu.Unlock()
 	c, ok := r.clients[name]
 	if !ok {
-		c = NewOpenAI(baseURL, key, r.clientOpts...)
+		// A provider's endpoint takes its own form of some settings; the
+		// override (name "") follows each model's prefix.
+		c = NewOpenAI(baseURL, key, append(slices.Clone(r.clientOpts), WithProvider(name))...)
 		if r.retry {
 			c = WithRetry(c, r.retryOpts...)
 		}

@@ -204,3 +204,45 @@ func TestRouterCheckRefusesMalformedEndpoints(t *testing.T) {
 	assert.EqualError(t, llm.CheckBaseURL("--url", "http://exa mple.com"), `--url "http://exa mple.com" is not a URL (invalid character " " in host name); write it like http://localhost:4000/v1`)
 	assert.NoError(t, llm.CheckBaseURL("--url", ""))
 }
+
+// thinking: off sends each provider's explicit "no reasoning" setting
+// (rule C2): routed by prefix, and through the override by the prefix as
+// written.
+func TestThinkingOffPerProvider(t *testing.T) {
+	srv := fake(t, `responses: [{text: ok}]`, fakeopenai.WithLoop())
+	vars := map[string]string{}
+	for _, p := range []string{"OPENAI", "ANTHROPIC", "GEMINI", "XAI", "OPENROUTER", "OLLAMA"} {
+		vars[p+"_BASE_URL"], vars[p+"_API_KEY"] = srv.URL(), "k"
+	}
+	routed := llm.NewRouter(env(vars))
+	override := llm.NewRouter(env(nil), llm.WithBaseURL(srv.URL(), "k"))
+	for _, tc := range []struct {
+		model string
+		want  map[string]any // the reasoning fields sent
+	}{
+		{"openai/gpt-5.1", map[string]any{"reasoning_effort": "none"}},
+		{"openai/gpt-5-mini", map[string]any{"reasoning_effort": "minimal"}},
+		{"openai/o4-mini", map[string]any{"reasoning_effort": "low"}},
+		{"openai/gpt-4o", map[string]any{}},
+		{"anthropic/claude-sonnet-4-5", map[string]any{"thinking": map[string]any{"type": "disabled"}}},
+		{"google/gemini-2.5-flash", map[string]any{"reasoning_effort": "none"}},
+		{"x-ai/grok-4", map[string]any{}},
+		{"openrouter/deepseek/deepseek-r1", map[string]any{"reasoning": map[string]any{"enabled": false}}},
+		{"ollama/qwen3:8b", map[string]any{"reasoning_effort": "none"}},
+	} {
+		for _, r := range []*llm.Router{routed, override} {
+			n := len(srv.Requests())
+			_, err := r.Generate(t.Context(), llm.Request{Model: tc.model, Thinking: "off",
+				Messages: []llm.Message{{Role: llm.RoleUser, Content: "hi"}}}, nil)
+			require.NoError(t, err, tc.model)
+			m := body(t, srv, n)
+			got := map[string]any{}
+			for _, key := range []string{"reasoning_effort", "thinking", "reasoning"} {
+				if v, ok := m[key]; ok {
+					got[key] = v
+				}
+			}
+			assert.Equal(t, tc.want, got, "%s (%s)", tc.model, m["model"])
+		}
+	}
+}
