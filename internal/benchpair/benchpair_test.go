@@ -1,6 +1,7 @@
 package benchpair
 
 import (
+	"flag"
 	"math"
 	"testing"
 )
@@ -44,6 +45,12 @@ func TestStats(t *testing.T) {
 // TestRunAlternates checks that Run runs both sides once per iteration,
 // each first in turn, and reports the paired ratios and differences.
 func TestRunAlternates(t *testing.T) {
+	// 21 iterations, whatever -benchtime says: quick under -race too.
+	benchtime := flag.Lookup("test.benchtime")
+	defer benchtime.Value.Set(benchtime.Value.String())
+	if err := benchtime.Value.Set("21x"); err != nil {
+		t.Fatal(err)
+	}
 	var order []string
 	res := testing.Benchmark(func(b *testing.B) {
 		order = order[:0]
@@ -56,9 +63,9 @@ func TestRunAlternates(t *testing.T) {
 				return Costs{"ns": float64(10 * i)} // ratios 1, 2, 3, ...
 			})
 	})
-	n := res.N
-	if len(order) != 2*n {
-		t.Fatalf("%d runs for %d iterations, want %d", len(order), n, 2*n)
+	const n = 21
+	if res.N != n || len(order) != 2*n {
+		t.Fatalf("%d runs for %d iterations, want %d for %d", len(order), res.N, 2*n, n)
 	}
 	for k := 0; k < n; k++ {
 		first, second := order[2*k], order[2*k+1]
@@ -70,17 +77,13 @@ func TestRunAlternates(t *testing.T) {
 			t.Fatalf("iteration %d ran %s then %s, want %s first", k, first, second, want)
 		}
 	}
-	ratios := make([]float64, n)
-	for k := range ratios {
-		ratios[k] = float64(k + 1)
-	}
-	lo, med, hi := Stats(ratios)
+	// Own's costs are 10, 20, ... 210 against base's 10.
 	for metric, want := range map[string]float64{
-		"ns-ratio-min": lo, "ns-ratio-med": med, "ns-ratio-max": hi,
-		"ns-diff-med": 10 * (med - 1), "base-ns/op": 10, "own-ns/op": 10 * (float64(n) + 1) / 2,
+		"ns-ratio-min": 1, "ns-ratio-med": 11, "ns-ratio-max": 21,
+		"ns-diff-med": 100, "base-ns/op": 10, "own-ns/op": 110,
 	} {
 		if got := res.Extra[metric]; got != want {
-			t.Errorf("%s = %v, want %v (N=%d)", metric, got, want, n)
+			t.Errorf("%s = %v, want %v", metric, got, want)
 		}
 	}
 }
