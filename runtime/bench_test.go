@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -149,7 +150,7 @@ func BenchmarkNextMessage2000Deltas(b *testing.B) {
 	gen := benchserver.NewGeneration(2000, "lookup")
 	srv := benchserver.Start(b, gen.Script(), gen.Options())
 	httpClient := &http.Client{}
-	p := loadBenchWorker(b, benchserver.StreamWorker(gen.ToolName))
+	p := loadBenchWorker(b, benchserver.Worker(gen.ToolName, 1))
 	router := llm.NewRouter(func(string) string { return "" },
 		llm.WithBaseURL(srv.URL, "sk-bench"), llm.WithClientOptions(llm.WithHTTPClient(httpClient)))
 	bareReq := openai.ChatCompletionRequest{
@@ -201,6 +202,50 @@ func BenchmarkNextMessage2000Deltas(b *testing.B) {
 				}
 			})
 			benchpair.Run(b, bare, octrun)
+		})
+	}
+}
+
+// BenchmarkRoundsOnOneThread runs a worker of 10, 50 or 200 rounds on one
+// thread, each round a next-message block whose scripted model calls a tool
+// (its result an object) and then answers: the cost of a round as the
+// history grows (ns/round, allocs/round; target: flat within 2x from 10 to
+// 200 rounds).
+func BenchmarkRoundsOnOneThread(b *testing.B) {
+	for _, rounds := range []int{10, 50, 200} {
+		b.Run(fmt.Sprintf("rounds=%d", rounds), func(b *testing.B) {
+			p := loadBenchWorker(b, benchserver.Worker("lookup", rounds))
+			script := &llm.Script{}
+			for i := range rounds {
+				script.Responses = append(script.Responses,
+					llm.ScriptResponse{ToolCalls: []llm.ToolCall{{Name: "lookup", Arguments: `{"term":"tides"}`}}},
+					llm.ScriptResponse{Text: fmt.Sprintf("answer %d", i+1)})
+			}
+			calls := 0
+			lookup := runtime.WithTool("lookup", func(context.Context, map[string]any) (any, error) {
+				calls++
+				return map[string]any{"hits": []any{"the Moon", "the Sun"}, "count": 2}, nil
+			})
+			want := fmt.Sprintf("answer %d", rounds)
+			b.ReportAllocs()
+			var ms goruntime.MemStats
+			goruntime.ReadMemStats(&ms)
+			mallocs := ms.Mallocs
+			for b.Loop() {
+				calls = 0
+				res, err := runtime.Run(context.Background(), p, nil, lookup,
+					runtime.WithLLM(llm.NewScripted(script)), runtime.WithExecutionID("bench"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if res.Output != want || calls != rounds {
+					b.Fatalf("output %v after %d tool calls, want %q after %d", res.Output, calls, want, rounds)
+				}
+			}
+			goruntime.ReadMemStats(&ms)
+			n := float64(b.N * rounds)
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/round")
+			b.ReportMetric(float64(ms.Mallocs-mallocs)/n, "allocs/round")
 		})
 	}
 }

@@ -37,7 +37,7 @@ func BenchmarkCommandStream20000Deltas(b *testing.B) {
 	srv := benchserver.Start(b, gen.Script(), gen.Options())
 	octrun := benchserver.Build(b, octrunPkg)
 	bare := benchserver.Build(b, benchclientPkg)
-	worker := benchserver.WriteWorker(b, benchserver.StreamWorker(""))
+	worker := benchserver.WriteWorker(b, benchserver.Worker("", 1))
 	dir := b.TempDir()
 	octrunCmd := func() *exec.Cmd {
 		cmd := exec.Command(octrun, "run", worker, "--llm-base-url", srv.URL, "--events", "jsonl")

@@ -1,23 +1,25 @@
 package benchserver
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
-// StreamWorker returns the files of a worker whose one next-message
-// streams the model's answer (model openai/gpt-4o-mini, system prompt
-// "You answer.\n") into its output. With tool not "", the thread offers a
-// client tool of that name taking a string term, so a call of it pauses
-// the run.
-func StreamWorker(tool string) map[string]string {
-	tools, offer := "", ""
+// Worker returns the files of a worker of rounds next-message blocks on
+// one thread (model openai/gpt-4o-mini, system prompt "You answer.\n"),
+// each writing its answer to the output. With tool not "", the thread
+// offers a tool of that name taking a string term, and each block may call
+// it and then answer (maxSteps 2); a tool without a handler is a client
+// tool, whose call pauses the run.
+func Worker(tool string, rounds int) map[string]string {
+	var protocol strings.Builder
 	if tool != "" {
-		tools = "tools:\n  " + tool + ":\n    description: Look something up\n    parameters:\n      term: { type: string }\n"
-		offer = "    tools: [" + tool + "]\n"
+		protocol.WriteString("tools:\n  " + tool + ":\n    description: Look something up\n    parameters:\n      term: { type: string }\n")
 	}
-	protocol := tools + `variables:
+	protocol.WriteString(`variables:
   TEXT: { type: string }
 steps:
   Start:
@@ -25,15 +27,18 @@ steps:
     thread: main
     model: openai/gpt-4o-mini
     system: system
-` + offer + `  Answer:
-    block: next-message
-    output: TEXT
-output: TEXT
-`
+`)
+	if tool != "" {
+		protocol.WriteString("    tools: [" + tool + "]\n    maxSteps: 2\n")
+	}
+	for i := range rounds {
+		fmt.Fprintf(&protocol, "  Answer %d:\n    block: next-message\n    output: TEXT\n", i+1)
+	}
+	protocol.WriteString("output: TEXT\n")
 	return map[string]string{
 		"settings.json":     `{"slug": "bench", "name": "Bench", "format": "worker"}`,
 		"prompts/system.md": "You answer.\n",
-		"protocol.yaml":     protocol,
+		"protocol.yaml":     protocol.String(),
 	}
 }
 
