@@ -18,9 +18,9 @@ import (
 // the bare client of internal/benchclient, which decodes the same fields
 // and assembles the same text, reasoning and tool call; both over one HTTP
 // client. Each iteration runs both, in alternating order, and the
-// benchmark reports the min/median/max of octrun's time and allocations
-// divided by the bare client's (ns-ratio-*, allocs-ratio-*) and each
-// side's mean (own-*/op, base-*/op).
+// benchmark reports the min/median/max of octrun's wall time, CPU time and
+// allocations divided by the bare client's (ns-ratio-*, cpu-ns-ratio-*,
+// allocs-ratio-*) and each side's mean (own-*/op, base-*/op).
 func BenchmarkStream2000Deltas(b *testing.B) {
 	gen := benchserver.NewGeneration(2000, "lookup")
 	srv := benchserver.Start(b, gen.Script(), gen.Options())

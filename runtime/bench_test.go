@@ -143,9 +143,9 @@ func (c *lineCounter) Write(p []byte) (int, error) {
 // real sink of package events into io.Discard (the bare client writes the
 // same content events in the same format). Each iteration runs both, in
 // alternating order; the benchmark reports the min/median/max of octrun's
-// time and allocations divided by the bare client's (ns-ratio-*,
-// allocs-ratio-*; target at most 1.10) and each side's mean (own-*/op,
-// base-*/op).
+// wall time, CPU time and allocations divided by the bare client's
+// (ns-ratio-*, cpu-ns-ratio-*, allocs-ratio-*; target at most 1.10) and
+// each side's mean (own-*/op, base-*/op).
 func BenchmarkNextMessage2000Deltas(b *testing.B) {
 	gen := benchserver.NewGeneration(2000, "lookup")
 	srv := benchserver.Start(b, gen.Script(), gen.Options())

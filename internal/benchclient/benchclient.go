@@ -100,7 +100,8 @@ type event struct {
 // text-end part for the text, the same for the reasoning, a
 // tool-input-start, tool-input-delta ... tool-input-end for each tool call,
 // and a finish. The output is buffered and flushed whenever the next line
-// of the stream has not arrived yet, so no event waits for later input.
+// of the stream has not arrived yet, so no event waits for later input. A
+// line of the stream longer than 64 KiB fails it.
 func Stream(ctx context.Context, hc *http.Client, baseURL string, req openai.ChatCompletionRequest, out io.Writer, format Format) (*Result, error) {
 	req.Stream = true
 	req.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
