@@ -1,7 +1,11 @@
 package runtime_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,8 +18,10 @@ import (
 	"github.com/sashabaranov/go-openai"
 
 	"github.com/octrun/octrun/events"
+	"github.com/octrun/octrun/internal/benchclient"
+	"github.com/octrun/octrun/internal/benchpair"
+	"github.com/octrun/octrun/internal/benchserver"
 	"github.com/octrun/octrun/llm"
-	"github.com/octrun/octrun/llm/fakeopenai"
 	"github.com/octrun/octrun/protocol"
 	"github.com/octrun/octrun/runtime"
 )
@@ -63,22 +69,20 @@ steps:
 output: TEXT
 `
 
-func loadBenchWorker(b *testing.B, yaml string) *protocol.Protocol {
+// sixStepFiles are the files of the six-step worker.
+var sixStepFiles = map[string]string{
+	"settings.json":        `{"slug": "bench", "name": "Bench", "format": "worker"}`,
+	"protocol.yaml":        sixStepWorker,
+	"prompts/research.md":  "You research {{TOPIC}}. Be brief.\n",
+	"prompts/ask.md":       "What is known about {{TOPIC}}?\n",
+	"prompts/writer.md":    "You rewrite notes for a general audience.\n",
+	"prompts/hand-over.md": "Notes:\n\n{{NOTES}}\n",
+}
+
+// loadBenchWorker writes a worker's files and loads it.
+func loadBenchWorker(b *testing.B, files map[string]string) *protocol.Protocol {
 	b.Helper()
-	dir := b.TempDir()
-	files := map[string]string{
-		"settings.json":        `{"slug": "bench", "name": "Bench", "format": "worker"}`,
-		"protocol.yaml":        yaml,
-		"prompts/research.md":  "You research {{TOPIC}}. Be brief.\n",
-		"prompts/ask.md":       "What is known about {{TOPIC}}?\n",
-		"prompts/writer.md":    "You rewrite notes for a general audience.\n",
-		"prompts/hand-over.md": "Notes:\n\n{{NOTES}}\n",
-		"prompts/system.md":    "You answer.\n",
-	}
-	for name, text := range files {
-		writeFile(b, dir, name, text)
-	}
-	p, err := protocol.Load(dir)
+	p, err := protocol.Load(benchserver.WriteWorker(b, files))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -87,115 +91,183 @@ func loadBenchWorker(b *testing.B, yaml string) *protocol.Protocol {
 
 // BenchmarkSixStepTwoThreads runs a 6-step, 2-thread worker with the
 // scripted model: the engine's own cost of a run (target: under 100 µs).
+// Its sub-benchmarks send the events nowhere (sink=none) or encode each
+// through the JSONL sink into io.Discard (sink=jsonl), as a run with
+// --events jsonl does.
 func BenchmarkSixStepTwoThreads(b *testing.B) {
-	p := loadBenchWorker(b, sixStepWorker)
+	p := loadBenchWorker(b, sixStepFiles)
 	script := &llm.Script{Responses: []llm.ScriptResponse{
 		{Text: "Tides come from the Moon's pull and the Earth's rotation; most coasts see two a day."},
 		{Text: "The sea rises and falls twice a day because the Moon pulls on it."},
 	}}
 	input := map[string]any{"TOPIC": "tides"}
-	b.ReportAllocs()
-	for b.Loop() {
-		res, err := runtime.Run(context.Background(), p, input, runtime.WithLLM(llm.NewScripted(script)), runtime.WithExecutionID("bench"))
-		if err != nil || res.Output == nil {
-			b.Fatal(err)
-		}
+	for _, sink := range []string{"none", "jsonl"} {
+		b.Run("sink="+sink, func(b *testing.B) {
+			var lines lineCounter
+			opts := []runtime.Option{runtime.WithExecutionID("bench")}
+			if sink == "jsonl" {
+				opts = append(opts, runtime.WithEventSink(events.NewJSONLWriter(&lines)))
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				res, err := runtime.Run(context.Background(), p, input, append(opts, runtime.WithLLM(llm.NewScripted(script)))...)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if res.Output != script.Responses[1].Text {
+					b.Fatalf("output %v, want %q", res.Output, script.Responses[1].Text)
+				}
+			}
+			if sink == "jsonl" && lines.n < 20*b.N {
+				b.Fatalf("%d events written in %d runs, want at least 20 a run", lines.n, b.N)
+			}
+		})
 	}
 }
 
-// BenchmarkNextMessage2000Deltas streams one next-message of 2,000 text
-// deltas from the fake OpenAI server: bare go-openai reading the stream,
-// and octrun running a worker whose next-message streams it as events to a
-// sink, side by side. The octrun sub-benchmark reports its time per run
-// divided by go-openai's (ns-ratio; target at most 1.10).
+// lineCounter is an io.Writer that counts the lines written to it.
+type lineCounter struct{ n int }
+
+func (c *lineCounter) Write(p []byte) (int, error) {
+	c.n += bytes.Count(p, []byte{'\n'})
+	return len(p), nil
+}
+
+// BenchmarkNextMessage2000Deltas runs a worker whose next-message streams
+// one generation of 2,000 deltas (reasoning, text and a client tool call's
+// arguments, after which the run pauses) from the fake server, running in a
+// process of its own; and the bare client of internal/benchclient reading
+// the same generation with the same decoding. Its sub-benchmarks differ in
+// what happens to the events: sink=count only counts them (the bare client
+// writes nothing); sink=jsonl and sink=sse encode every event through the
+// real sink of package events into io.Discard (the bare client writes the
+// same content events in the same format). Each iteration runs both, in
+// alternating order; the benchmark reports the min/median/max of octrun's
+// wall time, CPU time and allocations divided by the bare client's
+// (ns-ratio-*, cpu-ns-ratio-*, allocs-ratio-*; target at most 1.10) and
+// each side's mean (own-*/op, base-*/op).
 func BenchmarkNextMessage2000Deltas(b *testing.B) {
-	const deltas = 2000
-	text := strings.Repeat("word ", deltas)
-	srv := fakeopenai.New(&llm.Script{Responses: []llm.ScriptResponse{{Text: text}}},
-		fakeopenai.WithDeltas(deltas), fakeopenai.WithLoop())
-	defer srv.Close()
+	gen := benchserver.NewGeneration(2000, "lookup")
+	srv := benchserver.Start(b, gen.Script(), gen.Options())
 	httpClient := &http.Client{}
-	var bareNs float64
+	p := loadBenchWorker(b, benchserver.Worker(gen.ToolName, 1))
+	router := llm.NewRouter(func(string) string { return "" },
+		llm.WithBaseURL(srv.URL, "sk-bench"), llm.WithClientOptions(llm.WithHTTPClient(httpClient)))
+	bareReq := openai.ChatCompletionRequest{
+		Model:    "openai/gpt-4o-mini",
+		Messages: []openai.ChatCompletionMessage{{Role: "system", Content: "You answer.\n"}},
+	}
+	for _, variant := range []struct {
+		name   string
+		sink   func() events.Sink
+		format benchclient.Format
+	}{
+		{"count", func() events.Sink { return func(events.Event) error { return nil } }, benchclient.None},
+		{"jsonl", func() events.Sink { return events.NewJSONLWriter(io.Discard) }, benchclient.JSONL},
+		{"sse", func() events.Sink { return events.NewSSEWriter(io.Discard).Send }, benchclient.SSE},
+	} {
+		b.Run("sink="+variant.name, func(b *testing.B) {
+			bare := benchpair.Timed(func() {
+				res, err := benchclient.Stream(b.Context(), httpClient, srv.URL, bareReq, io.Discard, variant.format)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if res.Deltas != gen.Deltas() || len(res.ToolCalls) != 1 {
+					b.Fatalf("bare client: %d deltas and %d tool calls, want %d and 1", res.Deltas, len(res.ToolCalls), gen.Deltas())
+				}
+				if err := gen.Check(res.Text, res.Reasoning, res.ToolCalls[0].Name, res.ToolCalls[0].Arguments); err != nil {
+					b.Fatal("bare client: ", err)
+				}
+			})
+			octrun := benchpair.Timed(func() {
+				var text, reasoning, args strings.Builder
+				sink := variant.sink()
+				_, err := runtime.Run(b.Context(), p, nil, runtime.WithLLM(router), runtime.WithExecutionID("bench"),
+					runtime.WithEventSink(func(ev events.Event) error {
+						switch ev := ev.(type) {
+						case events.TextDelta:
+							text.WriteString(ev.Delta)
+						case events.ReasoningDelta:
+							reasoning.WriteString(ev.Delta)
+						case events.ToolInputDelta:
+							args.WriteString(ev.InputTextDelta)
+						}
+						return sink(ev)
+					}))
+				if pause, ok := errors.AsType[*runtime.PauseError](err); !ok || len(pause.Calls) != 1 {
+					b.Fatalf("octrun: the run ended with %v, want a pause for one tool call", err)
+				}
+				if err := gen.Check(text.String(), reasoning.String(), gen.ToolName, args.String()); err != nil {
+					b.Fatal("octrun: ", err)
+				}
+			})
+			benchpair.Run(b, bare, octrun)
+		})
+	}
+}
 
-	b.Run("go-openai", func(b *testing.B) {
-		client := srv.GoOpenAIClient(httpClient)
-		req := openai.ChatCompletionRequest{
-			Model:         "openai/gpt-4o-mini",
-			Messages:      []openai.ChatCompletionMessage{{Role: "system", Content: "You answer.\n"}},
-			Stream:        true,
-			StreamOptions: &openai.StreamOptions{IncludeUsage: true},
-		}
-		b.ReportAllocs()
-		for b.Loop() {
-			got, err := fakeopenai.ReadStream(b.Context(), client, req)
-			if err != nil {
-				b.Fatal(err)
+// BenchmarkRoundsOnOneThread runs a worker of 10, 50 or 200 rounds on one
+// thread, each round a next-message block whose scripted model calls a tool
+// (its result an object) and then answers: the cost of a round as the
+// history grows (ns/round, allocs/round; target: flat within 2x from 10 to
+// 200 rounds).
+func BenchmarkRoundsOnOneThread(b *testing.B) {
+	for _, rounds := range []int{10, 50, 200} {
+		b.Run(fmt.Sprintf("rounds=%d", rounds), func(b *testing.B) {
+			p := loadBenchWorker(b, benchserver.Worker("lookup", rounds))
+			script := &llm.Script{}
+			for i := range rounds {
+				script.Responses = append(script.Responses,
+					llm.ScriptResponse{ToolCalls: []llm.ToolCall{{Name: "lookup", Arguments: `{"term":"tides"}`}}},
+					llm.ScriptResponse{Text: fmt.Sprintf("answer %d", i+1)})
 			}
-			if len(got) != len(text) {
-				b.Fatalf("read %d bytes, want %d", len(got), len(text))
+			calls := 0
+			lookup := runtime.WithTool("lookup", func(context.Context, map[string]any) (any, error) {
+				calls++
+				return map[string]any{"hits": []any{"the Moon", "the Sun"}, "count": 2}, nil
+			})
+			want := fmt.Sprintf("answer %d", rounds)
+			b.ReportAllocs()
+			var ms goruntime.MemStats
+			goruntime.ReadMemStats(&ms)
+			mallocs := ms.Mallocs
+			for b.Loop() {
+				calls = 0
+				res, err := runtime.Run(context.Background(), p, nil, lookup,
+					runtime.WithLLM(llm.NewScripted(script)), runtime.WithExecutionID("bench"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if res.Output != want || calls != rounds {
+					b.Fatalf("output %v after %d tool calls, want %q after %d", res.Output, calls, want, rounds)
+				}
 			}
-		}
-		bareNs = float64(b.Elapsed().Nanoseconds()) / float64(b.N)
-	})
-
-	b.Run("octrun", func(b *testing.B) {
-		p := loadBenchWorker(b, `
-variables:
-  TEXT: { type: string }
-steps:
-  Start:
-    block: start-thread
-    thread: main
-    model: openai/gpt-4o-mini
-    system: system
-  Answer:
-    block: next-message
-    output: TEXT
-output: TEXT
-`)
-		router := llm.NewRouter(func(string) string { return "" },
-			llm.WithBaseURL(srv.URL(), "sk-bench"), llm.WithClientOptions(llm.WithHTTPClient(httpClient)))
-		b.ReportAllocs()
-		for b.Loop() {
-			n := 0
-			res, err := runtime.Run(b.Context(), p, nil, runtime.WithLLM(router), runtime.WithExecutionID("bench"),
-				runtime.WithEventSink(func(ev events.Event) error {
-					if _, ok := ev.(events.TextDelta); ok {
-						n++
-					}
-					return nil
-				}))
-			if err != nil {
-				b.Fatal(err)
-			}
-			if n != deltas || len(res.Output.(string)) != len(text) {
-				b.Fatalf("got %d deltas, want %d", n, deltas)
-			}
-		}
-		if bareNs > 0 {
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/bareNs, "ns-ratio")
-		}
-	})
+			goruntime.ReadMemStats(&ms)
+			n := float64(b.N * rounds)
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/round")
+			b.ReportMetric(float64(ms.Mallocs-mallocs)/n, "allocs/round")
+		})
+	}
 }
 
 // BenchmarkThousandRunsInFlight starts 1,000 runs at once against a slow
-// fake server and measures, once every run is waiting for its stream, the
-// heap and stack memory in use per run (KiB/run; target under 100). The
-// figure includes the in-process fake server's side of each connection.
+// fake server, running in a process of its own, and measures, once the
+// server has received every run's request, octrun's own memory per run:
+// the growth of the heap in use (heap-KiB/run) and of goroutine stacks
+// (stack-KiB/run) after a GC, and their sum (KiB/run; target under 32).
 func BenchmarkThousandRunsInFlight(b *testing.B) {
 	const runs = 1000
-	p := loadBenchWorker(b, sixStepWorker)
-	srv := fakeopenai.New(&llm.Script{Responses: []llm.ScriptResponse{{Text: "slow words arrive one by one"}}},
-		fakeopenai.WithDelay(2*time.Second), fakeopenai.WithLoop())
-	defer srv.Close()
+	p := loadBenchWorker(b, sixStepFiles)
+	srv := benchserver.Start(b, map[string]any{"responses": []any{map[string]any{"text": "slow words arrive one by one"}}},
+		benchserver.Options{Delay: time.Minute})
 	httpClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: runs}}
 	router := llm.NewRouter(func(string) string { return "" },
-		llm.WithBaseURL(srv.URL(), "sk-bench"), llm.WithClientOptions(llm.WithHTTPClient(httpClient)))
+		llm.WithBaseURL(srv.URL, "sk-bench"), llm.WithClientOptions(llm.WithHTTPClient(httpClient)))
 	input := map[string]any{"TOPIC": "tides"}
-	var perRun float64
+	var heap, stack float64
 	for b.Loop() {
-		before := memInUse()
-		received := len(srv.Requests())
+		heapBefore, stackBefore := memInUse()
+		received := requests(b, srv)
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
 		for range runs {
@@ -203,23 +275,36 @@ func BenchmarkThousandRunsInFlight(b *testing.B) {
 				_, _ = runtime.Run(ctx, p, input, runtime.WithLLM(router))
 			})
 		}
-		for len(srv.Requests()) < received+runs {
-			time.Sleep(5 * time.Millisecond)
+		for requests(b, srv) < received+runs {
+			time.Sleep(10 * time.Millisecond)
 		}
-		perRun = float64(memInUse()-before) / runs / 1024
+		heapAfter, stackAfter := memInUse()
+		heap = (float64(heapAfter) - float64(heapBefore)) / runs / 1024
+		stack = (float64(stackAfter) - float64(stackBefore)) / runs / 1024
 		cancel()
 		wg.Wait()
 		httpClient.CloseIdleConnections()
 	}
-	b.ReportMetric(perRun, "KiB/run")
+	b.ReportMetric(heap, "heap-KiB/run")
+	b.ReportMetric(stack, "stack-KiB/run")
+	b.ReportMetric(heap+stack, "KiB/run")
 }
 
-// memInUse is the heap and goroutine stack memory in use after a GC.
-func memInUse() uint64 {
+// requests is the number of requests srv has received.
+func requests(b *testing.B, srv *benchserver.Server) int {
+	n, err := srv.Requests()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
+}
+
+// memInUse is the heap and the goroutine stack memory in use after a GC.
+func memInUse() (heap, stack uint64) {
 	goruntime.GC()
 	var ms goruntime.MemStats
 	goruntime.ReadMemStats(&ms)
-	return ms.HeapAlloc + ms.StackInuse
+	return ms.HeapInuse, ms.StackInuse
 }
 
 func writeFile(tb testing.TB, dir, name, text string) {

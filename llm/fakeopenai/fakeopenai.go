@@ -31,7 +31,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -780,37 +779,4 @@ func appendString(b []byte, s string) []byte {
 		}
 	}
 	return append(b, '"')
-}
-
-// ReadStream reads a whole streamed completion with bare go-openai
-// (CreateChatCompletionStream and a Recv loop) and returns its text: the
-// baseline that octrun's client is benchmarked against.
-func ReadStream(ctx context.Context, client *openai.Client, req openai.ChatCompletionRequest) (string, error) {
-	stream, err := client.CreateChatCompletionStream(ctx, req)
-	if err != nil {
-		return "", err
-	}
-	defer stream.Close()
-	var text strings.Builder
-	for {
-		chunk, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			return text.String(), nil
-		}
-		if err != nil {
-			return "", err
-		}
-		if len(chunk.Choices) > 0 {
-			text.WriteString(chunk.Choices[0].Delta.Content)
-		}
-	}
-}
-
-// GoOpenAIClient returns a bare go-openai client for the server, using
-// httpClient: the baseline of benchmarks.
-func (s *Server) GoOpenAIClient(httpClient *http.Client) *openai.Client {
-	cfg := openai.DefaultConfig("sk-bench")
-	cfg.BaseURL = s.URL()
-	cfg.HTTPClient = httpClient
-	return openai.NewClientWithConfig(cfg)
 }
