@@ -252,42 +252,67 @@ func BenchmarkRoundsOnOneThread(b *testing.B) {
 
 // BenchmarkThousandRunsInFlight starts 1,000 runs at once against a slow
 // fake server, running in a process of its own, and measures, once the
-// server has received every run's request, octrun's own memory per run:
-// the growth of the heap in use (heap-KiB/run) and of goroutine stacks
-// (stack-KiB/run) after a GC, and their sum (KiB/run; target under 32).
+// server has received every run's request, the memory each run holds: the
+// growth of the heap in use and of goroutine stacks after a GC. In the
+// same iteration it measures 1,000 bare requests in flight through an
+// HTTP client like the runs' (net/http's connection, its two goroutines
+// and buffers, and the waiting caller), so that octrun's own share is the
+// difference: own-heap-KiB/run, own-stack-KiB/run and own-KiB/run (target
+// at most 32); run-KiB/run and http-KiB/run are the two totals.
 func BenchmarkThousandRunsInFlight(b *testing.B) {
 	const runs = 1000
 	p := loadBenchWorker(b, sixStepFiles)
 	srv := benchserver.Start(b, map[string]any{"responses": []any{map[string]any{"text": "slow words arrive one by one"}}},
 		benchserver.Options{Delay: time.Minute})
-	httpClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: runs}}
-	router := llm.NewRouter(func(string) string { return "" },
-		llm.WithBaseURL(srv.URL, "sk-bench"), llm.WithClientOptions(llm.WithHTTPClient(httpClient)))
 	input := map[string]any{"TOPIC": "tides"}
-	var heap, stack float64
+	body := `{"model":"gpt-4o","messages":[{"role":"user","content":"tides"}],"stream":true}`
+	var heap, stack, bareHeap, bareStack float64
 	for b.Loop() {
-		heapBefore, stackBefore := memInUse()
-		received := requests(b, srv)
-		ctx, cancel := context.WithCancel(context.Background())
-		var wg sync.WaitGroup
-		for range runs {
-			wg.Go(func() {
-				_, _ = runtime.Run(ctx, p, input, runtime.WithLLM(router))
-			})
-		}
-		for requests(b, srv) < received+runs {
-			time.Sleep(10 * time.Millisecond)
-		}
-		heapAfter, stackAfter := memInUse()
-		heap = (float64(heapAfter) - float64(heapBefore)) / runs / 1024
-		stack = (float64(stackAfter) - float64(stackBefore)) / runs / 1024
-		cancel()
-		wg.Wait()
-		httpClient.CloseIdleConnections()
+		bareHeap, bareStack = inFlight(b, srv, runs, func(ctx context.Context, c *http.Client) {
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/chat/completions", strings.NewReader(body))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			if resp, err := c.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		})
+		heap, stack = inFlight(b, srv, runs, func(ctx context.Context, c *http.Client) {
+			router := llm.NewRouter(func(string) string { return "" },
+				llm.WithBaseURL(srv.URL, "sk-bench"), llm.WithClientOptions(llm.WithHTTPClient(c)))
+			_, _ = runtime.Run(ctx, p, input, runtime.WithLLM(router))
+		})
 	}
-	b.ReportMetric(heap, "heap-KiB/run")
-	b.ReportMetric(stack, "stack-KiB/run")
-	b.ReportMetric(heap+stack, "KiB/run")
+	b.ReportMetric(heap-bareHeap, "own-heap-KiB/run")
+	b.ReportMetric(stack-bareStack, "own-stack-KiB/run")
+	b.ReportMetric(heap+stack-bareHeap-bareStack, "own-KiB/run")
+	b.ReportMetric(heap+stack, "run-KiB/run")
+	b.ReportMetric(bareHeap+bareStack, "http-KiB/run")
+}
+
+// inFlight starts n calls of call at once, each with the same HTTP client,
+// waits until srv has received n more requests, and returns the growth of
+// the heap and of goroutine stacks per call in KiB; then it cancels the
+// calls and waits for them.
+func inFlight(b *testing.B, srv *benchserver.Server, n int, call func(context.Context, *http.Client)) (heap, stack float64) {
+	httpClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n}}
+	defer httpClient.CloseIdleConnections()
+	heapBefore, stackBefore := memInUse()
+	received := requests(b, srv)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() { call(ctx, httpClient) })
+	}
+	for requests(b, srv) < received+n {
+		time.Sleep(10 * time.Millisecond)
+	}
+	heapAfter, stackAfter := memInUse()
+	cancel()
+	wg.Wait()
+	perCall := func(after, before uint64) float64 { return (float64(after) - float64(before)) / float64(n) / 1024 }
+	return perCall(heapAfter, heapBefore), perCall(stackAfter, stackBefore)
 }
 
 // requests is the number of requests srv has received.
