@@ -62,6 +62,8 @@ func (env *Env) ids() effect.IDs {
 type Thread struct {
 	threads.Thread
 	Config ThreadConfig `json:"config"`
+	// view caches the messages as the model reads them (modelMessages).
+	view modelView
 }
 
 // ThreadConfig is a thread's model configuration after variable settings
