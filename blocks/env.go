@@ -49,7 +49,7 @@ func (s *State) NewID(kind string) string {
 // key returns the key of the block's next effect.
 func (env *Env) key() effect.Key {
 	env.State.Effects++
-	return effect.Key{ID: fmt.Sprintf("%s#%d", env.State.ExecutionID, env.State.Effects), Step: env.State.Step, Block: env.Step.Name.Value}
+	return effect.Key{ID: effect.NumberedID(env.State.ExecutionID, "#", env.State.Effects), Step: env.State.Step, Block: env.Step.Name.Value}
 }
 
 // ids returns the run's ids for an effect that hands out ids; the

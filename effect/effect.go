@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -84,7 +85,17 @@ type IDs struct {
 // New returns the next id of a kind, such as "text" or "call".
 func (ids *IDs) New(kind string) string {
 	ids.Counter++
-	return fmt.Sprintf("%s-%s%d", ids.Prefix, kind, ids.Counter)
+	return NumberedID(ids.Prefix, "-"+kind, ids.Counter)
+}
+
+// NumberedID returns prefix, sep and n in decimal as one string, built in
+// a buffer on the stack: ids of blocks, parts, messages and effects are
+// made for every event and effect, and this costs one allocation where
+// fmt.Sprintf costs several.
+func NumberedID(prefix, sep string, n int) string {
+	var buf [64]byte
+	b := append(append(buf[:0], prefix...), sep...)
+	return string(strconv.AppendInt(b, int64(n), 10))
 }
 
 // GenerateRequest asks a model for one response of a next-message step.

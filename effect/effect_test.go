@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -95,4 +96,14 @@ func newOf(v any) any {
 		return &WorkerResult{}
 	}
 	panic("unknown")
+}
+
+// Ids are the prefix, the kind and the counter, in decimal.
+func TestNumberedIDs(t *testing.T) {
+	ids := IDs{Prefix: "exec_1", Counter: 9}
+	assert.Equal(t, "exec_1-text10", ids.New("text"))
+	assert.Equal(t, 10, ids.Counter)
+	assert.Equal(t, "exec_1#9223372036854775807", NumberedID("exec_1", "#", math.MaxInt64))
+	long := strings.Repeat("x", 100)
+	assert.Equal(t, long+"-call-3", NumberedID(long, "-call", -3), "a prefix longer than the buffer")
 }
