@@ -195,13 +195,16 @@ func (ts *toolset) finish(call llm.ToolCall, workerID string, res effect.ToolRes
 			ts.env.Events.EmitTool(display, events.ToolOutputError{ToolCallID: call.ID, Error: part.Error})
 		}
 	} else {
-		// The result is written the way octrun writes any value, however
-		// it was formatted where it was recorded.
-		value, err := res.Value()
-		if err != nil {
-			value = fmt.Sprintf("the tool's result is not JSON: %v", err)
+		part.Status, part.Result = threads.ToolAvailable, res.Output
+		if !res.Canonical {
+			// The result is written the way octrun writes any value,
+			// however it was formatted where it was recorded.
+			value, err := res.Value()
+			if err != nil {
+				value = fmt.Sprintf("the tool's result is not JSON: %v", err)
+			}
+			part.Result = events.RawValue(value)
 		}
-		part.Status, part.Result = threads.ToolAvailable, events.RawValue(value)
 		if workerID == "" {
 			ts.env.Events.EmitTool(display, events.ToolOutputAvailable{ToolCallID: call.ID, Output: part.Result})
 		}
@@ -219,13 +222,13 @@ func clientResult(answers effect.AwaitResult, callID string) (effect.ToolResult,
 	case ans.Error != "":
 		return effect.ToolResult{Error: ans.Error}, nil
 	case len(ans.Result) == 0:
-		return effect.ToolResult{Output: json.RawMessage("null")}, nil
+		return effect.ToolResult{Output: json.RawMessage("null"), Canonical: true}, nil
 	}
 	v, err := events.DecodeValue(ans.Result)
 	if err != nil {
 		return effect.ToolResult{Error: fmt.Sprintf("the result is not JSON: %v", err)}, nil
 	}
-	return effect.ToolResult{Output: events.RawValue(v)}, nil
+	return effect.ToolResult{Output: events.RawValue(v), Canonical: true}, nil
 }
 
 // isRunFailure reports whether an effect's error ends the run rather than

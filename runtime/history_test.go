@@ -19,7 +19,8 @@ import (
 // thread grew: messages added between next-messages, a serialize-thread,
 // and a pause whose continuation rebuilds the thread by replaying the
 // journal (the model's view of a thread is kept between next-messages and
-// must never go stale).
+// must never go stale; a tool result the journal serves reads as it did
+// live, though the journal escapes its < and >).
 func TestRequestsFollowTheThread(t *testing.T) {
 	p := loadAgent(t, `tools:
   lookup:
@@ -66,7 +67,7 @@ output: ANSWER
 		{Text: "4.2 m in Brest."},
 	}}
 	lookup := runtime.WithTool("lookup", func(context.Context, map[string]any) (any, error) {
-		return map[string]any{"height": 4.2}, nil
+		return map[string]any{"height": "<4.2 m>"}, nil
 	})
 	store := runtime.NewMemoryStore()
 	_, err := runtime.Run(context.Background(), p, nil, runtime.WithLLM(llm.NewScripted(script)), lookup, runtime.WithStore(store))
@@ -85,7 +86,7 @@ output: ANSWER
 		{Role: llm.RoleSystem, Content: "You answer."},
 		{Role: llm.RoleUser, Content: "Tide?"},
 		{Role: llm.RoleAssistant, ToolCalls: []llm.ToolCall{{ID: "c1", Name: "lookup", Arguments: `{"term":"tide"}`}}},
-		{Role: llm.RoleTool, ToolCallID: "c1", Content: `{"height":4.2}`},
+		{Role: llm.RoleTool, ToolCallID: "c1", Content: `{"height":"<4.2 m>"}`},
 		{Role: llm.RoleAssistant, Content: "Where?", ToolCalls: []llm.ToolCall{{ID: "c2", Name: "ask-user", Arguments: `{"question":"Where?"}`}}},
 		{Role: llm.RoleTool, ToolCallID: "c2", Content: "Brest"},
 		{Role: llm.RoleUser, Content: "So?"},
