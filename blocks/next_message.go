@@ -76,8 +76,14 @@ func (b *NextMessage) Run(ctx context.Context, env *Env) error {
 			assistant.ToolCalls = append(assistant.ToolCalls, c.call)
 			results = append(results, llm.Message{Role: llm.RoleTool, ToolCallID: c.call.ID, Content: c.modelText})
 		}
-		req.Messages = append(append(req.Messages, assistant), results...)
-		if step >= t.Config.MaxSteps {
+		last := step >= t.Config.MaxSteps
+		if !last || req.ResponseFormat != nil {
+			// The next step reads the exchange, and so would the repair
+			// of a structured answer; after the last step of a text
+			// answer nothing does, and the history is not copied.
+			req.Messages = append(append(req.Messages, assistant), results...)
+		}
+		if last {
 			break
 		}
 	}
