@@ -2,6 +2,7 @@ package blocks
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -39,8 +40,8 @@ func TestCallArgs(t *testing.T) {
 
 // An assistant turn of several steps becomes, per step, an assistant
 // message with its tool calls followed by their results.
-func TestToLLM(t *testing.T) {
-	th := &threads.Thread{System: "You help.", Messages: []threads.Message{
+func TestModelMessages(t *testing.T) {
+	th := &Thread{Thread: threads.Thread{System: "You help.", Messages: []threads.Message{
 		{Role: threads.RoleUser, Parts: []threads.Part{{Type: threads.PartText, Text: "Tide?"}}},
 		{Role: threads.RoleAssistant, Parts: []threads.Part{
 			{Type: threads.PartStepStart},
@@ -51,7 +52,7 @@ func TestToLLM(t *testing.T) {
 			{Type: threads.PartStepStart},
 			{Type: threads.PartText, Text: "4 m."},
 		}},
-	}}
+	}}}
 	assert.Equal(t, []llm.Message{
 		{Role: llm.RoleSystem, Content: "You help."},
 		{Role: llm.RoleUser, Content: "Tide?"},
@@ -59,7 +60,7 @@ func TestToLLM(t *testing.T) {
 		{Role: llm.RoleTool, ToolCallID: "c1", Content: "4 m"},
 		{Role: llm.RoleTool, ToolCallID: "c2", Content: `{"error":"down"}`},
 		{Role: llm.RoleAssistant, Content: "4 m."},
-	}, toLLM(th, 0))
+	}, th.modelMessages())
 }
 
 func TestStateIDsAreDeterministic(t *testing.T) {
@@ -68,4 +69,87 @@ func TestStateIDsAreDeterministic(t *testing.T) {
 		assert.Equal(t, a.NewID("block"), b.NewID("block"))
 	}
 	assert.Equal(t, "x-text4", a.NewID("text"))
+}
+
+// A tool result over its cap keeps its first 3/5 and last 2/5 of the
+// budget in characters, not bytes; one within it is kept whole, however
+// many bytes its characters take.
+func TestBoundResult(t *testing.T) {
+	assert.Equal(t, "éééé", boundResult("éééé", 1), "4 characters in 8 bytes fit 1 token")
+	assert.Equal(t, "abc", boundResult("abc", 0), "no cap")
+	text := strings.Repeat("é", 10) + strings.Repeat("x", 20) + strings.Repeat("ü", 10)
+	assert.Equal(t, strings.Repeat("é", 9)+"\n\n[... 25 of 40 characters of this tool result were left out here to fit maxToolOutputTokens; the whole result is kept ...]\n\n"+strings.Repeat("ü", 6),
+		boundResult(text, 4), "16 characters: 9 of the head, 6 of the tail")
+}
+
+// The model's view of a thread, kept between next-messages, is always what
+// converting the thread from scratch gives: after messages are appended
+// (next-message, add-message), after the thread is serialized, once it is
+// restored from JSON, and when its messages are replaced rather than
+// appended to.
+func TestModelMessagesCacheFollowsTheThread(t *testing.T) {
+	user := func(id, text string) threads.Message {
+		return threads.Message{ID: id, Role: threads.RoleUser, Parts: []threads.Part{{Type: threads.PartText, Text: text}}}
+	}
+	turn := func(id, call, result string) threads.Message {
+		return threads.Message{ID: id, Role: threads.RoleAssistant, Parts: []threads.Part{
+			{Type: threads.PartStepStart},
+			{Type: threads.PartToolCall, ToolCall: &threads.ToolCall{ID: call, Name: "tide", Arguments: json.RawMessage(`{}`), Result: json.RawMessage(result), Status: threads.ToolAvailable}},
+			{Type: threads.PartStepStart},
+			{Type: threads.PartText, Text: "Done " + id},
+		}}
+	}
+	th := &Thread{Thread: threads.Thread{Name: "main", System: "You help."}, Config: ThreadConfig{MaxToolOutputTokens: 2}}
+	fromScratch := func(th *Thread) []llm.Message {
+		t.Helper()
+		data, err := json.Marshal(th)
+		require.NoError(t, err)
+		var fresh Thread
+		require.NoError(t, json.Unmarshal(data, &fresh))
+		assert.Zero(t, fresh.view, "the cache is not marshaled")
+		return fresh.modelMessages()
+	}
+	// request is what the previous check's request appended to the view;
+	// the cache growing must not overwrite it.
+	marker := llm.Message{Role: llm.RoleUser, Content: "appended by a request"}
+	var request []llm.Message
+	check := func(what string) {
+		t.Helper()
+		got := th.modelMessages()
+		assert.Equal(t, fromScratch(th), got, what)
+		if request != nil {
+			assert.Equal(t, marker, request[len(request)-1], "%s: the previous request is left alone", what)
+		}
+		request = append(got, marker)
+		assert.Equal(t, fromScratch(th), th.modelMessages(), "%s: appending to the result leaves the cache alone", what)
+	}
+	check("empty")
+	th.Append(user("m1", "Tide?"))
+	check("a user message")
+	th.Append(turn("m2", "c1", `{"height":"4.2 m above the chart datum"}`))
+	check("a turn with a capped tool result")
+	th.Append(user("m3", "And wind?"))
+	th.Append(turn("m4", "c2", `"calm"`))
+	check("two messages appended between calls")
+	_, err := threads.Serialize(&th.Thread, threads.FormatMarkdown)
+	require.NoError(t, err)
+	check("serialized")
+
+	data, err := json.Marshal(th)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, th))
+	check("restored from JSON over itself")
+	restored := &Thread{}
+	require.NoError(t, json.Unmarshal(data, restored))
+	restored.Append(user("m5", "Thanks"))
+	assert.Equal(t, fromScratch(restored), restored.modelMessages(), "restored from JSON, then appended to")
+
+	th.Messages = []threads.Message{user("x1", "Other"), turn("x2", "c9", `"other"`)}
+	check("replaced by fewer messages")
+	th.Messages = append(th.Messages[:1:1], turn("y2", "c8", `"again"`), user("y3", "Again"))
+	check("replaced from the second message on")
+	th.System = "You help differently."
+	check("another system prompt")
+	th.Config.MaxToolOutputTokens = 0
+	check("another cap")
 }

@@ -49,7 +49,7 @@ func (s *State) NewID(kind string) string {
 // key returns the key of the block's next effect.
 func (env *Env) key() effect.Key {
 	env.State.Effects++
-	return effect.Key{ID: fmt.Sprintf("%s#%d", env.State.ExecutionID, env.State.Effects), Step: env.State.Step, Block: env.Step.Name.Value}
+	return effect.Key{ID: effect.NumberedID(env.State.ExecutionID, "#", env.State.Effects), Step: env.State.Step, Block: env.Step.Name.Value}
 }
 
 // ids returns the run's ids for an effect that hands out ids; the
@@ -62,6 +62,8 @@ func (env *Env) ids() effect.IDs {
 type Thread struct {
 	threads.Thread
 	Config ThreadConfig `json:"config"`
+	// view caches the messages as the model reads them (modelMessages).
+	view modelView
 }
 
 // ThreadConfig is a thread's model configuration after variable settings

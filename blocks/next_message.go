@@ -1,6 +1,7 @@
 package blocks
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,7 +35,7 @@ func (b *NextMessage) Run(ctx context.Context, env *Env) error {
 	}
 	req := llm.Request{
 		Model:             t.Config.Model,
-		Messages:          toLLM(&t.Thread, t.Config.MaxToolOutputTokens),
+		Messages:          t.modelMessages(),
 		Tools:             tools.offered,
 		Temperature:       t.Config.Temperature,
 		Thinking:          t.Config.Thinking,
@@ -75,8 +76,14 @@ func (b *NextMessage) Run(ctx context.Context, env *Env) error {
 			assistant.ToolCalls = append(assistant.ToolCalls, c.call)
 			results = append(results, llm.Message{Role: llm.RoleTool, ToolCallID: c.call.ID, Content: c.modelText})
 		}
-		req.Messages = append(append(req.Messages, assistant), results...)
-		if step >= t.Config.MaxSteps {
+		last := step >= t.Config.MaxSteps
+		if !last || req.ResponseFormat != nil {
+			// The next step reads the exchange, and so would the repair
+			// of a structured answer; after the last step of a text
+			// answer nothing does, and the history is not copied.
+			req.Messages = append(append(req.Messages, assistant), results...)
+		}
+		if last {
 			break
 		}
 	}
@@ -216,42 +223,38 @@ func (b *NextMessage) output(env *Env, msg *threads.Message, final *llm.Response
 	return value, nil
 }
 
-// toLLM converts a thread into the messages of a model request: the system
-// prompt, then each message; an assistant turn of several steps becomes, per
-// step, an assistant message with its tool calls followed by their results,
-// each capped at maxToolTokens (0: no cap).
-func toLLM(t *threads.Thread, maxToolTokens int) []llm.Message {
-	out := []llm.Message{{Role: llm.RoleSystem, Content: t.System}}
-	for _, m := range t.Messages {
-		if m.Role != threads.RoleAssistant {
-			out = append(out, userMessage(m))
-			continue
-		}
-		var cur *llm.Message
-		var results []llm.Message
-		flush := func() {
-			if cur != nil && (cur.Content != "" || len(cur.ToolCalls) > 0) {
-				out = append(append(out, *cur), results...)
-			}
-			cur, results = &llm.Message{Role: llm.RoleAssistant}, nil
-		}
-		flush()
-		for _, p := range m.Parts {
-			switch p.Type {
-			case threads.PartStepStart:
-				flush()
-			case threads.PartText:
-				cur.Content = joinNonEmpty(cur.Content, p.Text)
-			case threads.PartObject:
-				cur.Content = joinNonEmpty(cur.Content, string(p.Object.Value))
-			case threads.PartToolCall:
-				tc := p.ToolCall
-				cur.ToolCalls = append(cur.ToolCalls, llm.ToolCall{ID: tc.ID, Name: tc.Name, Arguments: string(tc.Arguments)})
-				results = append(results, llm.Message{Role: llm.RoleTool, ToolCallID: tc.ID, Content: boundResult(toolResultText(tc), maxToolTokens)})
-			}
-		}
-		flush()
+// appendModel appends message m as the model reads it: a non-assistant
+// message as one message; an assistant turn of several steps as, per step,
+// an assistant message with its tool calls followed by their results, each
+// capped at maxToolTokens (0: no cap).
+func appendModel(out []llm.Message, m threads.Message, maxToolTokens int) []llm.Message {
+	if m.Role != threads.RoleAssistant {
+		return append(out, userMessage(m))
 	}
+	var cur *llm.Message
+	var results []llm.Message
+	flush := func() {
+		if cur != nil && (cur.Content != "" || len(cur.ToolCalls) > 0) {
+			out = append(append(out, *cur), results...)
+		}
+		cur, results = &llm.Message{Role: llm.RoleAssistant}, nil
+	}
+	flush()
+	for _, p := range m.Parts {
+		switch p.Type {
+		case threads.PartStepStart:
+			flush()
+		case threads.PartText:
+			cur.Content = joinNonEmpty(cur.Content, p.Text)
+		case threads.PartObject:
+			cur.Content = joinNonEmpty(cur.Content, string(p.Object.Value))
+		case threads.PartToolCall:
+			tc := p.ToolCall
+			cur.ToolCalls = append(cur.ToolCalls, llm.ToolCall{ID: tc.ID, Name: tc.Name, Arguments: string(tc.Arguments)})
+			results = append(results, llm.Message{Role: llm.RoleTool, ToolCallID: tc.ID, Content: boundResult(toolResultText(tc), maxToolTokens)})
+		}
+	}
+	flush()
 	return out
 }
 
@@ -284,9 +287,11 @@ func toolResultText(tc *threads.ToolCall) string {
 	if tc.Status == threads.ToolError {
 		return string(events.RawValue(map[string]string{"error": tc.Error}))
 	}
-	var s string
-	if json.Unmarshal(tc.Result, &s) == nil {
-		return s
+	if r := bytes.TrimLeft(tc.Result, " \t\r\n"); len(r) > 0 && r[0] == '"' {
+		var s string
+		if json.Unmarshal(r, &s) == nil {
+			return s
+		}
 	}
 	return string(tc.Result)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/octrun/octrun/effect"
 	"github.com/octrun/octrun/events"
@@ -194,13 +195,16 @@ func (ts *toolset) finish(call llm.ToolCall, workerID string, res effect.ToolRes
 			ts.env.Events.EmitTool(display, events.ToolOutputError{ToolCallID: call.ID, Error: part.Error})
 		}
 	} else {
-		// The result is written the way octrun writes any value, however
-		// it was formatted where it was recorded.
-		value, err := res.Value()
-		if err != nil {
-			value = fmt.Sprintf("the tool's result is not JSON: %v", err)
+		part.Status, part.Result = threads.ToolAvailable, res.Output
+		if !res.Canonical {
+			// The result is written the way octrun writes any value,
+			// however it was formatted where it was recorded.
+			value, err := res.Value()
+			if err != nil {
+				value = fmt.Sprintf("the tool's result is not JSON: %v", err)
+			}
+			part.Result = events.RawValue(value)
 		}
-		part.Status, part.Result = threads.ToolAvailable, events.RawValue(value)
 		if workerID == "" {
 			ts.env.Events.EmitTool(display, events.ToolOutputAvailable{ToolCallID: call.ID, Output: part.Result})
 		}
@@ -218,13 +222,13 @@ func clientResult(answers effect.AwaitResult, callID string) (effect.ToolResult,
 	case ans.Error != "":
 		return effect.ToolResult{Error: ans.Error}, nil
 	case len(ans.Result) == 0:
-		return effect.ToolResult{Output: json.RawMessage("null")}, nil
+		return effect.ToolResult{Output: json.RawMessage("null"), Canonical: true}, nil
 	}
 	v, err := events.DecodeValue(ans.Result)
 	if err != nil {
 		return effect.ToolResult{Error: fmt.Sprintf("the result is not JSON: %v", err)}, nil
 	}
-	return effect.ToolResult{Output: events.RawValue(v)}, nil
+	return effect.ToolResult{Output: events.RawValue(v), Canonical: true}, nil
 }
 
 // isRunFailure reports whether an effect's error ends the run rather than
@@ -298,17 +302,33 @@ func (ts *toolset) checkArgs(tool *protocol.ToolDef, args map[string]any) error 
 
 // boundResult caps a tool result's text at about maxTokens tokens (four
 // characters a token) for the model: the head and the tail are kept, with a
-// note in between saying what was left out. 0 means no cap.
+// note in between saying what was left out. 0 means no cap. A text of at
+// most budget bytes has at most budget characters: only a longer one is
+// counted, and only one over the cap is cut.
 func boundResult(text string, maxTokens int) string {
 	budget := maxTokens * 4
-	runes := []rune(text)
-	if maxTokens <= 0 || len(runes) <= budget {
+	if maxTokens <= 0 || len(text) <= budget {
+		return text
+	}
+	count := utf8.RuneCountInString(text)
+	if count <= budget {
 		return text
 	}
 	head, tail := budget*3/5, budget*2/5
-	omitted := len(runes) - head - tail
+	omitted := count - head - tail
 	return fmt.Sprintf("%s\n\n[... %d of %d characters of this tool result were left out here to fit maxToolOutputTokens; the whole result is kept ...]\n\n%s",
-		string(runes[:head]), omitted, len(runes), string(runes[len(runes)-tail:]))
+		text[:runeOffset(text, head)], omitted, count, text[runeOffset(text, count-tail):])
+}
+
+// runeOffset is the byte offset of the n-th character of s (from 0).
+func runeOffset(s string, n int) int {
+	for i := range s {
+		if n == 0 {
+			return i
+		}
+		n--
+	}
+	return len(s)
 }
 
 // callArgs decodes a model's arguments, which must be a JSON object.

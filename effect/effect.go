@@ -20,8 +20,10 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/octrun/octrun/events"
 	"github.com/octrun/octrun/llm"
@@ -84,7 +86,17 @@ type IDs struct {
 // New returns the next id of a kind, such as "text" or "call".
 func (ids *IDs) New(kind string) string {
 	ids.Counter++
-	return fmt.Sprintf("%s-%s%d", ids.Prefix, kind, ids.Counter)
+	return NumberedID(ids.Prefix, "-"+kind, ids.Counter)
+}
+
+// NumberedID returns prefix, sep and n in decimal as one string, built in
+// a buffer on the stack: ids of blocks, parts, messages and effects are
+// made for every event and effect, and this costs one allocation where
+// fmt.Sprintf costs several.
+func NumberedID(prefix, sep string, n int) string {
+	var buf [64]byte
+	b := append(append(buf[:0], prefix...), sep...)
+	return string(strconv.AppendInt(b, int64(n), 10))
 }
 
 // GenerateRequest asks a model for one response of a next-message step.
@@ -157,6 +169,11 @@ type ToolResult struct {
 	Output json.RawMessage `json:"output,omitempty"`
 	Error  string          `json:"error,omitempty"`
 	Client bool            `json:"client,omitempty"`
+	// Canonical reports that Output is already written the way octrun
+	// writes any value (events.RawValue of the decoded value), so that it
+	// need not be decoded and written again. It is never recorded: a
+	// result served by a journal or from another process is written again.
+	Canonical bool `json:"-"`
 }
 
 // Value decodes the result's JSON (nil for none).
@@ -226,7 +243,37 @@ func RunTool(ctx context.Context, executionID string, req ToolRequest, h func(co
 	if err != nil {
 		return ToolResult{Error: fmt.Sprintf("tool %q returned a result that is not JSON: %v", req.Name, err)}, nil
 	}
-	return ToolResult{Output: encoded}, nil
+	return ToolResult{Output: encoded, Canonical: plainJSON(out.value)}, nil
+}
+
+// plainJSON reports whether v is made only of the values a JSON decoder
+// makes (nil, booleans, float64 and json.Number, strings of valid UTF-8,
+// []any and map[string]any) or ints: encoding/json writes those the way
+// octrun writes any value, so one encoding is enough. Anything else (a
+// struct, whose fields keep their order, a Marshaler, a string that is not
+// UTF-8) is written again once decoded.
+func plainJSON(v any) bool {
+	switch v := v.(type) {
+	case nil, bool, float64, json.Number, int, int64:
+		return true
+	case string:
+		return utf8.ValidString(v)
+	case []any:
+		for _, e := range v {
+			if !plainJSON(e) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		for k, e := range v {
+			if !utf8.ValidString(k) || !plainJSON(e) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // HandlerGrace is how long RunTool waits, once the run is cancelled, for a

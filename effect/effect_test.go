@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/octrun/octrun/events"
 )
 
 func TestArgsJSON(t *testing.T) {
@@ -25,7 +28,7 @@ func TestRunTool(t *testing.T) {
 		return map[string]any{"got": args["n"], "key": ToolCallKey(ctx)}, nil
 	})
 	require.NoError(t, err)
-	assert.Equal(t, ToolResult{Output: json.RawMessage(`{"got":1,"key":"x/c"}`)}, res, "the handler gets the idempotency key")
+	assert.Equal(t, ToolResult{Output: json.RawMessage(`{"got":1,"key":"x/c"}`), Canonical: true}, res, "the handler gets the idempotency key")
 
 	res, err = RunTool(context.Background(), "x", req, func(context.Context, map[string]any) (any, error) { return nil, errors.New("down") })
 	require.NoError(t, err)
@@ -95,4 +98,44 @@ func newOf(v any) any {
 		return &WorkerResult{}
 	}
 	panic("unknown")
+}
+
+// Ids are the prefix, the kind and the counter, in decimal.
+func TestNumberedIDs(t *testing.T) {
+	ids := IDs{Prefix: "exec_1", Counter: 9}
+	assert.Equal(t, "exec_1-text10", ids.New("text"))
+	assert.Equal(t, 10, ids.Counter)
+	assert.Equal(t, "exec_1#9223372036854775807", NumberedID("exec_1", "#", math.MaxInt64))
+	long := strings.Repeat("x", 100)
+	assert.Equal(t, long+"-call-3", NumberedID(long, "-call", -3), "a prefix longer than the buffer")
+}
+
+// A result made of JSON's own values is encoded once and marked canonical:
+// it is what decoding it and writing it again gives. Any other result is
+// not marked, and is written again where it is used.
+func TestRunToolEncodesPlainResultsOnce(t *testing.T) {
+	type point struct{ Y, X int }
+	for _, tc := range []struct {
+		value     any
+		canonical bool
+	}{
+		{map[string]any{"b": []any{1.5, 1e21, -0.0, 1e-7, json.Number("12345678901234567890"), nil, true}, "a": "<é>\n\u2028\x01"}, true},
+		{[]any{map[string]any{}, []any{}, "", 3, int64(-4)}, true},
+		{"tide", true},
+		{nil, true},
+		{point{Y: 1, X: 2}, false},
+		{map[string]any{"p": point{}}, false},
+		{[]string{"a"}, false},
+		{"\xff", false},
+		{map[string]any{"\xff": 1}, false},
+	} {
+		res, err := RunTool(context.Background(), "x", ToolRequest{Name: "t"}, func(context.Context, map[string]any) (any, error) { return tc.value, nil })
+		require.NoError(t, err)
+		assert.Equal(t, tc.canonical, res.Canonical, "%#v", tc.value)
+		v, err := res.Value()
+		require.NoError(t, err)
+		if tc.canonical {
+			assert.Equal(t, string(events.RawValue(v)), string(res.Output), "%#v", tc.value)
+		}
+	}
 }

@@ -137,6 +137,9 @@ type Response struct {
 // onDelta as it arrives (an error from onDelta aborts the generation and is
 // returned; onDelta may be nil) and returns the assembled response. A
 // provider failure is an *Error; a cancelled ctx gives ctx's error.
+// Generate reads req and never changes what its slices, maps and pointers
+// hold: they are shared with the caller, which keeps a thread's messages
+// and records the request rather than copying them for every call.
 type Client interface {
 	Generate(ctx context.Context, req Request, onDelta func(Delta) error) (*Response, error)
 }

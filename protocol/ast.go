@@ -77,6 +77,7 @@ type Protocol struct {
 	files          []string          // the keys of sources this agent read
 	inputValidator func() (*types.Validator, error)
 	validators     sync.Map // type name -> *types.Validator
+	schemas        sync.Map // "tool:", "type:" name or "input" -> JSON Schema
 	lookupOnce     sync.Once
 	lookups        *lookups
 }

@@ -21,9 +21,11 @@ func (e *InputError) Error() string {
 }
 
 // InputSchema returns the JSON Schema of the worker's input object: one
-// property per declared input, required unless optional or defaulted.
+// property per declared input, required unless optional or defaulted. It
+// is built on first use and shared by every caller and run: read it, never
+// change it.
 func (p *Protocol) InputSchema() map[string]any {
-	return p.inputSchema(false)
+	return p.cachedSchema("input", func() map[string]any { return p.inputSchema(false) })
 }
 
 // inputSchema builds the input schema; with allOptional every property is

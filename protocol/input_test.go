@@ -2,6 +2,8 @@ package protocol_test
 
 import (
 	"encoding/json"
+	"reflect"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -87,6 +89,21 @@ func TestToolAndResponseSchemas(t *testing.T) {
 		"additionalProperties": false,
 	}, p.ToolSchema(fileTicket))
 	assertJSON(t, triage, p.ResponseSchema("Triage"))
+
+	// Each schema is built once per protocol, by whichever run asks first,
+	// and shared by the others.
+	same := func(a, b map[string]any) bool {
+		return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			assert.True(t, same(p.ToolSchema(fileTicket), p.ToolSchema(fileTicket)))
+			assert.True(t, same(p.ResponseSchema("Triage"), p.ResponseSchema("Triage")))
+			assert.True(t, same(p.InputSchema(), p.InputSchema()))
+		})
+	}
+	wg.Wait()
 }
 
 func assertJSON(t *testing.T, want, got any) {

@@ -44,12 +44,24 @@ type Entry struct {
 	// value is the result before it is encoded: a run that never pauses
 	// never pays for encoding its results (see seal).
 	value any
+	// request is a model request not hashed yet: it holds the whole
+	// history of a thread, and a run that never pauses never pays for
+	// hashing it (see seal).
+	request any
 }
 
-// seal encodes the results not encoded yet, before the journal is saved.
+// seal hashes the requests and encodes the results not done yet, before
+// the journal is saved.
 func (j *Journal) seal() error {
 	for i := range j.Entries {
 		e := &j.Entries[i]
+		if e.request != nil {
+			hash, err := requestHash(e.request)
+			if err != nil {
+				return fmt.Errorf("effect %s: %w", e.Key.ID, err)
+			}
+			e.Hash, e.request = hash, nil
+		}
 		if e.value == nil {
 			continue
 		}
@@ -138,15 +150,16 @@ func (r *recorder) unasked(asked effect.Key, kind effect.Kind) error {
 // result. A failed effect is not recorded: it ends the run.
 func journaled[Req, Res any](r *recorder, kind effect.Kind, key effect.Key, req Req, run func() (Res, error)) (Res, error) {
 	var res Res
-	hash, err := requestHash(req)
-	if err != nil {
-		return res, err
-	}
 	if i, ok := r.index[key.ID]; ok && !r.asked[i] {
 		e := &r.journal.Entries[i]
-		switch {
-		case e.Kind != kind:
+		if e.Kind != kind {
 			return res, &effect.DivergedError{Key: key, Kind: kind, Recorded: e.Kind, Reason: fmt.Sprintf("a %s effect was recorded under this key", e.Kind)}
+		}
+		hash, err := requestHash(req)
+		if err != nil {
+			return res, err
+		}
+		switch {
 		case e.Hash != hash:
 			return res, &effect.DivergedError{Key: key, Kind: kind, Recorded: e.Kind, Reason: "its request differs from the recorded one"}
 		case e.Pending:
@@ -166,12 +179,27 @@ func journaled[Req, Res any](r *recorder, kind effect.Kind, key effect.Key, req 
 	if err := r.unasked(key, kind); err != nil {
 		return res, err
 	}
+	e := Entry{Key: key, Kind: kind}
+	if kind == effect.KindGenerate {
+		// The request is hashed when the journal is saved: nothing changes
+		// a model request once made (llm.Client), while a tool's handler
+		// may change the arguments it is given.
+		e.request = req
+	} else {
+		hash, err := requestHash(req)
+		if err != nil {
+			return res, err
+		}
+		e.Hash = hash
+	}
 	r.live()
 	r.served = false
-	if res, err = run(); err != nil {
+	res, err := run()
+	if err != nil {
 		return res, err
 	}
-	r.record(Entry{Key: key, Kind: kind, Hash: hash, value: res})
+	e.value = res
+	r.record(e)
 	return res, nil
 }
 
