@@ -84,14 +84,14 @@ type sourceDocument struct {
 	WorkerID   string `json:"workerId,omitempty"`
 }
 
-// MarshalJSON writes the wire form of the variant named by SourceType; an
+// wireFields returns the wire form of the variant named by SourceType; an
 // unknown SourceType is an error.
-func (e Source) MarshalJSON() ([]byte, error) {
+func (e Source) wireFields() (any, error) {
 	switch e.SourceType {
 	case SourceTypeURL:
-		return marshal(e.EventType(), sourceURL{e.SourceType, e.ID, e.URL, e.Title, e.WorkerID})
+		return sourceURL{e.SourceType, e.ID, e.URL, e.Title, e.WorkerID}, nil
 	case SourceTypeDocument:
-		return marshal(e.EventType(), sourceDocument{e.SourceType, e.ID, e.MediaType, e.Title, e.Filename, e.WorkerID})
+		return sourceDocument{e.SourceType, e.ID, e.MediaType, e.Title, e.Filename, e.WorkerID}, nil
 	}
 	return nil, fmt.Errorf("events: source: unknown sourceType %q (want %q or %q)", e.SourceType, SourceTypeURL, SourceTypeDocument)
 }

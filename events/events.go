@@ -11,8 +11,8 @@
 // an event is an immutable snapshot that marshals byte for byte as parsed.
 //
 // The methods that every event type has (EventType, EventWorkerID,
-// WithWorkerID and, but for Source, MarshalJSON) and Parse's tables of types
-// are generated into zz_generated.go from one table, in
+// WithWorkerID, MarshalJSON and, but for Source, wireFields) and Parse's
+// tables of types are generated into zz_generated.go from one table, in
 // internal/eventgen: add a new event type's row there and run go generate.
 //
 // The package knows nothing about blocks, protocols or LLM clients.
@@ -24,6 +24,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+
 	"github.com/octrun/octrun/internal/display"
 )
 
@@ -41,6 +42,9 @@ type Event interface {
 	// WithWorkerID returns a copy of the event with its workerId set to id.
 	// Events without a workerId field are returned unchanged.
 	WithWorkerID(id string) Event
+	// wireFields returns the value whose JSON object holds the event's
+	// wire members but `type`.
+	wireFields() (any, error)
 }
 
 // FinishReason says why a run (or one leg of it) ended.
@@ -144,33 +148,12 @@ const (
 	TodoCancelled  = "cancelled"
 )
 
-// marshal encodes fields, a struct without a `type` field, as a JSON object
-// whose first member is "type": typ.
-func marshal(typ string, fields any) ([]byte, error) {
-	body, err := encode(fields) // {...}
-	if err != nil {
-		return nil, err
-	}
-	out := make([]byte, 0, len(body)+len(typ)+10)
-	out = append(out, `{"type":"`...)
-	out = append(out, typ...)
-	out = append(out, '"')
-	if len(body) > 2 {
-		out = append(out, ',')
-	}
-	return append(out, body[1:]...), nil
-}
-
 // encode is json.Marshal without HTML escaping, as in JavaScript's
 // JSON.stringify: "<" stays "<" in text deltas.
 func encode(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	s := scratches.Get().(*scratch)
+	b, err := s.enc.appendValue(s.buf[:0], v)
+	return s.done(b, err)
 }
 
 // RawValue encodes a free-form value (tool input and output, worker input

@@ -148,11 +148,18 @@ var golden = []struct {
 }
 
 func TestMarshalGolden(t *testing.T) {
+	enc := NewEncoder()
+	buf := []byte("data: ")
 	for _, tc := range golden {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := tc.ev.MarshalJSON()
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, string(got))
+			// An Encoder appends the same bytes, after what its buffer
+			// holds, the buffer reused from one event to the next.
+			buf, err = enc.Append(buf[:len("data: ")], tc.ev)
+			require.NoError(t, err)
+			assert.Equal(t, "data: "+tc.want, string(buf))
 			// json.Marshal goes through MarshalJSON too (modulo HTML escaping).
 			std, err := json.Marshal(tc.ev)
 			require.NoError(t, err)
@@ -175,6 +182,16 @@ func TestGoldenCoversEveryType(t *testing.T) {
 func TestMarshalSourceUnknownVariant(t *testing.T) {
 	_, err := Source{SourceType: "video", ID: "s"}.MarshalJSON()
 	assert.EqualError(t, err, `events: source: unknown sourceType "video" (want "url" or "document")`)
+
+	buf, err := NewEncoder().Append([]byte("data: "), Source{SourceType: "video", ID: "s"})
+	assert.EqualError(t, err, `events: source: unknown sourceType "video" (want "url" or "document")`)
+	assert.Equal(t, "data: ", string(buf), "the buffer is returned unchanged")
+}
+
+func TestEncoderValueError(t *testing.T) {
+	buf, err := NewEncoder().Append([]byte("x"), ToolOutputAvailable{ToolCallID: "c", Output: raw(`{"a":`)})
+	assert.ErrorContains(t, err, "unexpected end of JSON input")
+	assert.Equal(t, "x", string(buf), "the buffer is returned unchanged")
 }
 
 func TestParseRoundTrip(t *testing.T) {

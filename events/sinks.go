@@ -9,22 +9,32 @@ import (
 )
 
 // NewJSONLWriter returns a sink that writes each event to w as one JSON
-// object on a line, in the order received, flushing w after each event when
-// w has a Flush method (http.Flusher, bufio.Writer).
+// object on a line, in the order received, in one Write call per event,
+// flushing w after each event when w has a Flush method (http.Flusher,
+// bufio.Writer).
 func NewJSONLWriter(w io.Writer) Sink {
 	var mu sync.Mutex
+	enc := NewEncoder()
+	var buf []byte
 	return func(ev Event) error {
-		b, err := ev.MarshalJSON()
-		if err != nil {
-			return fmt.Errorf("events: encode %s event: %w", ev.EventType(), err)
-		}
 		mu.Lock()
 		defer mu.Unlock()
-		if _, err := w.Write(append(b, '\n')); err != nil {
+		b, err := enc.Append(buf[:0], ev)
+		if err != nil {
+			return encodeError(ev, err)
+		}
+		b = append(b, '\n')
+		buf = keep(b)
+		if _, err := w.Write(b); err != nil {
 			return err
 		}
 		return flush(w)
 	}
+}
+
+// encodeError is the error of a writer that cannot encode ev.
+func encodeError(ev Event, err error) error {
+	return fmt.Errorf("events: encode %s event: %w", ev.EventType(), err)
 }
 
 // SSEWriter writes events as Server-Sent Events, the Octavus transport:
@@ -33,25 +43,30 @@ func NewJSONLWriter(w io.Writer) Sink {
 type SSEWriter struct {
 	mu     sync.Mutex
 	w      io.Writer
+	enc    *Encoder
+	buf    []byte
 	closed bool
 }
 
-// NewSSEWriter returns an SSEWriter on w, flushing w after each write when w
-// has a Flush method (http.Flusher, bufio.Writer). Its Send method is the Sink.
-func NewSSEWriter(w io.Writer) *SSEWriter { return &SSEWriter{w: w} }
+// NewSSEWriter returns an SSEWriter on w, writing each event in one Write
+// call and flushing w after it when w has a Flush method (http.Flusher,
+// bufio.Writer). Its Send method is the Sink.
+func NewSSEWriter(w io.Writer) *SSEWriter { return &SSEWriter{w: w, enc: NewEncoder()} }
 
 // Send writes one event. It is a Sink; after Close it fails.
 func (s *SSEWriter) Send(ev Event) error {
-	b, err := ev.MarshalJSON()
-	if err != nil {
-		return fmt.Errorf("events: encode %s event: %w", ev.EventType(), err)
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	b, err := s.enc.Append(append(s.buf[:0], "data: "...), ev)
+	if err != nil {
+		return encodeError(ev, err)
+	}
 	if s.closed {
 		return errors.New("events: SSE stream already closed")
 	}
-	return s.write(slices.Concat([]byte("data: "), b, []byte("\n\n")))
+	b = append(b, "\n\n"...)
+	s.buf = keep(b)
+	return s.write(b)
 }
 
 // Close ends the stream with `data: [DONE]`. It does not close the

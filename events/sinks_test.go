@@ -120,3 +120,44 @@ func TestCollector(t *testing.T) {
 	got[0] = Finish{}
 	assert.Equal(t, stream, c.Events(), "Events returns a copy")
 }
+
+// benchStream is a streamed answer as a sink sees it: mostly deltas, a tool
+// call, the lifecycle around them.
+func benchStream() []Event {
+	evs := []Event{Start{ExecutionID: "exec_1"}, BlockStart{BlockID: "b1", BlockName: "Answer", BlockType: "next-message", Display: DisplayStream}, TextStart{ID: "t1"}}
+	for range 40 {
+		evs = append(evs, TextDelta{ID: "t1", Delta: "a few words <of> text\n"})
+	}
+	evs = append(evs, TextEnd{ID: "t1"},
+		ToolInputStart{ToolCallID: "call_1", ToolName: "search"},
+		ToolInputDelta{ToolCallID: "call_1", InputTextDelta: `{"q":"x"}`},
+		ToolInputAvailable{ToolCallID: "call_1", ToolName: "search", Input: raw(`{"q":"x"}`)},
+		ToolOutputAvailable{ToolCallID: "call_1", Output: raw(`{"hits":["a","b"]}`)},
+		BlockEnd{BlockID: "b1"},
+		Finish{FinishReason: FinishStop, ExecutionID: "exec_1"})
+	return evs
+}
+
+func BenchmarkWriters(b *testing.B) {
+	evs := benchStream()
+	for _, tc := range []struct {
+		name    string
+		newSink func(io.Writer) Sink
+	}{
+		{"jsonl", NewJSONLWriter},
+		{"sse", func(w io.Writer) Sink { return NewSSEWriter(w).Send }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			sink := tc.newSink(io.Discard)
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, ev := range evs {
+					if err := sink(ev); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")
+		})
+	}
+}

@@ -16,11 +16,14 @@ func (Start) EventWorkerID() string { return "" }
 // WithWorkerID returns e unchanged: start has no workerId.
 func (e Start) WithWorkerID(string) Event { return e }
 
-// MarshalJSON writes the wire form.
-func (e Start) MarshalJSON() ([]byte, error) {
+// wireFields returns the members but type.
+func (e Start) wireFields() (any, error) {
 	type plain Start
-	return marshal("start", plain(e))
+	return plain(e), nil
 }
+
+// MarshalJSON writes the wire form.
+func (e Start) MarshalJSON() ([]byte, error) { return marshal(e) }
 
 // EventType returns "finish".
 func (Finish) EventType() string { return "finish" }
@@ -31,11 +34,14 @@ func (Finish) EventWorkerID() string { return "" }
 // WithWorkerID returns e unchanged: finish has no workerId.
 func (e Finish) WithWorkerID(string) Event { return e }
 
-// MarshalJSON writes the wire form.
-func (e Finish) MarshalJSON() ([]byte, error) {
+// wireFields returns the members but type.
+func (e Finish) wireFields() (any, error) {
 	type plain Finish
-	return marshal("finish", plain(e))
+	return plain(e), nil
 }
+
+// MarshalJSON writes the wire form.
+func (e Finish) MarshalJSON() ([]byte, error) { return marshal(e) }
 
 // EventType returns "error".
 func (Error) EventType() string { return "error" }
@@ -46,11 +52,14 @@ func (Error) EventWorkerID() string { return "" }
 // WithWorkerID returns e unchanged: error has no workerId.
 func (e Error) WithWorkerID(string) Event { return e }
 
-// MarshalJSON writes the wire form.
-func (e Error) MarshalJSON() ([]byte, error) {
+// wireFields returns the members but type.
+func (e Error) wireFields() (any, error) {
 	type plain Error
-	return marshal("error", plain(e))
+	return plain(e), nil
 }
+
+// MarshalJSON writes the wire form.
+func (e Error) MarshalJSON() ([]byte, error) { return marshal(e) }
 
 // EventType returns "usage".
 func (Usage) EventType() string { return "usage" }
@@ -61,11 +70,14 @@ func (Usage) EventWorkerID() string { return "" }
 // WithWorkerID returns e unchanged: usage has no workerId.
 func (e Usage) WithWorkerID(string) Event { return e }
 
-// MarshalJSON writes the wire form.
-func (e Usage) MarshalJSON() ([]byte, error) {
+// wireFields returns the members but type.
+func (e Usage) wireFields() (any, error) {
 	type plain Usage
-	return marshal("usage", plain(e))
+	return plain(e), nil
 }
+
+// MarshalJSON writes the wire form.
+func (e Usage) MarshalJSON() ([]byte, error) { return marshal(e) }
 
 // EventType returns "text-start".
 func (TextStart) EventType() string { return "text-start" }
@@ -76,11 +88,14 @@ func (e TextStart) EventWorkerID() string { return e.WorkerID }
 // WithWorkerID returns a copy with workerId set to id.
 func (e TextStart) WithWorkerID(id string) Event { e.WorkerID = id; return e }
 
-// MarshalJSON writes the wire form.
-func (e TextStart) MarshalJSON() ([]byte, error) {
+// wireFields returns the members but type.
+func (e TextStart) wireFields() (any, error) {
 	type plain TextStart
-	return marshal("text-start", plain(e))
+	return plain(e), nil
 }
+
+// MarshalJSON writes the wire form.
+func (e TextStart) MarshalJSON() ([]byte, error) { return marshal(e) }
 
 // EventType returns "text-delta".
 func (TextDelta) EventType() string { return "text-delta" }
@@ -91,11 +106,14 @@ func (e TextDelta) EventWorkerID() string { return e.WorkerID }
 // WithWorkerID returns a copy with workerId set to id.
 func (e TextDelta) WithWorkerID(id string) Event { e.WorkerID = id; return e }
 
-// MarshalJSON writes the wire form.
-func (e TextDelta) MarshalJSON() ([]byte, error) {
+// wireFields returns the members but type.
+func (e TextDelta) wireFields() (any, error) {
 	type plain TextDelta
-	return marshal("text-delta", plain(e))
+	return plain(e), nil
 }
+
+// MarshalJSON writes the wire form.
+func (e TextDelta) MarshalJSON() ([]byte, error) { return marshal(e) }
 
 // EventType returns "text-end".
 func (TextEnd) EventType() string { return "text-end" }
@@ -106,11 +124,14 @@ func (e TextEnd) EventWorkerID() string { return e.WorkerID }
 // WithWorkerID returns a copy with workerId set to id.
 func (e TextEnd) WithWorkerID(id string) Event { e.WorkerID = id; return e }
 
-// MarshalJSON writes the wire form.
-func (e TextEnd) MarshalJSON() ([]byte, error) {
+// wireFields returns the members but type.
+func (e TextEnd) wireFields() (any, error) {
 	type plain TextEnd
-	return marshal("text-end", plain(e))
+	return plain(e), nil
 }
+
+// MarshalJSON writes the wire form.
+func (e TextEnd) MarshalJSON() ([]byte, error) { return marshal(e) }
 
 // EventType returns "reasoning-start".
 func (ReasoningStart) EventType() string { return "reasoning-start" }
@@ -121,11 +142,14 @@ func (e ReasoningStart) EventWorkerID() string { return e.WorkerID }
 // WithWorkerID returns a copy with workerId set to id.
 func (e ReasoningStart) WithWorkerID(id string) Event { e.WorkerID = id; return e }
 
-// MarshalJSON writes the wire form.
-func (e ReasoningStart) MarshalJSON() ([]byte, error) {
+// wireFields returns the members but type.
+func (e ReasoningStart) wireFields() (any, error) {
 	type plain ReasoningStart
-	return marshal("reasoning-start", plain(e))
+	return plain(e), nil
 }
+
+// MarshalJSON writes the wire form.
+func (e ReasoningStart) MarshalJSON() ([]byte, error) { return marshal(e) }
 
 // EventType returns "reasoning-delta".
 func (ReasoningDelta) EventType() string { return "reasoning-delta" }
@@ -136,11 +160,14 @@ func (e ReasoningDelta) EventWorkerID() string { return e.WorkerID }
 // WithWorkerID returns a copy with workerId set to id.
 func (e ReasoningDelta) WithWorkerID(id string) Event { e.WorkerID = id; return e }
 
-// MarshalJSON writes the wire form.
-func (e ReasoningDelta) MarshalJSON() ([]byte, error) {
+// wireFields returns the members but type.
+func (e ReasoningDelta) wireFields() (any, error) {
 	type plain ReasoningDelta
-	return marshal("reasoning-delta", plain(e))
+	return plain(e), nil
 }
+
+// MarshalJSON writes the wire form.
+func (e ReasoningDelta) MarshalJSON() ([]byte, error) { return marshal(e) }
 
 // EventType returns "reasoning-end".
 func (ReasoningEnd) EventType() string { return "reasoning-end" }
@@ -151,11 +178,14 @@ func (e ReasoningEnd) EventWorkerID() string { return e.WorkerID }
 // WithWorkerID returns a copy with workerId set to id.
 func (e ReasoningEnd) WithWorkerID(id string) Event { e.WorkerID = id; return e }
 
-// MarshalJSON writes the wire form.
-func (e ReasoningEnd) MarshalJSON() ([]byte, error) {
+// wireFields returns the members but type.
+func (e ReasoningEnd) wireFields() (any, error) {
 	type plain ReasoningEnd
-	return marshal("reasoning-end", plain(e))
+	return plain(e), nil
 }
+
+// MarshalJSON writes the wire form.
+func (e ReasoningEnd) MarshalJSON() ([]byte, error) { return marshal(e) }
 
 // EventType returns "tool-input-start".
 func (ToolInputStart) EventType() string { return "tool-input-start" }
@@ -166,11 +196,14 @@ func (e ToolInputStart) EventWorkerID() string { return e.WorkerID }
 // WithWorkerID returns a copy with workerId set to id.
 func (e ToolInputStart) WithWorkerID(id string) Event { e.WorkerID = id; return e }
 
-// MarshalJSON writes the wire form.
-func (e ToolInputStart) MarshalJSON() ([]byte, error) {
+// wireFields returns the members but type.
+func (e ToolInputStart) wireFields() (any, error) {
 	type plain ToolInputStart
-	return marshal("tool-input-start", plain(e))
+	return plain(e), nil
 }
+
+// MarshalJSON writes the wire form.
+func (e ToolInputStart) MarshalJSON() ([]byte, error) { return marshal(e) }
 
 // EventType returns "tool-input-delta".
 func (ToolInputDelta) EventType() string { return "tool-input-delta" }
@@ -181,11 +214,14 @@ func (e ToolInputDelta) EventWorkerID() string { return e.WorkerID }
 // WithWorkerID returns a copy with workerId set to id.
 func (e ToolInputDelta) WithWorkerID(id string) Event { e.WorkerID = id; return e }
 
-// MarshalJSON writes the wire form.
-func (e ToolInputDelta) MarshalJSON() ([]byte, error) {
+// wireFields returns the members but type.
+func (e ToolInputDelta) wireFields() (any, error) {
 	type plain ToolInputDelta
-	return marshal("tool-input-delta", plain(e))
+	return plain(e), nil
 }
+
+// MarshalJSON writes the wire form.
+func (e ToolInputDelta) MarshalJSON() ([]byte, error) { return marshal(e) }
 
 // EventType returns "tool-input-end".
 func (ToolInputEnd) EventType() string { return "tool-input-end" }
@@ -196,11 +232,14 @@ func (e ToolInputEnd) EventWorkerID() string { return e.WorkerID }
 // WithWorkerID returns a copy with workerId set to id.
 func (e ToolInputEnd) WithWorkerID(id string) Event { e.WorkerID = id; return e }
 
-// MarshalJSON writes the wire form.
-func (e ToolInputEnd) MarshalJSON() ([]byte, error) {
+// wireFields returns the members but type.
+func (e ToolInputEnd) wireFields() (any, error) {
 	type plain ToolInputEnd
-	return marshal("tool-input-end", plain(e))
+	return plain(e), nil
 }
+
+// MarshalJSON writes the wire form.
+func (e ToolInputEnd) MarshalJSON() ([]byte, error) { return marshal(e) }
 
 // EventType returns "tool-input-available".
 func (ToolInputAvailable) EventType() string { return "tool-input-available" }
@@ -211,11 +250,14 @@ func (e ToolInputAvailable) EventWorkerID() string { return e.WorkerID }
 // WithWorkerID returns a copy with workerId set to id.
 func (e ToolInputAvailable) WithWorkerID(id string) Event { e.WorkerID = id; return e }
 
-// MarshalJSON writes the wire form.
-func (e ToolInputAvailable) MarshalJSON() ([]byte, error) {
+// wireFields returns the members but type.
+func (e ToolInputAvailable) wireFields() (any, error) {
 	type plain ToolInputAvailable
-	return marshal("tool-input-available", plain(e))
+	return plain(e), nil
 }
+
+// MarshalJSON writes the wire form.
+func (e ToolInputAvailable) MarshalJSON() ([]byte, error) { return marshal(e) }
 
 // EventType returns "tool-output-available".
 func (ToolOutputAvailable) EventType() string { return "tool-output-available" }
@@ -226,11 +268,14 @@ func (e ToolOutputAvailable) EventWorkerID() string { return e.WorkerID }
 // WithWorkerID returns a copy with workerId set to id.
 func (e ToolOutputAvailable) WithWorkerID(id string) Event { e.WorkerID = id; return e }
 
-// MarshalJSON writes the wire form.
-func (e ToolOutputAvailable) MarshalJSON() ([]byte, error) {
+// wireFields returns the members but type.
+func (e ToolOutputAvailable) wireFields() (any, error) {
 	type plain ToolOutputAvailable
-	return marshal("tool-output-available", plain(e))
+	return plain(e), nil
 }
+
+// MarshalJSON writes the wire form.
+func (e ToolOutputAvailable) MarshalJSON() ([]byte, error) { return marshal(e) }
 
 // EventType returns "tool-output-error".
 func (ToolOutputError) EventType() string { return "tool-output-error" }
@@ -241,11 +286,14 @@ func (e ToolOutputError) EventWorkerID() string { return e.WorkerID }
 // WithWorkerID returns a copy with workerId set to id.
 func (e ToolOutputError) WithWorkerID(id string) Event { e.WorkerID = id; return e }
 
-// MarshalJSON writes the wire form.
-func (e ToolOutputError) MarshalJSON() ([]byte, error) {
+// wireFields returns the members but type.
+func (e ToolOutputError) wireFields() (any, error) {
 	type plain ToolOutputError
-	return marshal("tool-output-error", plain(e))
+	return plain(e), nil
 }
+
+// MarshalJSON writes the wire form.
+func (e ToolOutputError) MarshalJSON() ([]byte, error) { return marshal(e) }
 
 // EventType returns "tool-request".
 func (ToolRequest) EventType() string { return "tool-request" }
@@ -256,14 +304,17 @@ func (e ToolRequest) EventWorkerID() string { return e.WorkerID }
 // WithWorkerID returns a copy with workerId set to id.
 func (e ToolRequest) WithWorkerID(id string) Event { e.WorkerID = id; return e }
 
-// MarshalJSON writes the wire form, with nil ToolCalls as [].
-func (e ToolRequest) MarshalJSON() ([]byte, error) {
+// wireFields returns the members but type, with nil ToolCalls as [].
+func (e ToolRequest) wireFields() (any, error) {
 	type plain ToolRequest
 	if e.ToolCalls == nil {
 		e.ToolCalls = []PendingToolCall{}
 	}
-	return marshal("tool-request", plain(e))
+	return plain(e), nil
 }
+
+// MarshalJSON writes the wire form.
+func (e ToolRequest) MarshalJSON() ([]byte, error) { return marshal(e) }
 
 // EventType returns "client-tool-request".
 func (ClientToolRequest) EventType() string { return "client-tool-request" }
@@ -274,14 +325,17 @@ func (ClientToolRequest) EventWorkerID() string { return "" }
 // WithWorkerID returns e unchanged: client-tool-request has no workerId.
 func (e ClientToolRequest) WithWorkerID(string) Event { return e }
 
-// MarshalJSON writes the wire form, with nil ToolCalls as [].
-func (e ClientToolRequest) MarshalJSON() ([]byte, error) {
+// wireFields returns the members but type, with nil ToolCalls as [].
+func (e ClientToolRequest) wireFields() (any, error) {
 	type plain ClientToolRequest
 	if e.ToolCalls == nil {
 		e.ToolCalls = []PendingToolCall{}
 	}
-	return marshal("client-tool-request", plain(e))
+	return plain(e), nil
 }
+
+// MarshalJSON writes the wire form.
+func (e ClientToolRequest) MarshalJSON() ([]byte, error) { return marshal(e) }
 
 // EventType returns "block-start".
 func (BlockStart) EventType() string { return "block-start" }
@@ -292,11 +346,14 @@ func (e BlockStart) EventWorkerID() string { return e.WorkerID }
 // WithWorkerID returns a copy with workerId set to id.
 func (e BlockStart) WithWorkerID(id string) Event { e.WorkerID = id; return e }
 
-// MarshalJSON writes the wire form.
-func (e BlockStart) MarshalJSON() ([]byte, error) {
+// wireFields returns the members but type.
+func (e BlockStart) wireFields() (any, error) {
 	type plain BlockStart
-	return marshal("block-start", plain(e))
+	return plain(e), nil
 }
+
+// MarshalJSON writes the wire form.
+func (e BlockStart) MarshalJSON() ([]byte, error) { return marshal(e) }
 
 // EventType returns "block-end".
 func (BlockEnd) EventType() string { return "block-end" }
@@ -307,11 +364,14 @@ func (e BlockEnd) EventWorkerID() string { return e.WorkerID }
 // WithWorkerID returns a copy with workerId set to id.
 func (e BlockEnd) WithWorkerID(id string) Event { e.WorkerID = id; return e }
 
-// MarshalJSON writes the wire form.
-func (e BlockEnd) MarshalJSON() ([]byte, error) {
+// wireFields returns the members but type.
+func (e BlockEnd) wireFields() (any, error) {
 	type plain BlockEnd
-	return marshal("block-end", plain(e))
+	return plain(e), nil
 }
+
+// MarshalJSON writes the wire form.
+func (e BlockEnd) MarshalJSON() ([]byte, error) { return marshal(e) }
 
 // EventType returns "resource-update".
 func (ResourceUpdate) EventType() string { return "resource-update" }
@@ -322,11 +382,14 @@ func (ResourceUpdate) EventWorkerID() string { return "" }
 // WithWorkerID returns e unchanged: resource-update has no workerId.
 func (e ResourceUpdate) WithWorkerID(string) Event { return e }
 
-// MarshalJSON writes the wire form.
-func (e ResourceUpdate) MarshalJSON() ([]byte, error) {
+// wireFields returns the members but type.
+func (e ResourceUpdate) wireFields() (any, error) {
 	type plain ResourceUpdate
-	return marshal("resource-update", plain(e))
+	return plain(e), nil
 }
+
+// MarshalJSON writes the wire form.
+func (e ResourceUpdate) MarshalJSON() ([]byte, error) { return marshal(e) }
 
 // EventType returns "file-available".
 func (FileAvailable) EventType() string { return "file-available" }
@@ -337,11 +400,14 @@ func (e FileAvailable) EventWorkerID() string { return e.WorkerID }
 // WithWorkerID returns a copy with workerId set to id.
 func (e FileAvailable) WithWorkerID(id string) Event { e.WorkerID = id; return e }
 
-// MarshalJSON writes the wire form.
-func (e FileAvailable) MarshalJSON() ([]byte, error) {
+// wireFields returns the members but type.
+func (e FileAvailable) wireFields() (any, error) {
 	type plain FileAvailable
-	return marshal("file-available", plain(e))
+	return plain(e), nil
 }
+
+// MarshalJSON writes the wire form.
+func (e FileAvailable) MarshalJSON() ([]byte, error) { return marshal(e) }
 
 // EventType returns "source".
 func (Source) EventType() string { return "source" }
@@ -352,6 +418,9 @@ func (e Source) EventWorkerID() string { return e.WorkerID }
 // WithWorkerID returns a copy with workerId set to id.
 func (e Source) WithWorkerID(id string) Event { e.WorkerID = id; return e }
 
+// MarshalJSON writes the wire form.
+func (e Source) MarshalJSON() ([]byte, error) { return marshal(e) }
+
 // EventType returns "todo-update".
 func (TodoUpdate) EventType() string { return "todo-update" }
 
@@ -361,14 +430,17 @@ func (e TodoUpdate) EventWorkerID() string { return e.WorkerID }
 // WithWorkerID returns a copy with workerId set to id.
 func (e TodoUpdate) WithWorkerID(id string) Event { e.WorkerID = id; return e }
 
-// MarshalJSON writes the wire form, with nil Todos as [].
-func (e TodoUpdate) MarshalJSON() ([]byte, error) {
+// wireFields returns the members but type, with nil Todos as [].
+func (e TodoUpdate) wireFields() (any, error) {
 	type plain TodoUpdate
 	if e.Todos == nil {
 		e.Todos = []TodoItem{}
 	}
-	return marshal("todo-update", plain(e))
+	return plain(e), nil
 }
+
+// MarshalJSON writes the wire form.
+func (e TodoUpdate) MarshalJSON() ([]byte, error) { return marshal(e) }
 
 // EventType returns "worker-start".
 func (WorkerStart) EventType() string { return "worker-start" }
@@ -379,11 +451,14 @@ func (e WorkerStart) EventWorkerID() string { return e.WorkerID }
 // WithWorkerID returns a copy with workerId set to id.
 func (e WorkerStart) WithWorkerID(id string) Event { e.WorkerID = id; return e }
 
-// MarshalJSON writes the wire form.
-func (e WorkerStart) MarshalJSON() ([]byte, error) {
+// wireFields returns the members but type.
+func (e WorkerStart) wireFields() (any, error) {
 	type plain WorkerStart
-	return marshal("worker-start", plain(e))
+	return plain(e), nil
 }
+
+// MarshalJSON writes the wire form.
+func (e WorkerStart) MarshalJSON() ([]byte, error) { return marshal(e) }
 
 // EventType returns "worker-result".
 func (WorkerResult) EventType() string { return "worker-result" }
@@ -394,11 +469,14 @@ func (e WorkerResult) EventWorkerID() string { return e.WorkerID }
 // WithWorkerID returns a copy with workerId set to id.
 func (e WorkerResult) WithWorkerID(id string) Event { e.WorkerID = id; return e }
 
-// MarshalJSON writes the wire form.
-func (e WorkerResult) MarshalJSON() ([]byte, error) {
+// wireFields returns the members but type.
+func (e WorkerResult) wireFields() (any, error) {
 	type plain WorkerResult
-	return marshal("worker-result", plain(e))
+	return plain(e), nil
 }
+
+// MarshalJSON writes the wire form.
+func (e WorkerResult) MarshalJSON() ([]byte, error) { return marshal(e) }
 
 // EventType returns "worker-input-start".
 func (WorkerInputStart) EventType() string { return "worker-input-start" }
@@ -409,11 +487,14 @@ func (e WorkerInputStart) EventWorkerID() string { return e.WorkerID }
 // WithWorkerID returns a copy with workerId set to id.
 func (e WorkerInputStart) WithWorkerID(id string) Event { e.WorkerID = id; return e }
 
-// MarshalJSON writes the wire form.
-func (e WorkerInputStart) MarshalJSON() ([]byte, error) {
+// wireFields returns the members but type.
+func (e WorkerInputStart) wireFields() (any, error) {
 	type plain WorkerInputStart
-	return marshal("worker-input-start", plain(e))
+	return plain(e), nil
 }
+
+// MarshalJSON writes the wire form.
+func (e WorkerInputStart) MarshalJSON() ([]byte, error) { return marshal(e) }
 
 // EventType returns "worker-input-delta".
 func (WorkerInputDelta) EventType() string { return "worker-input-delta" }
@@ -424,11 +505,14 @@ func (e WorkerInputDelta) EventWorkerID() string { return e.WorkerID }
 // WithWorkerID returns a copy with workerId set to id.
 func (e WorkerInputDelta) WithWorkerID(id string) Event { e.WorkerID = id; return e }
 
-// MarshalJSON writes the wire form.
-func (e WorkerInputDelta) MarshalJSON() ([]byte, error) {
+// wireFields returns the members but type.
+func (e WorkerInputDelta) wireFields() (any, error) {
 	type plain WorkerInputDelta
-	return marshal("worker-input-delta", plain(e))
+	return plain(e), nil
 }
+
+// MarshalJSON writes the wire form.
+func (e WorkerInputDelta) MarshalJSON() ([]byte, error) { return marshal(e) }
 
 // EventType returns "worker-input-ready".
 func (WorkerInputReady) EventType() string { return "worker-input-ready" }
@@ -439,14 +523,17 @@ func (e WorkerInputReady) EventWorkerID() string { return e.WorkerID }
 // WithWorkerID returns a copy with workerId set to id.
 func (e WorkerInputReady) WithWorkerID(id string) Event { e.WorkerID = id; return e }
 
-// MarshalJSON writes the wire form, with nil Input as {}.
-func (e WorkerInputReady) MarshalJSON() ([]byte, error) {
+// wireFields returns the members but type, with nil Input as {}.
+func (e WorkerInputReady) wireFields() (any, error) {
 	type plain WorkerInputReady
 	if e.Input == nil {
 		e.Input = json.RawMessage("{}")
 	}
-	return marshal("worker-input-ready", plain(e))
+	return plain(e), nil
 }
+
+// MarshalJSON writes the wire form.
+func (e WorkerInputReady) MarshalJSON() ([]byte, error) { return marshal(e) }
 
 // prototypes maps each wire type that Parse decodes generically to its Go
 // type.

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/octrun/octrun/events"
 )
 
 // stream writes e's events from sequence number from on as server-sent
@@ -32,12 +34,14 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, e *execution, fr
 	}
 	heartbeat := time.NewTicker(s.opts.Heartbeat)
 	defer heartbeat.Stop()
+	enc := events.NewEncoder()
+	var data []byte // each event's JSON, in a buffer reused
 	for {
 		recs, more, wait := e.read(from)
 		deadline()
 		for _, rec := range recs {
-			data, err := rec.Event.MarshalJSON()
-			if err != nil {
+			var err error
+			if data, err = enc.Append(data[:0], rec.Event); err != nil {
 				s.opts.Logger.Error("an event could not be encoded", "execution", e.id, "seq", rec.Seq, "error", err)
 				continue
 			}

@@ -26,8 +26,10 @@ type progress struct {
 	depth map[string]int
 }
 
-func newProgress(w io.Writer, all bool) *progress {
-	return &progress{w: w, styled: isTerminal(w) && os.Getenv("NO_COLOR") == "", all: all, depth: map[string]int{}}
+// newProgress returns the progress display on w, styled when terminal
+// (w writes to a terminal) and NO_COLOR is not set.
+func newProgress(w io.Writer, terminal, all bool) *progress {
+	return &progress{w: w, styled: terminal && os.Getenv("NO_COLOR") == "", all: all, depth: map[string]int{}}
 }
 
 // isTerminal reports whether w is a character device.

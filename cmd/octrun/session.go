@@ -58,15 +58,23 @@ func (o output) logger(w io.Writer) *slog.Logger {
 // session shows one leg of a run and reports how it ended.
 type session struct {
 	output
-	std   stdio
-	sink  events.Sink
+	// std is the command's streams, the display's buffered (live).
+	std stdio
+	// live buffers the display: standard output with --events, standard
+	// error (the progress, the log and the messages) otherwise.
+	live *liveWriter
+	sink events.Sink
+	// flush writes out what the display holds: at the events a reader
+	// waits for, and before the output.
+	flush func() error
+	// close ends the display (SSE's [DONE]) and flushes it.
 	close func() error
 	// ctx is the leg's context: the run is cancelled when the display
 	// cannot be written any more (a closed pipe), as a user expects.
 	ctx    context.Context
 	cancel context.CancelFunc
-	// sinkError is the display's write error, set from the run's sink
-	// goroutine.
+	// sinkError is the display's first write error, set from the run's
+	// sink goroutine or the display's timed write.
 	sinkError atomic.Pointer[error]
 }
 
@@ -78,22 +86,51 @@ func (o output) start(ctx context.Context, std stdio) *session {
 	var sink events.Sink
 	switch o.events {
 	case "jsonl":
-		sink = events.NewJSONLWriter(std.out)
+		s.live = newLiveWriter(std.out, s.failed)
+		s.std.out = s.live
+		sink, s.flush = events.NewJSONLWriter(s.live), s.live.flush
+		s.close = s.flush
 	case "sse":
-		sse := events.NewSSEWriter(std.out)
-		sink, s.close = sse.Send, sse.Close
+		s.live = newLiveWriter(std.out, s.failed)
+		s.std.out = s.live
+		sse := events.NewSSEWriter(s.live)
+		sink, s.flush = sse.Send, s.live.flush
+		s.close = func() error { return errors.Join(sse.Close(), s.flush()) }
 	default:
-		sink = newProgress(std.err, o.allEvents).sink
+		// The progress is best effort: its write errors go unreported.
+		s.live = newLiveWriter(std.err, nil)
+		s.std.err = s.live
+		sink = newProgress(s.live, isTerminal(std.err), o.allEvents).sink
+		s.flush = func() error { _ = s.live.flush(); return nil }
+		s.close = s.flush
 	}
 	s.sink = func(ev events.Event) error {
 		err := sink(ev)
+		if err == nil && waitedFor(ev) {
+			err = s.flush()
+		}
 		if err != nil {
-			s.sinkError.Store(&err)
-			s.cancel()
+			s.failed(err)
 		}
 		return err
 	}
 	return s
+}
+
+// waitedFor reports whether a reader of the display waits for ev: the
+// end of the run, its failure, or a pause.
+func waitedFor(ev events.Event) bool {
+	switch ev.(type) {
+	case events.Finish, events.Error, events.ClientToolRequest:
+		return true
+	}
+	return false
+}
+
+// failed records err, the display's write error, and cancels the leg.
+func (s *session) failed(err error) {
+	s.sinkError.CompareAndSwap(nil, &err)
+	s.cancel()
 }
 
 // options are the run options of the display.
@@ -113,11 +150,9 @@ func (s *session) finish(res *runtime.Result, err error, resume string) int {
 	if re, ok := errors.AsType[*runtime.Error](err); ok && re.Refused {
 		return s.refuse(re.Message, "")
 	}
-	defer s.cancel()
-	if s.close != nil {
-		if closeErr := s.close(); closeErr != nil {
-			s.sinkError.CompareAndSwap(nil, &closeErr)
-		}
+	defer s.end()
+	if closeErr := s.close(); closeErr != nil {
+		s.sinkError.CompareAndSwap(nil, &closeErr)
 	}
 	code := s.outcome(res, err, resume)
 	if sinkErr := s.sinkError.Load(); sinkErr != nil {
@@ -161,7 +196,7 @@ func (s *session) outcome(res *runtime.Result, err error, resume string) int {
 // problems standard error shows in another form) and finish, as a failed
 // run ends, so that its consumer sees why nothing ran.
 func (s *session) refuse(msg, detail string) int {
-	defer s.cancel()
+	defer s.end()
 	if s.events != "" {
 		text := msg
 		if detail != "" {
@@ -169,12 +204,17 @@ func (s *session) refuse(msg, detail string) int {
 		}
 		_ = s.sink(events.Error{ErrorType: events.ErrorTypeValidation, Source: events.ErrorSourcePlatform, Message: text})
 		_ = s.sink(events.Finish{FinishReason: events.FinishError})
-		if s.close != nil {
-			_ = s.close()
-		}
+		_ = s.close()
 	}
 	fmt.Fprintf(s.std.err, "octrun: %s\n", msg)
 	return exitUsage
+}
+
+// end ends the leg: what the display holds is written out (the events
+// were, by close; a write error of the progress goes unreported).
+func (s *session) end() {
+	_ = s.live.flush()
+	s.cancel()
 }
 
 // refuse is session.refuse before the leg's display is open.

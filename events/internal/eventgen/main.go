@@ -1,7 +1,7 @@
 // Command eventgen writes zz_generated.go of package events from one table
 // of the wire event types (events below): the methods every event type has
-// (EventType, EventWorkerID, WithWorkerID, MarshalJSON) and the tables by
-// which Parse finds an event's Go type from its `type`.
+// (EventType, EventWorkerID, WithWorkerID, wireFields, MarshalJSON) and the
+// tables by which Parse finds an event's Go type from its `type`.
 //
 // To add an event type, declare its struct in package events, add a row
 // here, and run go generate in events/ (the go:generate line is in
@@ -35,8 +35,9 @@ type eventType struct {
 	WorkerID bool
 	// NilAs lists the fields MarshalJSON writes as an empty value when nil.
 	NilAs []nilAs
-	// Custom is set when the type's MarshalJSON and its parser,
-	// parse<Name>, are hand-written in package events.
+	// Custom is set when the type's wireFields (the members its
+	// MarshalJSON writes after `type`) and its parser, parse<Name>, are
+	// hand-written in package events.
 	Custom bool
 }
 
@@ -190,17 +191,19 @@ func ({{.Name}}) EventWorkerID() string { return "" }
 func (e {{.Name}}) WithWorkerID(string) Event { return e }
 {{end}}
 {{- if not .Custom}}
-// MarshalJSON writes the wire form{{if .NilAs}}, with {{nilAs .NilAs}}{{end}}.
-func (e {{.Name}}) MarshalJSON() ([]byte, error) {
+// wireFields returns the members but type{{if .NilAs}}, with {{nilAs .NilAs}}{{end}}.
+func (e {{.Name}}) wireFields() (any, error) {
 	type plain {{.Name}}
 {{- range .NilAs}}
 	if e.{{.Field}} == nil {
 		e.{{.Field}} = {{.Value}}
 	}
 {{- end}}
-	return marshal("{{.Wire}}", plain(e))
+	return plain(e), nil
 }
 {{end}}
+// MarshalJSON writes the wire form.
+func (e {{.Name}}) MarshalJSON() ([]byte, error) { return marshal(e) }
 {{- end}}
 // prototypes maps each wire type that Parse decodes generically to its Go
 // type.

@@ -1,0 +1,107 @@
+package events
+
+import (
+	"bytes"
+	"encoding/json"
+	"sync"
+)
+
+// Encoder writes events in their wire form (what MarshalJSON returns) into
+// a buffer the caller reuses: a writer of many events encodes each once,
+// straight into its output buffer, without the copies and the allocations
+// of MarshalJSON. An Encoder is not safe for concurrent use.
+type Encoder struct {
+	w   appender
+	enc *json.Encoder
+}
+
+// NewEncoder returns an Encoder.
+func NewEncoder() *Encoder {
+	e := &Encoder{}
+	e.enc = json.NewEncoder(&e.w)
+	e.enc.SetEscapeHTML(false)
+	return e
+}
+
+// Append appends the wire form of ev to dst, as MarshalJSON writes it, and
+// returns the extended buffer. When ev cannot be encoded it returns dst
+// unchanged and the error.
+func (e *Encoder) Append(dst []byte, ev Event) ([]byte, error) {
+	fields, err := ev.wireFields()
+	if err != nil {
+		return dst, err
+	}
+	b := append(dst, `{"type":"`...)
+	b = append(b, ev.EventType()...) // wire types need no escaping
+	b = append(b, '"')
+	body := len(b)
+	if b, err = e.appendValue(b, fields); err != nil {
+		return dst, err
+	}
+	// b[body:] is the object of the other members: its '{' becomes the
+	// comma after `type`, or, when it is empty, the object ends there.
+	if len(b)-body == len("{}") {
+		return append(b[:body], '}'), nil
+	}
+	b[body] = ','
+	return b, nil
+}
+
+// appendValue appends v as JSON without HTML escaping to dst.
+func (e *Encoder) appendValue(dst []byte, v any) ([]byte, error) {
+	e.w.b = dst
+	err := e.enc.Encode(v)
+	b := e.w.b
+	e.w.b = nil
+	if err != nil {
+		return dst, err
+	}
+	return b[:len(b)-1], nil // Encode ends the value with a newline
+}
+
+// appender is an io.Writer that appends to b.
+type appender struct{ b []byte }
+
+func (a *appender) Write(p []byte) (int, error) {
+	a.b = append(a.b, p...)
+	return len(p), nil
+}
+
+// maxKept is the largest buffer a writer keeps for its next event: one
+// large event (a big tool result) does not pin its memory for the rest of
+// a run.
+const maxKept = 64 << 10
+
+// keep returns b emptied for reuse, or nil when it grew beyond maxKept.
+func keep(b []byte) []byte {
+	if cap(b) > maxKept {
+		return nil
+	}
+	return b[:0]
+}
+
+// scratch is an Encoder and its buffer, pooled for MarshalJSON and
+// EncodeValue, which return a copy of what they encode.
+type scratch struct {
+	enc *Encoder
+	buf []byte
+}
+
+var scratches = sync.Pool{New: func() any { return &scratch{enc: NewEncoder()} }}
+
+// marshal returns the wire form of ev: the MarshalJSON of every event.
+func marshal(ev Event) ([]byte, error) {
+	s := scratches.Get().(*scratch)
+	b, err := s.enc.Append(s.buf[:0], ev)
+	return s.done(b, err)
+}
+
+// done returns s, which encoded b, to the pool and a copy of b.
+func (s *scratch) done(b []byte, err error) ([]byte, error) {
+	s.buf = keep(b)
+	scratches.Put(s)
+	if err != nil {
+		return nil, err
+	}
+	return bytes.Clone(b), nil
+}
