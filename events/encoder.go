@@ -97,11 +97,14 @@ func marshal(ev Event) ([]byte, error) {
 }
 
 // done returns s, which encoded b, to the pool and a copy of b.
+// The copy is made before s goes back: from then on another goroutine may
+// encode into the same buffer.
 func (s *scratch) done(b []byte, err error) ([]byte, error) {
+	var out []byte
+	if err == nil {
+		out = bytes.Clone(b)
+	}
 	s.buf = keep(b)
 	scratches.Put(s)
-	if err != nil {
-		return nil, err
-	}
-	return bytes.Clone(b), nil
+	return out, err
 }

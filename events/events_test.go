@@ -2,7 +2,10 @@ package events
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -345,4 +348,24 @@ func TestDecodeValue(t *testing.T) {
 	back, err := DecodeValue(raw)
 	assert.NoError(t, err)
 	assert.Equal(t, map[string]any{"a": json.Number("1.50")}, back, "RawValue and DecodeValue round-trip")
+}
+
+// Encoding shares pooled buffers between goroutines: each result must be
+// its own copy, made before the buffer can be taken again (go test -race
+// reports the overlap otherwise).
+func TestConcurrentEncoding(t *testing.T) {
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			want := fmt.Sprintf(`{"type":"text-delta","id":"t%d","delta":"%s"}`, g, strings.Repeat("x", g*100))
+			for range 500 {
+				got, err := json.Marshal(TextDelta{ID: fmt.Sprintf("t%d", g), Delta: strings.Repeat("x", g*100)})
+				if err != nil || string(got) != want {
+					t.Errorf("goroutine %d: got %s, %v", g, got, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
