@@ -29,9 +29,10 @@ type Log struct {
 	first   int64 // the sequence number of records[0]
 	records []Record
 	closed  bool
-	// changed is closed and replaced whenever a record is appended or the
-	// log is closed, waking the readers.
+	// changed is closed and replaced when a record is appended or the log
+	// is closed while a reader waits on it (watched), waking the readers.
 	changed chan struct{}
+	watched bool
 }
 
 // NewLog returns an empty log whose first event gets sequence number next
@@ -67,10 +68,13 @@ func (l *Log) Close() {
 	}
 }
 
-// wake wakes the readers; l.mu must be held.
+// wake wakes the readers that wait; l.mu must be held. With none waiting
+// (a reader that keeps up, or none at all) it costs nothing.
 func (l *Log) wake() {
-	close(l.changed)
-	l.changed = make(chan struct{})
+	if l.watched {
+		close(l.changed)
+		l.changed, l.watched = make(chan struct{}), false
+	}
 }
 
 // Next returns the sequence number the next event will get.
@@ -91,7 +95,11 @@ func (l *Log) Records(ctx context.Context, from int64) iter.Seq[Record] {
 				from = l.first
 			}
 			batch := l.records[min(from-l.first, int64(len(l.records))):]
-			closed, changed := l.closed, l.changed
+			closed := l.closed
+			var changed chan struct{}
+			if len(batch) == 0 && !closed {
+				changed, l.watched = l.changed, true
+			}
 			l.mu.Unlock()
 			for _, r := range batch {
 				if !yield(r) {
