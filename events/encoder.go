@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"sync"
+	"unicode/utf8"
 )
 
 // Encoder writes events in their wire form (what MarshalJSON returns) into
@@ -27,6 +28,15 @@ func NewEncoder() *Encoder {
 // returns the extended buffer. When ev cannot be encoded it returns dst
 // unchanged and the error.
 func (e *Encoder) Append(dst []byte, ev Event) ([]byte, error) {
+	// The deltas, most of a stream's events, are written directly.
+	switch ev := ev.(type) {
+	case TextDelta:
+		return appendDelta(dst, `{"type":"text-delta","id":`, ev.ID, `,"delta":`, ev.Delta, ev.WorkerID), nil
+	case ReasoningDelta:
+		return appendDelta(dst, `{"type":"reasoning-delta","id":`, ev.ID, `,"delta":`, ev.Delta, ev.WorkerID), nil
+	case ToolInputDelta:
+		return appendDelta(dst, `{"type":"tool-input-delta","toolCallId":`, ev.ToolCallID, `,"inputTextDelta":`, ev.InputTextDelta, ev.WorkerID), nil
+	}
 	fields, err := ev.wireFields()
 	if err != nil {
 		return dst, err
@@ -45,6 +55,69 @@ func (e *Encoder) Append(dst []byte, ev Event) ([]byte, error) {
 	}
 	b[body] = ','
 	return b, nil
+}
+
+// appendDelta appends a delta event: head and the part's id, key and the
+// fragment, then workerId when set, as the event's struct would encode.
+func appendDelta(dst []byte, head, id, key, fragment, workerID string) []byte {
+	dst = appendString(append(dst, head...), id)
+	dst = appendString(append(dst, key...), fragment)
+	if workerID != "" {
+		dst = appendString(append(dst, `,"workerId":`...), workerID)
+	}
+	return append(dst, '}')
+}
+
+// appendString appends s as a JSON string the way encoding/json writes it
+// without HTML escaping: quotes, backslashes and control characters
+// escaped, invalid UTF-8 as U+FFFD, and U+2028 and U+2029 escaped.
+func appendString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			if b >= 0x20 && b != '"' && b != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '"', '\\':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(append(dst, s[start:i]...), `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(append(dst, s[start:i]...), '\\', 'u', '2', '0', '2', hex[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	return append(append(dst, s[start:]...), '"')
 }
 
 // appendValue appends v as JSON without HTML escaping to dst.

@@ -1,8 +1,10 @@
 package events
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"sync"
@@ -368,4 +370,39 @@ func TestConcurrentEncoding(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// The deltas are written without encoding/json; they must come out as it
+// writes their structs, whatever the text holds.
+func TestDeltasEncodeAsTheirStructs(t *testing.T) {
+	texts := []string{"", "plain words", `quote " and \ backslash`, "<b>&amp;</b>", "tab\tnew\nline\rcr\bbs\fff",
+		"\x00\x01\x1f\x7f", "naïve 日本 🌊", "line\u2028para\u2029end", "bad \xff\xfe utf8 \xe2\x82", "\u00e9\u0301"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		b := make([]byte, rng.IntN(24))
+		for i := range b {
+			b[i] = byte(rng.IntN(256))
+		}
+		texts = append(texts, string(b))
+	}
+	enc := NewEncoder()
+	for _, text := range texts {
+		for _, ev := range []Event{
+			TextDelta{ID: "t1", Delta: text}, TextDelta{ID: text, Delta: "x", WorkerID: text},
+			ReasoningDelta{ID: "r1", Delta: text}, ReasoningDelta{ID: "r1", Delta: text, WorkerID: "w"},
+			ToolInputDelta{ToolCallID: "c1", InputTextDelta: text}, ToolInputDelta{ToolCallID: text, InputTextDelta: text, WorkerID: "w"},
+		} {
+			fields, err := ev.wireFields()
+			require.NoError(t, err)
+			var want bytes.Buffer
+			plain := json.NewEncoder(&want)
+			plain.SetEscapeHTML(false)
+			require.NoError(t, plain.Encode(fields))
+			body := strings.TrimSuffix(want.String(), "\n")
+			wantLine := `{"type":"` + ev.EventType() + `",` + body[1:]
+			got, err := enc.Append(nil, ev)
+			require.NoError(t, err)
+			require.Equal(t, wantLine, string(got), "%T %q", ev, text)
+		}
+	}
 }
