@@ -139,8 +139,7 @@ func steps(ctx context.Context, p *protocol.Protocol, state *blocks.State, fx ef
 		env := &blocks.Env{Protocol: p, State: state, Effects: fx, Events: em, Step: step, BlockID: state.NewID("block"), WorkerID: workerID}
 		em.Emit(blockStart(p, step, env.BlockID))
 		err = block.Run(ctx, env)
-		var pause *effect.Pause
-		if errors.As(err, &pause) {
+		if _, paused := errors.AsType[*effect.Pause](err); paused {
 			return err // the block goes on when the run continues
 		}
 		em.Emit(events.BlockEnd{BlockID: env.BlockID})

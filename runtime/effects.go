@@ -50,6 +50,11 @@ type effects struct {
 // logged runs an effect and logs it with its duration; what the effect's
 // model client logs (its retries) names the effect too.
 func logged[Res any](ctx context.Context, h *host, kind effect.Kind, key effect.Key, run func(ctx context.Context) (Res, error)) (Res, error) {
+	if !h.log.Enabled(ctx, slog.LevelWarn) {
+		// Nothing of an effect would be logged (failures and retries are
+		// warnings): no logger or attributes are built for it.
+		return run(ctx)
+	}
 	start := time.Now()
 	attrs := []any{"effect", key.ID, "kind", kind, "step", key.Step + 1, "block", key.Block}
 	res, err := run(llm.ContextWithLogger(ctx, h.log.With(attrs...)))

@@ -144,7 +144,10 @@ func (cfg *config) resolveProtocol(snap *Snapshot) (*protocol.Protocol, error) {
 // of a paused run silently up to where it stopped.
 func (cfg *config) execute(ctx context.Context, p *protocol.Protocol, snap *Snapshot, replay bool) (*Result, error) {
 	execID := snap.ExecutionID
-	logger := cfg.logger.With("execution", execID, "worker", snap.Protocol.Slug)
+	logger := cfg.logger
+	if logger.Enabled(ctx, slog.LevelError) { // else it logs nothing: no need to name the run
+		logger = logger.With("execution", execID, "worker", snap.Protocol.Slug)
+	}
 	started := time.Now()
 	logger.InfoContext(ctx, "run leg started", "continued", replay)
 	if !replay {
