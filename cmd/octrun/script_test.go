@@ -6,14 +6,25 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/octrun/octrun/internal/servicetest"
 )
 
 var update = flag.Bool("update", false, "rewrite the files that cmp compares against in testdata/script")
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(stopServices{m}, map[string]func(){
 		"octrun": main,
 	})
+}
+
+// stopServices runs the tests, then stops the services they started (the
+// Temporal dev server): testscript.Main exits when the tests end.
+type stopServices struct{ m *testing.M }
+
+func (s stopServices) Run() int {
+	defer servicetest.Stop()
+	return s.m.Run()
 }
 
 // TestScripts runs the CLI scripts of testdata/script: exit codes, standard
