@@ -22,7 +22,9 @@ type Record struct {
 // Log is the event log of a run: the events a consumer sees, in order,
 // numbered. Appending never waits for a reader, so a slow or gone consumer
 // never stalls or fails the run; readers attach from any sequence number
-// and read at their own pace until the log is closed. It is safe for
+// and read at their own pace until the log is closed. A reader that has
+// caught up is woken at most wakeDelay after the next record (at once when
+// the log closes): a fast run wakes it once for many records. It is safe for
 // concurrent use.
 type Log struct {
 	mu      sync.Mutex
@@ -33,7 +35,15 @@ type Log struct {
 	// is closed while a reader waits on it (watched), waking the readers.
 	changed chan struct{}
 	watched bool
+	// waker wakes the readers wakeDelay after the first record appended
+	// while they wait (armed), so that a fast run wakes them once for
+	// many records rather than once each.
+	waker *time.Timer
+	armed bool
 }
+
+// wakeDelay is the longest a waiting reader waits for a new record.
+const wakeDelay = 500 * time.Microsecond
 
 // NewLog returns an empty log whose first event gets sequence number next
 // (1 for a new run; a continued run goes on from where its last leg ended).
@@ -54,7 +64,14 @@ func (l *Log) Append(ev Event) int64 {
 	}
 	seq := l.first + int64(len(l.records))
 	l.records = append(l.records, Record{Seq: seq, Event: ev})
-	l.wake()
+	if l.watched && !l.armed {
+		l.armed = true
+		if l.waker == nil {
+			l.waker = time.AfterFunc(wakeDelay, l.delayedWake)
+		} else {
+			l.waker.Reset(wakeDelay)
+		}
+	}
 	return seq
 }
 
@@ -64,8 +81,20 @@ func (l *Log) Close() {
 	defer l.mu.Unlock()
 	if !l.closed {
 		l.closed = true
+		if l.armed {
+			l.waker.Stop()
+			l.armed = false
+		}
 		l.wake()
 	}
+}
+
+// delayedWake is the waker's.
+func (l *Log) delayedWake() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.armed = false
+	l.wake()
 }
 
 // wake wakes the readers that wait; l.mu must be held. With none waiting

@@ -127,3 +127,28 @@ func TestSubscriptionBlockedSinkDoesNotStall(t *testing.T) {
 	assert.False(t, done)
 	assert.NoError(t, err)
 }
+
+// A reader that waits gets a new record within wakeDelay or so, without
+// the log closing, and records appended in a burst reach it together.
+func TestLogWakesAWaitingReaderPromptly(t *testing.T) {
+	l := NewLog(1)
+	defer l.Close()
+	got := make(chan Record, 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for r := range l.Records(ctx, 1) {
+			got <- r
+		}
+	}()
+	for round := range 3 {
+		time.Sleep(5 * time.Millisecond) // the reader waits
+		l.Append(TextDelta{ID: "t", Delta: fmt.Sprint(round)})
+		select {
+		case r := <-got:
+			assert.Equal(t, int64(round+1), r.Seq)
+		case <-time.After(time.Second):
+			t.Fatalf("round %d: a waiting reader was not woken", round)
+		}
+	}
+}
