@@ -108,8 +108,8 @@ func (c *Scripted) Generate(ctx context.Context, req Request, onDelta func(Delta
 	if err := CheckFiles(req); err != nil {
 		return nil, err
 	}
-	req.Messages = slices.Clone(req.Messages)
-	req.Tools = slices.Clone(req.Tools)
+	// The request is kept as it is: its caller changes nothing it shares
+	// (Client).
 	i, r, err := c.next(req.Model, kindGeneration, func(int) { c.requests = append(c.requests, req) })
 	if err != nil {
 		return nil, err
