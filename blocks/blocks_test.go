@@ -2,6 +2,8 @@ package blocks
 
 import (
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -152,4 +154,44 @@ func TestModelMessagesCacheFollowsTheThread(t *testing.T) {
 	check("another system prompt")
 	th.Config.MaxToolOutputTokens = 0
 	check("another cap")
+}
+
+// A tool loop appends its exchange to the request in the view's spare
+// room; when the thread's new message converts to that same exchange, the
+// view takes it over in place instead of copying the history (the cost of
+// a round stays flat). When it converts to something else, the view moves
+// to a new array. Either way the requests made before keep what they held.
+func TestModelMessagesAdoptTheToolLoopExchange(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		result  string // the tool result's text in the loop's exchange
+		inPlace bool
+	}{
+		{"the same exchange", "calm", true},
+		{"another exchange", `"calm"`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			th := &Thread{Thread: threads.Thread{Name: "main", System: "You help."}}
+			for i := range 40 {
+				th.Append(threads.Message{ID: fmt.Sprint("u", i), Role: threads.RoleUser, Parts: []threads.Part{{Type: threads.PartText, Text: "hi"}}})
+			}
+			view := th.modelMessages()
+			require.Greater(t, cap(view)-len(view), 3, "the view has spare room")
+			step2 := append(view, llm.Message{Role: llm.RoleAssistant, ToolCalls: []llm.ToolCall{{ID: "c1", Name: "tide", Arguments: `{}`}}},
+				llm.Message{Role: llm.RoleTool, ToolCallID: "c1", Content: tc.result})
+			held := slices.Clone(step2)
+			th.Append(threads.Message{ID: "a1", Role: threads.RoleAssistant, Parts: []threads.Part{
+				{Type: threads.PartStepStart},
+				{Type: threads.PartToolCall, ToolCall: &threads.ToolCall{ID: "c1", Name: "tide", Arguments: json.RawMessage(`{}`), Result: json.RawMessage(`"calm"`), Status: threads.ToolAvailable}},
+				{Type: threads.PartStepStart},
+				{Type: threads.PartText, Text: "Calm."},
+			}})
+			got := th.modelMessages()
+			assert.Equal(t, tc.inPlace, &view[0] == &got[0], "the history is copied only for another exchange")
+			want := append(slices.Clone(view), llm.Message{Role: llm.RoleAssistant, ToolCalls: []llm.ToolCall{{ID: "c1", Name: "tide", Arguments: `{}`}}},
+				llm.Message{Role: llm.RoleTool, ToolCallID: "c1", Content: "calm"}, llm.Message{Role: llm.RoleAssistant, Content: "Calm."})
+			assert.Equal(t, want, got)
+			assert.Equal(t, held, step2, "the second step's request is unchanged")
+		})
+	}
 }

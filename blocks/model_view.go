@@ -23,14 +23,22 @@ type modelView struct {
 	system        string
 	maxToolTokens int
 	lastID        string
+	// tail is scratch space for the conversion of one message.
+	tail []llm.Message
 }
 
 // modelMessages returns the messages of a model request for the thread:
 // the system prompt, then each message (appendModel). It converts only the
 // messages appended since the last call; a thread whose earlier messages
 // are not those converted (replaced rather than appended to) is converted
-// again from its start. The result is clipped: appending to it never
-// writes into the cache.
+// again from its start.
+//
+// The result keeps the cache's spare capacity, so that a tool loop
+// appending its exchange to the request does not copy the history. The
+// cache never changes a message a request may hold: it extends itself
+// into a slot after its end only when the slot is empty or already holds
+// the message it would write (the exchange a tool loop appended is what
+// the thread's new message converts to); else it moves to a new array.
 func (t *Thread) modelMessages() []llm.Message {
 	v := &t.view
 	maxTokens := t.Config.MaxToolOutputTokens
@@ -39,9 +47,38 @@ func (t *Thread) modelMessages() []llm.Message {
 		*v = modelView{messages: []llm.Message{{Role: llm.RoleSystem, Content: t.System}}, system: t.System, maxToolTokens: maxTokens}
 	}
 	for _, m := range t.Messages[v.n:] {
-		v.messages = appendModel(v.messages, m, maxTokens)
+		v.tail = appendModel(v.tail[:0], m, maxTokens)
+		if !v.fits(v.tail) {
+			v.messages = slices.Clip(v.messages)
+		}
+		v.messages = append(v.messages, v.tail...)
 		v.n++
 		v.lastID = m.ID
 	}
-	return slices.Clip(v.messages)
+	clear(v.tail)
+	if room := len(v.messages)/2 + 8; cap(v.messages)-len(v.messages) < room/2 {
+		// Room for the exchange of a tool loop, taken once for many
+		// rounds (slices.Grow moves the cache to a new array).
+		v.messages = slices.Grow(v.messages, room)
+	}
+	return v.messages
+}
+
+// fits reports whether messages can be appended to the cache in place:
+// each slot after its end that they would take is empty or holds the
+// message already.
+func (v *modelView) fits(messages []llm.Message) bool {
+	spare := v.messages[len(v.messages):cap(v.messages)]
+	for i, m := range messages[:min(len(messages), len(spare))] {
+		if s := spare[i]; !sameMessage(s, llm.Message{}) && !sameMessage(s, m) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameMessage reports whether two model messages are equal.
+func sameMessage(a, b llm.Message) bool {
+	return a.Role == b.Role && a.Content == b.Content && a.ToolCallID == b.ToolCallID &&
+		slices.Equal(a.ToolCalls, b.ToolCalls) && slices.Equal(a.Files, b.Files)
 }
