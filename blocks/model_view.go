@@ -56,9 +56,10 @@ func (t *Thread) modelMessages() []llm.Message {
 		v.lastID = m.ID
 	}
 	clear(v.tail)
-	if room := len(v.messages)/2 + 8; cap(v.messages)-len(v.messages) < room/2 {
-		// Room for the exchange of a tool loop, taken once for many
-		// rounds (slices.Grow moves the cache to a new array).
+	if room := len(v.messages) / 2; room >= 8 && cap(v.messages)-len(v.messages) < room/2 {
+		// Room for the exchanges of tool loops, taken once for many
+		// rounds (slices.Grow moves the cache to a new array); a short
+		// history is cheap to copy.
 		v.messages = slices.Grow(v.messages, room)
 	}
 	return v.messages
