@@ -1,11 +1,15 @@
 package llm
 
 import (
+	"cmp"
 	"encoding/json"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/sashabaranov/go-openai"
+
+	"github.com/octrun/octrun/llm/provider"
 )
 
 // chatBody is the JSON body of a streamed chat completions request for
@@ -55,10 +59,23 @@ type switchEnabled struct {
 	Enabled bool `json:"enabled"`
 }
 
+// dialect returns the provider whose form of the open settings a request
+// for model takes, and the model's id within it: the client's provider
+// (WithProvider) when it has one, else the model's prefix when it names a
+// provider of rule C2; "" when neither tells.
+func dialect(clientProvider, model string) (prov, modelID string) {
+	prefix, id := provider.Split(model)
+	if _, known := provider.Lookup(prefix); !known {
+		prefix, id = "", model
+	}
+	return cmp.Or(clientProvider, prefix), id
+}
+
 // reason sets the fields of a thinking level for the provider prov: a
 // level sends reasoning_effort (max as high, the most every model takes),
 // unset sends nothing, and off sends the provider's explicit "no
-// reasoning" setting (rule C2).
+// reasoning" setting, or the lowest level a model that cannot stop
+// reasoning takes (rule C2).
 func (w *chatWire) reason(prov, modelID, thinking string) {
 	switch thinking {
 	case "":
@@ -70,11 +87,14 @@ func (w *chatWire) reason(prov, modelID, thinking string) {
 			w.Thinking = &switchType{Type: "disabled"}
 		case "openrouter":
 			w.Reasoning = &switchEnabled{Enabled: false}
-		case "x-ai":
-			// Grok's reasoning models cannot stop reasoning and the
-			// others refuse the parameter: nothing to send.
-		default: // google, ollama, and any other OpenAI-compatible server
-			w.ReasoningEffort = "none"
+		case "google":
+			w.ReasoningEffort = geminiOff(modelID)
+		case "ollama":
+			w.ReasoningEffort = openai.ReasoningEffortNone
+		default:
+			// Grok cannot stop reasoning (its other models refuse the
+			// field), and what an unknown server takes is not known:
+			// nothing is sent.
 		}
 	case "max":
 		w.ReasoningEffort = openai.ReasoningEffortHigh
@@ -84,19 +104,47 @@ func (w *chatWire) reason(prov, modelID, thinking string) {
 }
 
 // openAIOff is the reasoning_effort that turns an OpenAI model's reasoning
-// off, or as far down as it goes: "none" for GPT-5.1 and later, "minimal"
-// for GPT-5, "low" for the o-series (which always reason), and nothing for
-// the models that do not reason (which refuse the parameter).
+// off, or as far down as it goes: "none" for GPT-5.1 and later ("low" for
+// those go-openai knows cannot stop), "minimal" for GPT-5, "low" for the
+// o-series, and nothing for the models that do not reason or take no
+// reasoning_effort (they refuse the field).
 func openAIOff(model string) string {
 	switch {
-	case strings.HasPrefix(model, "gpt-5."):
-		return "none"
+	case strings.HasPrefix(model, "gpt-5-chat"), strings.HasPrefix(model, "o1-mini"), strings.HasPrefix(model, "o1-preview"):
+		return ""
+	case strings.HasPrefix(model, "gpt-5."), gptAfter5(model):
+		none := openai.ChatCompletionRequest{Model: model, ReasoningEffort: openai.ReasoningEffortNone}
+		if openai.NewReasoningValidator().Validate(none) != nil {
+			return openai.ReasoningEffortLow
+		}
+		return openai.ReasoningEffortNone
 	case strings.HasPrefix(model, "gpt-5"):
-		return "minimal"
+		return openai.ReasoningEffortMinimal
 	case len(model) > 1 && model[0] == 'o' && model[1] >= '1' && model[1] <= '9':
-		return "low"
+		return openai.ReasoningEffortLow
 	}
 	return ""
+}
+
+// gptAfter5 reports whether model is gpt-N... with N above 5.
+func gptAfter5(model string) bool {
+	rest, ok := strings.CutPrefix(model, "gpt-")
+	if !ok {
+		return false
+	}
+	digits := rest[:len(rest)-len(strings.TrimLeft(rest, "0123456789"))]
+	n, err := strconv.Atoi(digits)
+	return err == nil && n > 5
+}
+
+// geminiOff is the reasoning_effort that turns a Gemini model's thinking
+// off: "none", or "low" for Gemini 2.5 Pro and Gemini 3, which always
+// think.
+func geminiOff(model string) string {
+	if strings.HasPrefix(model, "gemini-2.5-pro") || strings.HasPrefix(model, "gemini-3") {
+		return openai.ReasoningEffortLow
+	}
+	return openai.ReasoningEffortNone
 }
 
 // wireMessage is a chat message as sent: its content is a string, or a
@@ -133,7 +181,9 @@ type wireAudio struct {
 // data: URLs.
 func toWire(m Message) wireMessage {
 	wm := wireMessage{Role: string(m.Role), ToolCallID: m.ToolCallID}
-	if m.Content != "" {
+	if m.Content != "" || m.Role != RoleAssistant || len(m.ToolCalls) == 0 {
+		// Only an assistant message asking for tools may go without
+		// content: the API wants it on the others, empty or not.
 		wm.Content = m.Content
 	}
 	if len(m.Files) > 0 {

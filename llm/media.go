@@ -295,6 +295,8 @@ var audioFormats = []struct{ format, mediaType string }{
 	{"m4a", "audio/x-m4a"},
 	{"m4a", "audio/m4a"},
 	{"webm", "video/webm"},
+	{"wav", "audio/vnd.wave"},
+	{"mp3", "audio/x-mp3"},
 }
 
 // audioMediaType returns the media type of an audio format or extension,

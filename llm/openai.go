@@ -16,7 +16,6 @@ import (
 	"github.com/sashabaranov/go-openai"
 
 	"github.com/octrun/octrun/internal/jsonmsg"
-	"github.com/octrun/octrun/llm/provider"
 )
 
 // OpenAI is a Client for any OpenAI-compatible chat completions endpoint
@@ -103,10 +102,7 @@ func (c *OpenAI) Generate(ctx context.Context, req Request, onDelta func(Delta) 
 	if err != nil {
 		return nil, err
 	}
-	prov, modelID := c.provider, req.Model
-	if prov == "" {
-		prov, modelID = provider.Split(req.Model)
-	}
+	prov, modelID := dialect(c.provider, req.Model)
 	body, err := chatBody(req, prov, modelID)
 	if err != nil {
 		return nil, err
@@ -404,7 +400,7 @@ func (c *OpenAI) post(ctx context.Context, path, contentType string, body []byte
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, limit))
 	var answer openai.ErrorResponse
 	if json.Unmarshal(data, &answer) == nil && answer.Error != nil {
-		answer.Error.HTTPStatusCode = resp.StatusCode
+		answer.Error.HTTPStatus, answer.Error.HTTPStatusCode = resp.Status, resp.StatusCode
 		return nil, answer.Error
 	}
 	return nil, &openai.RequestError{HTTPStatus: resp.Status, HTTPStatusCode: resp.StatusCode, Body: data}

@@ -246,7 +246,7 @@ func TestOpenAIRequestMapping(t *testing.T) {
 		effort   any
 	}{
 		{"", nil, nil},
-		{"off", nil, "none"}, // a model of no known provider: the generic form
+		{"off", nil, nil}, // a model of no known provider: what its server takes is not known
 		{"low", nil, "low"},
 		{"high", nil, "high"},
 		{"max", &zero, "high"},
@@ -444,4 +444,24 @@ func TestOpenAIToolCallsSharingAnIndex(t *testing.T) {
 		{Kind: llm.ToolCallStart, ToolIndex: 0, ToolID: "call_1", ToolName: "web-search"},
 		{Kind: llm.ToolCallStart, ToolIndex: 1, ToolID: "call_w", ToolName: "get-weather"},
 	}, starts)
+}
+
+// A user, system or tool message goes out with its content even when it
+// is empty (the API requires it); only an assistant message that asks for
+// tools may go without.
+func TestOpenAISendsEmptyContent(t *testing.T) {
+	srv := fake(t, `responses: [{text: ok}]`)
+	_, _, err := generate(t, llm.NewOpenAI(srv.URL(), "k"), llm.Request{Model: "gpt-4o", Messages: []llm.Message{
+		{Role: llm.RoleSystem},
+		{Role: llm.RoleUser},
+		{Role: llm.RoleAssistant, ToolCalls: []llm.ToolCall{{ID: "c1", Name: "t", Arguments: "{}"}}},
+		{Role: llm.RoleTool, ToolCallID: "c1"},
+		{Role: llm.RoleAssistant},
+	}})
+	require.NoError(t, err)
+	msgs := body(t, srv, 0)["messages"].([]any)
+	for i, want := range []bool{true, true, false, true, true} {
+		_, has := msgs[i].(map[string]any)["content"]
+		assert.Equal(t, want, has, "message %d: %v", i, msgs[i])
+	}
 }

@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -244,8 +245,9 @@ func (r *Router) cached(name, baseURL, key string) Client {
 	c, ok := r.clients[name]
 	if !ok {
 		// A provider's endpoint takes its own form of some settings; the
-		// override (name "") follows each model's prefix.
-		c = NewOpenAI(baseURL, key, append(slices.Clone(r.clientOpts), WithProvider(name))...)
+		// override (name "") takes its endpoint's when it is a known
+		// provider's, else each model's prefix's.
+		c = NewOpenAI(baseURL, key, append(slices.Clone(r.clientOpts), WithProvider(cmp.Or(name, provider.ForURL(baseURL))))...)
 		if r.retry {
 			c = WithRetry(c, r.retryOpts...)
 		}

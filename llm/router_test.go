@@ -221,11 +221,16 @@ func TestThinkingOffPerProvider(t *testing.T) {
 		want  map[string]any // the reasoning fields sent
 	}{
 		{"openai/gpt-5.1", map[string]any{"reasoning_effort": "none"}},
+		{"openai/gpt-6-sol", map[string]any{"reasoning_effort": "none"}},
+		{"openai/gpt-6-astra", map[string]any{"reasoning_effort": "low"}}, // go-openai: it takes no "none"
 		{"openai/gpt-5-mini", map[string]any{"reasoning_effort": "minimal"}},
+		{"openai/gpt-5-chat-latest", map[string]any{}},
 		{"openai/o4-mini", map[string]any{"reasoning_effort": "low"}},
+		{"openai/o1-mini", map[string]any{}},
 		{"openai/gpt-4o", map[string]any{}},
 		{"anthropic/claude-sonnet-4-5", map[string]any{"thinking": map[string]any{"type": "disabled"}}},
 		{"google/gemini-2.5-flash", map[string]any{"reasoning_effort": "none"}},
+		{"google/gemini-2.5-pro", map[string]any{"reasoning_effort": "low"}},
 		{"x-ai/grok-4", map[string]any{}},
 		{"openrouter/deepseek/deepseek-r1", map[string]any{"reasoning": map[string]any{"enabled": false}}},
 		{"ollama/qwen3:8b", map[string]any{"reasoning_effort": "none"}},
@@ -236,13 +241,42 @@ func TestThinkingOffPerProvider(t *testing.T) {
 				Messages: []llm.Message{{Role: llm.RoleUser, Content: "hi"}}}, nil)
 			require.NoError(t, err, tc.model)
 			m := body(t, srv, n)
-			got := map[string]any{}
-			for _, key := range []string{"reasoning_effort", "thinking", "reasoning"} {
-				if v, ok := m[key]; ok {
-					got[key] = v
-				}
-			}
-			assert.Equal(t, tc.want, got, "%s (%s)", tc.model, m["model"])
+			assert.Equal(t, tc.want, reasoningFields(m), "%s (%s)", tc.model, m["model"])
 		}
 	}
+}
+
+// Through a gateway of a known provider (WithProvider, as the override
+// sets it from the endpoint's host), the gateway's form is sent whatever
+// the model's prefix; a model of no known provider through an unknown
+// endpoint gets nothing.
+func TestThinkingOffThroughAGateway(t *testing.T) {
+	srv := fake(t, `responses: [{text: ok}]`, fakeopenai.WithLoop())
+	for i, tc := range []struct {
+		client *llm.OpenAI
+		model  string
+		want   map[string]any
+	}{
+		{llm.NewOpenAI(srv.URL(), "k", llm.WithProvider("openrouter")), "anthropic/claude-sonnet-4-5", map[string]any{"reasoning": map[string]any{"enabled": false}}},
+		{llm.NewOpenAI(srv.URL(), "k", llm.WithProvider("openrouter")), "openai/gpt-5.1", map[string]any{"reasoning": map[string]any{"enabled": false}}},
+		{llm.NewOpenAI(srv.URL(), "k"), "mystery/model", map[string]any{}},
+		{llm.NewOpenAI(srv.URL(), "k"), "qwen3", map[string]any{}},
+	} {
+		_, err := tc.client.Generate(t.Context(), llm.Request{Model: tc.model, Thinking: "off",
+			Messages: []llm.Message{{Role: llm.RoleUser, Content: "hi"}}}, nil)
+		require.NoError(t, err, tc.model)
+		assert.Equal(t, tc.want, reasoningFields(body(t, srv, i)), tc.model)
+	}
+}
+
+// reasoningFields are the fields of a request body that turn reasoning on
+// or off.
+func reasoningFields(m map[string]any) map[string]any {
+	got := map[string]any{}
+	for _, key := range []string{"reasoning_effort", "thinking", "reasoning"} {
+		if v, ok := m[key]; ok {
+			got[key] = v
+		}
+	}
+	return got
 }

@@ -9,6 +9,7 @@
 package provider
 
 import (
+	"net/url"
 	"slices"
 	"strings"
 )
@@ -67,4 +68,26 @@ func Split(model string) (prefix, id string) {
 		return "", model
 	}
 	return prefix, id
+}
+
+// ForURL returns the name of the provider whose default endpoint is on the
+// host (and port) of the URL u, or "" for any other endpoint: a gateway
+// named by its URL speaks that provider's dialect whatever prefix its
+// model names have.
+func ForURL(u string) string {
+	parsed, err := url.Parse(u)
+	if err != nil || parsed.Host == "" {
+		return ""
+	}
+	host := strings.ToLower(parsed.Host)
+	for _, p := range table {
+		d, err := url.Parse(p.BaseURL)
+		if err != nil {
+			continue
+		}
+		if host == d.Host || (d.Hostname() == "127.0.0.1" && host == "localhost:"+d.Port()) {
+			return p.Name
+		}
+	}
+	return ""
 }

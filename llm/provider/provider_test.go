@@ -31,3 +31,19 @@ func TestTable(t *testing.T) {
 	assert.Empty(t, prefix)
 	assert.Equal(t, "gpt-4o", id)
 }
+
+func TestForURL(t *testing.T) {
+	for u, want := range map[string]string{
+		"https://api.openai.com/v1":                                "openai",
+		"https://openrouter.ai/api/v1":                             "openrouter",
+		"https://generativelanguage.googleapis.com/v1beta/openai/": "google",
+		"http://localhost:11434/v1":                                "ollama",
+		"http://127.0.0.1:11434/v1":                                "ollama",
+		"https://API.X.AI/v1":                                      "x-ai",
+		"http://127.0.0.1:4000/v1":                                 "",
+		"https://litellm.example.com":                              "",
+		"not a url":                                                "",
+	} {
+		assert.Equal(t, want, provider.ForURL(u), u)
+	}
+}
