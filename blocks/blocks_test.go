@@ -3,6 +3,7 @@ package blocks
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -194,4 +195,11 @@ func TestModelMessagesAdoptTheToolLoopExchange(t *testing.T) {
 			assert.Equal(t, held, step2, "the second step's request is unchanged")
 		})
 	}
+}
+
+// sameMessage compares every field of llm.Message by hand: a new field must
+// be compared too, or the view could take over a slot that holds another
+// message.
+func TestSameMessageKnowsEveryField(t *testing.T) {
+	assert.Equal(t, 5, reflect.TypeFor[llm.Message]().NumField(), "llm.Message changed: compare the new field in sameMessage")
 }

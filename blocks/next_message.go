@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/octrun/octrun/effect"
@@ -129,6 +130,9 @@ func (b *NextMessage) repair(ctx context.Context, env *Env, tools *toolset, req 
 // effect side, which also fails over to the thread's backupModel
 // (rule §9.4) and applies the loop guard (rule D15).
 func (b *NextMessage) generate(ctx context.Context, env *Env, tools *toolset, req llm.Request, backup string) (effect.GenerateResult, error) {
+	// The messages go out clipped: the tool loop appends to its own slice
+	// in the thread view's spare room, never to what a client was given.
+	req.Messages = slices.Clip(req.Messages)
 	res, err := env.Effects.Generate(ctx, effect.GenerateRequest{
 		Key:         env.key(),
 		Request:     req,

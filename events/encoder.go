@@ -3,6 +3,7 @@ package events
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"unicode/utf8"
 )
@@ -50,6 +51,9 @@ func (e *Encoder) Append(dst []byte, ev Event) ([]byte, error) {
 	}
 	// b[body:] is the object of the other members: its '{' becomes the
 	// comma after `type`, or, when it is empty, the object ends there.
+	if b[body] != '{' {
+		return dst, fmt.Errorf("the members of a %s event are not a JSON object", ev.EventType())
+	}
 	if len(b)-body == len("{}") {
 		return append(b[:body], '}'), nil
 	}

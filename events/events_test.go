@@ -359,11 +359,17 @@ func TestConcurrentEncoding(t *testing.T) {
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {
-			want := fmt.Sprintf(`{"type":"text-delta","id":"t%d","delta":"%s"}`, g, strings.Repeat("x", g*100))
+			text := strings.Repeat("x", g*100)
+			want := fmt.Sprintf(`{"type":"block-start","blockId":"b%d","blockName":"%s","blockType":"next-message","display":"stream"}`, g, text)
+			wantValue := fmt.Sprintf(`{"n":%d,"text":"%s"}`, g, text)
 			for range 500 {
-				got, err := json.Marshal(TextDelta{ID: fmt.Sprintf("t%d", g), Delta: strings.Repeat("x", g*100)})
+				got, err := json.Marshal(BlockStart{BlockID: fmt.Sprintf("b%d", g), BlockName: text, BlockType: "next-message", Display: "stream"})
 				if err != nil || string(got) != want {
 					t.Errorf("goroutine %d: got %s, %v", g, got, err)
+					return
+				}
+				if got := RawValue(map[string]any{"n": g, "text": text}); string(got) != wantValue {
+					t.Errorf("goroutine %d: value %s", g, got)
 					return
 				}
 			}

@@ -129,7 +129,7 @@ func TestSubscriptionBlockedSinkDoesNotStall(t *testing.T) {
 }
 
 // A reader that waits gets a new record within wakeDelay or so, without
-// the log closing, and records appended in a burst reach it together.
+// the log closing.
 func TestLogWakesAWaitingReaderPromptly(t *testing.T) {
 	l := NewLog(1)
 	defer l.Close()

@@ -40,6 +40,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, e *execution, fr
 		recs, more, wait := e.read(from)
 		deadline()
 		for _, rec := range recs {
+			from = rec.Seq + 1
 			var err error
 			if data, err = enc.Append(data[:0], rec.Event); err != nil {
 				s.opts.Logger.Error("an event could not be encoded", "execution", e.id, "seq", rec.Seq, "error", err)
@@ -50,7 +51,6 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, e *execution, fr
 			out.WriteString("\ndata: ")
 			out.Write(data)
 			out.WriteString("\n\n")
-			from = rec.Seq + 1
 		}
 		if len(recs) > 0 {
 			if !flush() {

@@ -100,10 +100,11 @@ func Report(b *testing.B, baseRuns, ownRuns []Costs) {
 }
 
 // Stats returns the minimum, median and maximum of values, ignoring NaNs
-// (a ratio of two zero costs); all three are NaN when no value is left.
+// and infinities (a ratio with a zero cost); all three are NaN when no
+// value is left.
 // The median of an even number of values is the mean of the middle two.
 func Stats(values []float64) (lo, median, hi float64) {
-	sorted := slices.DeleteFunc(slices.Clone(values), math.IsNaN)
+	sorted := slices.DeleteFunc(slices.Clone(values), func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) })
 	if len(sorted) == 0 {
 		return math.NaN(), math.NaN(), math.NaN()
 	}

@@ -18,6 +18,7 @@ func TestStats(t *testing.T) {
 		{name: "odd, unsorted", values: []float64{3, 1, 2}, lo: 1, med: 2, hi: 3},
 		{name: "even: mean of the middle two", values: []float64{4, 1, 2, 3}, lo: 1, med: 2.5, hi: 4},
 		{name: "NaNs ignored", values: []float64{nan, 2, 1, nan, 3}, lo: 1, med: 2, hi: 3},
+		{name: "infinities ignored", values: []float64{math.Inf(1), 2, math.Inf(-1), 4}, lo: 2, med: 3, hi: 4},
 		{name: "none", values: nil, wantNaNStats: true},
 		{name: "only NaNs", values: []float64{nan}, wantNaNStats: true},
 	} {
