@@ -102,6 +102,14 @@ func (c *OpenAI) inlineFiles(ctx context.Context, req Request) (Request, error) 
 
 // inline reads a file into a data: URL.
 func (c *OpenAI) inline(ctx context.Context, model string, f File) (File, error) {
+	if head, _, ok := strings.Cut(f.URL, ","); ok && strings.EqualFold(head, "data:"+f.MediaType+";base64") {
+		// Already what is sent: not decoded and encoded again on every
+		// call of the thread.
+		if f.Filename == "" {
+			f.Filename = fileName(f.MediaType)
+		}
+		return f, nil
+	}
 	m, err := c.load(ctx, model, "attached file "+cmpName(f), Media{URL: f.URL, MediaType: f.MediaType, Filename: f.Filename})
 	if err != nil {
 		return f, err
