@@ -48,15 +48,18 @@ type chatWire struct {
 	// Thinking is Anthropic's switch for extended thinking.
 	Thinking *switchType `json:"thinking,omitempty"`
 	// Reasoning is OpenRouter's reasoning setting.
-	Reasoning *switchEnabled `json:"reasoning,omitempty"`
+	Reasoning *openRouterReasoning `json:"reasoning,omitempty"`
 }
 
 type switchType struct {
 	Type string `json:"type"`
 }
 
-type switchEnabled struct {
-	Enabled bool `json:"enabled"`
+// openRouterReasoning turns reasoning off (Enabled false) or sets its
+// effort.
+type openRouterReasoning struct {
+	Enabled *bool  `json:"enabled,omitempty"`
+	Effort  string `json:"effort,omitempty"`
 }
 
 // dialect returns the provider whose form of the open settings a request
@@ -71,11 +74,12 @@ func dialect(clientProvider, model string) (prov, modelID string) {
 	return cmp.Or(clientProvider, prefix), id
 }
 
-// reason sets the fields of a thinking level for the provider prov: a
-// level sends reasoning_effort (max as high, the most every model takes),
-// unset sends nothing, and off sends the provider's explicit "no
-// reasoning" setting, or the lowest level a model that cannot stop
-// reasoning takes (rule C2).
+// reason sets the fields of a thinking level for the provider prov: unset
+// sends nothing; a level sends reasoning_effort (max as high, the most
+// every model takes; OpenRouter's reasoning.effort), except to an OpenAI
+// model that takes none; off sends the provider's explicit "no reasoning"
+// setting, or the lowest level of a model that cannot stop reasoning
+// (rule C2).
 func (w *chatWire) reason(prov, modelID, thinking string) {
 	switch thinking {
 	case "":
@@ -86,7 +90,7 @@ func (w *chatWire) reason(prov, modelID, thinking string) {
 		case "anthropic":
 			w.Thinking = &switchType{Type: "disabled"}
 		case "openrouter":
-			w.Reasoning = &switchEnabled{Enabled: false}
+			w.Reasoning = &openRouterReasoning{Enabled: new(bool)}
 		case "google":
 			w.ReasoningEffort = geminiOff(modelID)
 		case "ollama":
@@ -96,10 +100,19 @@ func (w *chatWire) reason(prov, modelID, thinking string) {
 			// field), and what an unknown server takes is not known:
 			// nothing is sent.
 		}
-	case "max":
-		w.ReasoningEffort = openai.ReasoningEffortHigh
 	default:
-		w.ReasoningEffort = thinking
+		level := thinking
+		if level == "max" {
+			level = openai.ReasoningEffortHigh
+		}
+		switch {
+		case prov == "openai" && openAIOff(modelID) == "":
+			// It takes no reasoning_effort: it would refuse the request.
+		case prov == "openrouter":
+			w.Reasoning = &openRouterReasoning{Effort: level}
+		default:
+			w.ReasoningEffort = level
+		}
 	}
 }
 

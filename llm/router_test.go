@@ -280,3 +280,27 @@ func reasoningFields(m map[string]any) map[string]any {
 	}
 	return got
 }
+
+// A thinking level goes as reasoning_effort, as OpenRouter's
+// reasoning.effort to OpenRouter, and not at all to an OpenAI model that
+// takes none (it would refuse the request).
+func TestThinkingLevelsPerProvider(t *testing.T) {
+	srv := fake(t, `responses: [{text: ok}]`, fakeopenai.WithLoop())
+	r := llm.NewRouter(env(nil), llm.WithBaseURL(srv.URL(), "k"))
+	for i, tc := range []struct {
+		model, thinking string
+		want            map[string]any
+	}{
+		{"openai/o3", "high", map[string]any{"reasoning_effort": "high"}},
+		{"openai/gpt-5.1", "max", map[string]any{"reasoning_effort": "high"}},
+		{"openai/gpt-4o", "low", map[string]any{}},
+		{"openrouter/deepseek/deepseek-r1", "medium", map[string]any{"reasoning": map[string]any{"effort": "medium"}}},
+		{"google/gemini-2.5-flash", "low", map[string]any{"reasoning_effort": "low"}},
+		{"mystery/model", "low", map[string]any{"reasoning_effort": "low"}},
+	} {
+		_, err := r.Generate(t.Context(), llm.Request{Model: tc.model, Thinking: tc.thinking,
+			Messages: []llm.Message{{Role: llm.RoleUser, Content: "hi"}}}, nil)
+		require.NoError(t, err, tc.model)
+		assert.Equal(t, tc.want, reasoningFields(body(t, srv, i)), "%s %s", tc.model, tc.thinking)
+	}
+}
