@@ -28,9 +28,14 @@ func chatBody(req Request, prov, modelID string) ([]byte, error) {
 		body.Messages[i] = toWire(m)
 	}
 	body.reason(prov, modelID, req.Thinking)
-	if err := openai.NewReasoningValidator().Validate(body.ChatCompletionRequest); err != nil {
-		// go-openai knows the parameters OpenAI's reasoning models refuse.
-		return nil, &Error{Type: TypeValidation, Model: req.Model, Message: err.Error()}
+	if prov == "openai" || prov == "" {
+		// go-openai knows the parameters OpenAI's reasoning models
+		// refuse, by their id (without octrun's prefix).
+		check := body.ChatCompletionRequest
+		check.Model = modelID
+		if err := openai.NewReasoningValidator().Validate(check); err != nil {
+			return nil, &Error{Type: TypeValidation, Model: req.Model, Message: err.Error()}
+		}
 	}
 	data, err := json.Marshal(body)
 	if err != nil {

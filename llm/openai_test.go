@@ -406,12 +406,15 @@ func TestOpenAIDeltaCallbackErrorAborts(t *testing.T) {
 func TestOpenAIRefusesInvalidRequestWithoutSending(t *testing.T) {
 	srv := fake(t, `responses: [{text: ok}]`)
 	temp := 0.5
-	// go-openai checks reasoning models' parameters before sending.
-	_, _, err := generate(t, llm.NewOpenAI(srv.URL(), "k"), llm.Request{Model: "o3-mini", Temperature: &temp})
-	e, ok := errors.AsType[*llm.Error](err)
-	require.True(t, ok, "%v", err)
-	assert.Equal(t, llm.TypeValidation, e.Type)
-	assert.False(t, e.Retryable)
+	// go-openai checks reasoning models' parameters before sending, by
+	// their id, with octrun's prefix (through --llm-base-url) or without.
+	for _, model := range []string{"o3-mini", "openai/gpt-5"} {
+		_, _, err := generate(t, llm.NewOpenAI(srv.URL(), "k"), llm.Request{Model: model, Temperature: &temp})
+		e, ok := errors.AsType[*llm.Error](err)
+		require.True(t, ok, "%s: %v", model, err)
+		assert.Equal(t, llm.TypeValidation, e.Type, model)
+		assert.False(t, e.Retryable)
+	}
 	assert.Empty(t, srv.Requests())
 }
 
