@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -132,6 +133,21 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// parseCommand parses a command's flags and positional arguments
+// (parseInterspersed). When parsing ends the command, ok is false and code
+// is its exit code: success for -h, a usage error for a bad flag (the flag
+// package has printed why).
+func parseCommand(fs *flag.FlagSet, args []string) (positional []string, code int, ok bool) {
+	positional, err := parseInterspersed(fs, args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return nil, exitOK, false
+	case err != nil:
+		return nil, exitUsage, false
+	}
+	return positional, 0, true
 }
 
 // parseInterspersed parses flags that may come before or after the

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -49,13 +48,10 @@ func continueRun(ctx context.Context, args []string, std stdio) int {
 	fs.StringVar(&resultsFile, "results", "", "")
 	fs.StringVar(&stateDir, "state-dir", defaultStateDir, "")
 	t.flags(fs)
-	o.flags(fs)
-	ids, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		return exitUsage
+	o.flags(fs, "off")
+	ids, code, ok := parseCommand(fs, args)
+	if !ok {
+		return code
 	}
 	if len(ids) != 1 || resultsFile == "" {
 		fs.Usage()

@@ -144,13 +144,10 @@ func runWorker(ctx context.Context, args []string, std stdio) int {
 	fs.StringVar(&f.stateDir, "state-dir", defaultStateDir, "")
 	f.temporal.flags(fs)
 	fs.BoolVar(&f.skipFingerprint, "skip-fingerprint-check", false, "")
-	f.output.flags(fs)
-	paths, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		return exitUsage
+	f.output.flags(fs, "off")
+	paths, code, ok := parseCommand(fs, args)
+	if !ok {
+		return code
 	}
 	if len(paths) != 1 {
 		fs.Usage()

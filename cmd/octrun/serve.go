@@ -76,14 +76,10 @@ func serveHTTP(ctx context.Context, args []string, std stdio) int {
 	fs.DurationVar(&opts.Retention, "keep", serve.DefaultRetention, "")
 	fs.DurationVar(&opts.PausedRetention, "keep-paused", serve.DefaultPausedRetention, "")
 	backendFlags(fs, &b, &tools)
-	o.flags(fs)
-	fs.Lookup("log-level").DefValue, o.logLevel = "info", "info"
-	rest, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		return exitUsage
+	o.flags(fs, "info")
+	rest, code, ok := parseCommand(fs, args)
+	if !ok {
+		return code
 	}
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(std.err, "octrun serve: "+format+"\n", a...)

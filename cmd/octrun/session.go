@@ -18,10 +18,12 @@ import (
 // defaultStateDir is where paused runs are kept unless --state-dir says.
 const defaultStateDir = ".octrun"
 
-func (o *output) flags(fs *flag.FlagSet) {
+// flags defines the output flags; --log-level defaults to logLevel ("off"
+// for a run, "info" for the long-running serve and worker).
+func (o *output) flags(fs *flag.FlagSet, logLevel string) {
 	fs.StringVar(&o.events, "events", "", "")
 	fs.BoolVar(&o.allEvents, "all-events", false, "")
-	fs.StringVar(&o.logLevel, "log-level", "off", "")
+	fs.StringVar(&o.logLevel, "log-level", logLevel, "")
 	fs.StringVar(&o.logFormat, "log-format", "text", "")
 }
 

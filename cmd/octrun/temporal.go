@@ -167,14 +167,10 @@ func serveWorker(ctx context.Context, args []string, std stdio) int {
 	backendFlags(fs, &b, &tools)
 	fs.IntVar(&maxRuns, "max-concurrent-runs", 0, "")
 	fs.DurationVar(&t.eventsTTL, "events-ttl", relay.DefaultTTL, "")
-	o.flags(fs)
-	fs.Lookup("log-level").DefValue, o.logLevel = "info", "info"
-	rest, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		return exitUsage
+	o.flags(fs, "info")
+	rest, code, ok := parseCommand(fs, args)
+	if !ok {
+		return code
 	}
 	switch {
 	case len(rest) > 0:
