@@ -27,7 +27,7 @@ import (
 func CheckFiles(req Request) error {
 	for _, m := range req.Messages {
 		for _, f := range m.Files {
-			what := fmt.Sprintf("attached file %s", cmpName(f))
+			what := attached(f)
 			kind, _, _ := strings.Cut(f.MediaType, "/")
 			switch {
 			case kind == "video":
@@ -53,11 +53,13 @@ func audioFormat(mediaType string) string {
 	return ""
 }
 
-func cmpName(f File) string {
+// attached names an attached file in a message: by its file name, else
+// by its (shortened) URL.
+func attached(f File) string {
 	if f.Filename != "" {
-		return fmt.Sprintf("%q", f.Filename)
+		return fmt.Sprintf("attached file %q", f.Filename)
 	}
-	return shorten(f.URL)
+	return "attached file " + shorten(f.URL)
 }
 
 // isImage reports whether a media type is an image's.
@@ -110,7 +112,7 @@ func (c *OpenAI) inline(ctx context.Context, model string, f File) (File, error)
 		}
 		return f, nil
 	}
-	m, err := c.load(ctx, model, "attached file "+cmpName(f), Media{URL: f.URL, MediaType: f.MediaType, Filename: f.Filename})
+	m, err := c.load(ctx, model, attached(f), Media{URL: f.URL, MediaType: f.MediaType, Filename: f.Filename})
 	if err != nil {
 		return f, err
 	}
@@ -121,7 +123,7 @@ func (c *OpenAI) inline(ctx context.Context, model string, f File) (File, error)
 
 // scaleImage scales one attached image down to limit, if it exceeds it.
 func (c *OpenAI) scaleImage(ctx context.Context, model string, f File, limit int) (File, error) {
-	what := "attached file " + cmpName(f)
+	what := attached(f)
 	m, err := c.load(ctx, model, what, Media{URL: f.URL, MediaType: f.MediaType, Filename: f.Filename})
 	if err != nil {
 		return f, err

@@ -23,8 +23,8 @@ import (
 // Ollama, vLLM, LiteLLM). Chat requests use go-openai's request types,
 // with the fields go-openai has no type for added (chatBody), and are sent
 // and their stream read here; the media calls go through go-openai. It
-// always streams, with usage requested. It is a MediaClient too, through the endpoint's images and
-// audio APIs. It is safe for concurrent use.
+// always streams, with usage requested. It is a MediaClient too, through
+// the endpoint's images and audio APIs. It is safe for concurrent use.
 type OpenAI struct {
 	client *openai.Client
 	// http fetches the files given by URL (attached files, Transcribe,
@@ -56,8 +56,8 @@ func WithHTTPClient(c *http.Client) OpenAIOption {
 // name (a prefix of rule C2) and that requests name them without the
 // prefix. It picks the provider's form of the settings the OpenAI API
 // leaves open, like turning reasoning off. Without it, a model named
-// provider/model-id picks its provider's form, and any other the generic
-// one.
+// provider/model-id picks its provider's form, and a model of no known
+// provider gets none of them (chatBody).
 func WithProvider(name string) OpenAIOption {
 	return func(o *openAIConfig) { o.provider = name }
 }
