@@ -5,9 +5,9 @@
 package servicetest
 
 import (
-	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -204,11 +204,10 @@ func Temporal(t testing.TB) string {
 		if temporalErr = temporalProc.Start(); temporalErr != nil {
 			return
 		}
-		go func() { // keep the pipe drained
-			s := bufio.NewScanner(stderr)
-			for s.Scan() {
-			}
-		}()
+		// Keep the pipe drained, whatever the length of its lines: a
+		// scanner stops at its first line over 64 KiB, after which the
+		// server blocks on a full pipe and stops answering.
+		go func() { _, _ = io.Copy(io.Discard, stderr) }()
 		deadline := time.Now().Add(30 * time.Second)
 		for time.Now().Before(deadline) {
 			if c, err := net.DialTimeout("tcp", temporalAddr, 200*time.Millisecond); err == nil {
